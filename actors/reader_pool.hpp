@@ -1,0 +1,53 @@
+// reader_pool — N reader actors; each owns one read-only connection (SQLITE_OPEN_READONLY,
+// query_only) and a strand on the database thread pool, so reads run in parallel with the writer.
+// Replies: the completion is posted to the executor the caller named.
+// Mailbox: each reader takes at most `mailbox_per_reader` requests in flight; a request goes to the
+//   less loaded of two neighbours, and when both are full it is answered 503 OVERLOADED at once.
+#pragma once
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/strand.hpp>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "db/connection.hpp"
+#include "proto/sql_request.hpp"
+#include "proto/sql_response.hpp"
+
+namespace monolite::actors {
+
+struct read_outcome {
+  proto::result<proto::statement_result> result{proto::statement_result{}};
+  double time_ms = 0;
+};
+
+class reader_pool {
+ public:
+  using reply_handler = std::function<void(read_outcome)>;
+
+  static proto::result<std::unique_ptr<reader_pool>> open(boost::asio::any_io_executor executor,
+                                                          const db::connection_options& db_options,
+                                                          std::size_t readers, std::size_t mailbox_per_reader);
+
+  // Thread-safe. A statement that would write is answered 400 READONLY.
+  void submit(proto::statement statement, boost::asio::any_io_executor reply_to, reply_handler reply);
+
+  std::size_t size() const { return readers_.size(); }
+  std::uint64_t rejected_full() const { return rejected_full_.load(std::memory_order_relaxed); }
+
+ private:
+  struct reader {
+    boost::asio::strand<boost::asio::any_io_executor> strand;
+    db::connection conn;
+    std::atomic<std::size_t> in_flight{0};
+  };
+  reader* pick();
+
+  std::vector<std::unique_ptr<reader>> readers_;
+  std::size_t mailbox_per_reader_ = 0;
+  std::atomic<std::size_t> next_{0};
+  std::atomic<std::uint64_t> rejected_full_{0};
+};
+
+}  // namespace monolite::actors

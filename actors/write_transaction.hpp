@@ -1,0 +1,24 @@
+// One group-commit transaction on the write connection: BEGIN IMMEDIATE, each request inside its
+// own SAVEPOINT (a failing request rolls back alone), then COMMIT. Plain functions over db/,
+// called only from the writer actor's strand.
+#pragma once
+#include <vector>
+
+#include "db/connection.hpp"
+#include "proto/sql_request.hpp"
+#include "proto/sql_response.hpp"
+
+namespace monolite::actors {
+
+struct write_outcome {
+  proto::result<std::vector<proto::statement_result>> results{std::vector<proto::statement_result>{}};
+  double time_ms = 0;
+};
+
+// Runs every request and commits those that succeeded. Returns one outcome per request, in order.
+// When BEGIN or COMMIT fails, or SQLite aborts the whole transaction, every request gets the error:
+// nobody is told "committed" unless COMMIT returned OK.
+std::vector<write_outcome> run_group_commit(db::connection& conn,
+                                            const std::vector<const proto::write_request*>& requests);
+
+}  // namespace monolite::actors

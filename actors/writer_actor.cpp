@@ -1,0 +1,144 @@
+#include "actors/writer_actor.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+
+namespace monolite::actors {
+namespace asio = boost::asio;
+
+proto::result<std::shared_ptr<writer_actor>> writer_actor::open(asio::any_io_executor executor,
+                                                                const db::connection_options& db_options,
+                                                                const writer_options& options) {
+  auto conn = db::connection::open(db_options);
+  if (!conn) return conn.error();
+  std::shared_ptr<writer_actor> actor(new writer_actor(executor, std::move(*conn), options));
+  sqlite3_wal_hook(actor->conn_.handle(), &writer_actor::on_wal_commit, actor.get());
+  asio::post(actor->strand_, [actor] { actor->arm_idle_timer(); });
+  return actor;
+}
+
+writer_actor::writer_actor(asio::any_io_executor executor, db::connection conn,
+                           const writer_options& options)
+    : strand_(asio::make_strand(executor)), idle_timer_(strand_), conn_(std::move(conn)), options_(options) {}
+
+int writer_actor::on_wal_commit(void* self, ::sqlite3*, const char*, int pages) {
+  static_cast<writer_actor*>(self)->wal_pages_ = pages;
+  return SQLITE_OK;
+}
+
+void writer_actor::submit(proto::write_request request, asio::any_io_executor reply_to, reply_handler reply) {
+  auto refuse = [&](proto::api_error error) {
+    asio::post(reply_to, [reply = std::move(reply), error = std::move(error)] {
+      reply(write_outcome{error, 0});
+    });
+  };
+  if (closing_.load(std::memory_order_acquire)) return refuse(proto::not_ready("the server is shutting down"));
+  if (in_flight_.fetch_add(1, std::memory_order_acq_rel) >= options_.mailbox_capacity) {
+    in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+    rejected_full_.fetch_add(1, std::memory_order_relaxed);
+    return refuse(proto::overloaded("the writer's queue is full; retry shortly"));
+  }
+  asio::post(strand_, [self = shared_from_this(), j = job{std::move(request), reply_to, std::move(reply)}]() mutable {
+    self->enqueue(std::move(j));
+  });
+}
+
+void writer_actor::enqueue(job j) {
+  if (closed_) {  // raced with close(): the connection is gone
+    in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+    asio::post(j.reply_to, [reply = std::move(j.reply)] {
+      reply(write_outcome{proto::not_ready("the server is shutting down"), 0});
+    });
+    return;
+  }
+  pending_.push_back(std::move(j));
+  if (drain_scheduled_) return;
+  // Posted behind the submissions already queued on the strand, so they join this group.
+  drain_scheduled_ = true;
+  asio::post(strand_, [self = shared_from_this()] { self->drain(); });
+}
+
+void writer_actor::drain() {
+  drain_scheduled_ = false;
+  if (pending_.empty() || closed_) return;
+  std::vector<job> group;
+  if (pending_.size() <= options_.max_group) {
+    group.swap(pending_);
+  } else {
+    group.assign(std::make_move_iterator(pending_.begin()),
+                 std::make_move_iterator(pending_.begin() + static_cast<long>(options_.max_group)));
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(options_.max_group));
+    drain_scheduled_ = true;
+    asio::post(strand_, [self = shared_from_this()] { self->drain(); });
+  }
+  std::vector<const proto::write_request*> requests;
+  requests.reserve(group.size());
+  for (const auto& j : group) requests.push_back(&j.request);
+  auto outcomes = run_group_commit(conn_, requests);
+  answer(group, outcomes);
+  checkpoint_if_due();
+}
+
+void writer_actor::answer(std::vector<job>& group, std::vector<write_outcome>& outcomes) {
+  if (std::any_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.results.has_value(); }))
+    commits_.fetch_add(1, std::memory_order_relaxed);
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    asio::post(group[i].reply_to, [reply = std::move(group[i].reply), outcome = std::move(outcomes[i])]() mutable {
+      reply(std::move(outcome));
+    });
+  }
+  requests_.fetch_add(group.size(), std::memory_order_relaxed);
+  in_flight_.fetch_sub(group.size(), std::memory_order_acq_rel);
+}
+
+void writer_actor::checkpoint_if_due() {
+  if (wal_pages_ >= options_.truncate_checkpoint_pages)
+    checkpoint(SQLITE_CHECKPOINT_TRUNCATE);
+  else if (wal_pages_ >= options_.passive_checkpoint_pages)
+    checkpoint(SQLITE_CHECKPOINT_PASSIVE);
+}
+
+void writer_actor::checkpoint(int mode) {
+  int wal_frames = 0, checkpointed = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(conn_.handle(), nullptr, mode, &wal_frames, &checkpointed);
+  checkpoints_.fetch_add(1, std::memory_order_relaxed);
+  // Frames still in the WAL after a full backfill are reused from the start by the next commit.
+  wal_pages_ = (rc == SQLITE_OK && wal_frames == checkpointed) ? 0 : wal_frames - checkpointed;
+}
+
+void writer_actor::arm_idle_timer() {
+  if (closed_) return;
+  idle_timer_.expires_after(options_.idle_checkpoint);
+  idle_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->closed_) return;
+    const auto commits = self->commits_.load(std::memory_order_relaxed);
+    if (commits == self->commits_at_last_tick_ && self->wal_pages_ > 0 && self->pending_.empty())
+      self->checkpoint(SQLITE_CHECKPOINT_PASSIVE);
+    self->commits_at_last_tick_ = commits;
+    self->arm_idle_timer();
+  });
+}
+
+void writer_actor::close(asio::any_io_executor done_on, std::function<void()> done) {
+  closing_.store(true, std::memory_order_release);
+  asio::post(strand_, [self = shared_from_this(), done_on, done = std::move(done)] {
+    // Submissions accepted before closing_ was set are already on the strand ahead of us
+    // or in pending_: answer them first.
+    while (!self->pending_.empty()) self->drain();
+    self->closed_ = true;
+    self->idle_timer_.cancel();
+    self->checkpoint(SQLITE_CHECKPOINT_TRUNCATE);
+    self->conn_.close();
+    asio::post(done_on, done);
+  });
+}
+
+writer_stats writer_actor::stats() const {
+  return {commits_.load(std::memory_order_relaxed), requests_.load(std::memory_order_relaxed),
+          rejected_full_.load(std::memory_order_relaxed), checkpoints_.load(std::memory_order_relaxed),
+          in_flight_.load(std::memory_order_relaxed)};
+}
+
+}  // namespace monolite::actors

@@ -1,0 +1,88 @@
+// writer_actor — owns THE read-write connection; nothing else ever writes the database.
+// Executor: its own strand on the database thread pool; every private member runs on that strand.
+// Replies: each request's completion is posted to the executor the caller named, only after the
+//   COMMIT of its group returned (group commit: all queued requests share one transaction).
+// Mailbox: at most `mailbox_capacity` requests in flight; past that submit() answers 503 OVERLOADED
+//   at once. After close() every submit() is answered 503 NOT_READY.
+#pragma once
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "actors/write_transaction.hpp"
+#include "db/connection.hpp"
+
+struct sqlite3;
+
+namespace monolite::actors {
+
+struct writer_options {
+  std::size_t mailbox_capacity = 4096;
+  std::size_t max_group = 1024;                // requests in one transaction at most
+  int passive_checkpoint_pages = 1000;         // PASSIVE checkpoint once the WAL holds this many
+  int truncate_checkpoint_pages = 100000;      // TRUNCATE (waits for readers) past this many
+  std::chrono::milliseconds idle_checkpoint{1000};  // PASSIVE when no commit for this long
+};
+
+struct writer_stats {
+  std::uint64_t commits = 0;           // group transactions committed
+  std::uint64_t requests = 0;          // requests answered
+  std::uint64_t rejected_full = 0;     // 503 because the mailbox was full
+  std::uint64_t checkpoints = 0;
+  std::size_t queue_depth = 0;         // requests in flight now
+};
+
+class writer_actor : public std::enable_shared_from_this<writer_actor> {
+ public:
+  using reply_handler = std::function<void(write_outcome)>;
+
+  static proto::result<std::shared_ptr<writer_actor>> open(boost::asio::any_io_executor executor,
+                                                           const db::connection_options& db_options,
+                                                           const writer_options& options);
+
+  // Thread-safe. `reply` runs on `reply_to`.
+  void submit(proto::write_request request, boost::asio::any_io_executor reply_to, reply_handler reply);
+
+  // Thread-safe. Answers what is queued, checkpoints (TRUNCATE), closes the connection, then
+  // posts `done` to `done_on`.
+  void close(boost::asio::any_io_executor done_on, std::function<void()> done);
+
+  writer_stats stats() const;
+
+ private:
+  struct job {
+    proto::write_request request;
+    boost::asio::any_io_executor reply_to;
+    reply_handler reply;
+  };
+
+  writer_actor(boost::asio::any_io_executor executor, db::connection conn, const writer_options& options);
+  void enqueue(job j);
+  void drain();
+  void answer(std::vector<job>& group, std::vector<write_outcome>& outcomes);
+  void checkpoint_if_due();
+  void checkpoint(int mode);
+  void arm_idle_timer();
+  static int on_wal_commit(void* self, ::sqlite3*, const char*, int pages);
+
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  boost::asio::steady_timer idle_timer_;
+  db::connection conn_;
+  writer_options options_;
+  std::vector<job> pending_;
+  bool drain_scheduled_ = false;
+  bool closed_ = false;
+  int wal_pages_ = 0;
+  std::uint64_t commits_at_last_tick_ = 0;
+
+  std::atomic<std::size_t> in_flight_{0};
+  std::atomic<bool> closing_{false};
+  std::atomic<std::uint64_t> commits_{0}, requests_{0}, rejected_full_{0}, checkpoints_{0};
+};
+
+}  // namespace monolite::actors

@@ -1,0 +1,172 @@
+#include "db/connection.hpp"
+
+#include <sqlite3.h>
+
+#include <cctype>
+
+#include "db/error.hpp"
+
+namespace monolite::db {
+
+// Client SQL must not open, end or nest transactions: the writer wraps every request in its own
+// savepoint inside a group-commit transaction, and a reader must never hold a snapshot open.
+struct connection::sandbox {
+  bool active = true;
+  bool denied_transaction = false;
+
+  static int authorize(void* self, int action, const char*, const char*, const char*, const char*) {
+    auto* box = static_cast<sandbox*>(self);
+    if (box->active && (action == SQLITE_TRANSACTION || action == SQLITE_SAVEPOINT)) {
+      box->denied_transaction = true;
+      return SQLITE_DENY;
+    }
+    return SQLITE_OK;
+  }
+};
+
+namespace {
+
+// Server-side statements run with the sandbox off.
+class sandbox_pause {
+ public:
+  explicit sandbox_pause(bool& active) : active_(active), was_(active) { active_ = false; }
+  ~sandbox_pause() { active_ = was_; }
+  sandbox_pause(const sandbox_pause&) = delete;
+  sandbox_pause& operator=(const sandbox_pause&) = delete;
+
+ private:
+  bool& active_;
+  bool was_;
+};
+
+bool only_blank(const char* tail) {
+  for (; *tail; ++tail)
+    if (!std::isspace(static_cast<unsigned char>(*tail)) && *tail != ';') return false;
+  return true;
+}
+
+proto::api_error transaction_denied() {
+  return {403, "SQLITE_AUTH",
+          "transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE) is not allowed: "
+          "each request already runs as one transaction"};
+}
+
+}  // namespace
+
+connection::connection(sqlite3* db, const connection_options& options)
+    : db_(db),
+      read_only_(options.read_only),
+      sandbox_(std::make_unique<sandbox>()),
+      api_statements_(std::make_unique<statement_cache>(options.statement_cache_capacity)),
+      internal_statements_(std::make_unique<statement_cache>(16)) {
+  sqlite3_set_authorizer(db_, &sandbox::authorize, sandbox_.get());
+}
+
+connection::connection(connection&& other) noexcept { *this = std::move(other); }
+
+connection& connection::operator=(connection&& other) noexcept {
+  if (this != &other) {
+    close();
+    db_ = std::exchange(other.db_, nullptr);
+    read_only_ = other.read_only_;
+    sandbox_ = std::move(other.sandbox_);
+    api_statements_ = std::move(other.api_statements_);
+    internal_statements_ = std::move(other.internal_statements_);
+  }
+  return *this;
+}
+
+connection::~connection() { close(); }
+
+void connection::close() {
+  if (!db_) return;
+  api_statements_->clear();
+  internal_statements_->clear();
+  sqlite3_close_v2(db_);
+  db_ = nullptr;
+}
+
+proto::result<connection> connection::open(const connection_options& options) {
+  const int flags = (options.read_only ? SQLITE_OPEN_READONLY
+                                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                    SQLITE_OPEN_NOMUTEX;
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(options.path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    auto error = db ? sqlite_error(db) : sqlite_error(rc, sqlite3_errstr(rc));
+    error.message = "cannot open " + options.path + ": " + error.message;
+    sqlite3_close_v2(db);
+    return error;
+  }
+  sqlite3_extended_result_codes(db, 1);
+  connection conn(db, options);
+  if (auto ok = conn.apply_pragmas(options); !ok) return ok.error();
+  return conn;
+}
+
+proto::result<void> connection::apply_pragmas(const connection_options& options) {
+  sandbox_pause pause(sandbox_->active);
+  sqlite3_busy_timeout(db_, options.busy_timeout_ms);
+  std::string sql = "PRAGMA cache_size=" + std::to_string(options.cache_size) +
+                    "; PRAGMA foreign_keys=" + (options.foreign_keys ? "ON" : "OFF") +
+                    "; PRAGMA wal_autocheckpoint=0;";
+  if (options.read_only) {
+    sql += " PRAGMA query_only=ON;";
+  } else {
+    // The writer owns checkpoints, so the WAL never resets behind its back.
+    sql += " PRAGMA journal_mode=WAL; PRAGMA synchronous=" + options.synchronous + ";";
+  }
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    auto error = sqlite_error(db_);
+    sqlite3_free(message);
+    return error;
+  }
+  return {};
+}
+
+proto::result<sqlite3_stmt*> connection::prepare_api(const std::string& sql) {
+  if (auto* cached = api_statements_->find(sql)) return cached;
+  sandbox_->denied_transaction = false;
+  sqlite3_stmt* stmt = nullptr;
+  const char* tail = nullptr;
+  if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &stmt, &tail) != SQLITE_OK)
+    return sandbox_->denied_transaction ? transaction_denied() : sqlite_error(db_);
+  if (!stmt) return proto::bad_request("empty SQL statement");
+  if (!only_blank(tail)) {
+    sqlite3_stmt* next = nullptr;
+    sqlite3_prepare_v2(db_, tail, -1, &next, nullptr);
+    const bool several = next != nullptr || sqlite3_errcode(db_) != SQLITE_OK;
+    sqlite3_finalize(next);
+    if (several) {
+      sqlite3_finalize(stmt);
+      return proto::bad_request("\"sql\" holds more than one statement; send each in \"statements\"");
+    }
+  }
+  api_statements_->insert(sql, stmt);
+  return stmt;
+}
+
+proto::result<void> connection::exec(const std::string& sql) {
+  sandbox_pause pause(sandbox_->active);
+  sqlite3_stmt* stmt = internal_statements_->find(sql);
+  if (!stmt) {
+    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+        SQLITE_OK)
+      return sqlite_error(db_);
+    internal_statements_->insert(sql, stmt);
+  }
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+  }
+  if (rc != SQLITE_DONE) {
+    auto error = sqlite_error(db_);
+    sqlite3_reset(stmt);
+    return error;
+  }
+  sqlite3_reset(stmt);
+  return {};
+}
+
+}  // namespace monolite::db

@@ -1,0 +1,142 @@
+#include "db/statement.hpp"
+
+#include <sqlite3.h>
+
+#include "db/error.hpp"
+
+namespace monolite::db {
+namespace {
+
+// Leaves a cached statement ready for its next use, whatever path we leave by.
+class reset_on_exit {
+ public:
+  explicit reset_on_exit(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~reset_on_exit() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  reset_on_exit(const reset_on_exit&) = delete;
+  reset_on_exit& operator=(const reset_on_exit&) = delete;
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+int bind_value(sqlite3_stmt* stmt, int index, const proto::value& v) {
+  struct visitor {
+    sqlite3_stmt* stmt;
+    int index;
+    int operator()(std::monostate) const { return sqlite3_bind_null(stmt, index); }
+    int operator()(std::int64_t i) const { return sqlite3_bind_int64(stmt, index, i); }
+    int operator()(double d) const { return sqlite3_bind_double(stmt, index, d); }
+    // SQLITE_STATIC: the request outlives the statement's use; bindings are cleared on exit.
+    int operator()(const std::string& s) const {
+      return sqlite3_bind_text64(stmt, index, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8);
+    }
+    int operator()(const proto::blob& b) const {
+      if (b.bytes.empty()) return sqlite3_bind_zeroblob(stmt, index, 0);  // a null pointer binds NULL
+      return sqlite3_bind_blob64(stmt, index, b.bytes.data(), b.bytes.size(), SQLITE_STATIC);
+    }
+  };
+  return std::visit(visitor{stmt, index}, v);
+}
+
+int named_index(sqlite3_stmt* stmt, const std::string& name) {
+  if (!name.empty() && (name[0] == ':' || name[0] == '@' || name[0] == '$'))
+    return sqlite3_bind_parameter_index(stmt, name.c_str());
+  for (const char* prefix : {":", "@", "$"})
+    if (int index = sqlite3_bind_parameter_index(stmt, (prefix + name).c_str())) return index;
+  return 0;
+}
+
+proto::result<void> bind_named(sqlite3_stmt* stmt, const proto::statement& statement) {
+  const int count = sqlite3_bind_parameter_count(stmt);
+  std::vector<bool> bound(static_cast<std::size_t>(count) + 1, false);
+  for (const auto& param : statement.named) {
+    const int index = named_index(stmt, param.name);
+    if (index == 0) return proto::bad_params("the statement has no parameter named \"" + param.name + "\"");
+    if (bind_value(stmt, index, param.val) != SQLITE_OK) return sqlite_error(sqlite3_db_handle(stmt));
+    bound[index] = true;
+  }
+  for (int i = 1; i <= count; ++i) {
+    if (bound[i]) continue;
+    const char* name = sqlite3_bind_parameter_name(stmt, i);
+    return proto::bad_params("no value for parameter " +
+                             (name ? std::string(name) : "?" + std::to_string(i)));
+  }
+  return {};
+}
+
+proto::result<void> bind_params(sqlite3_stmt* stmt, const proto::statement& statement) {
+  if (!statement.named.empty()) return bind_named(stmt, statement);
+  const auto expected = static_cast<std::size_t>(sqlite3_bind_parameter_count(stmt));
+  if (statement.positional.size() != expected)
+    return proto::bad_params("the statement takes " + std::to_string(expected) +
+                             " parameters, got " + std::to_string(statement.positional.size()));
+  for (std::size_t i = 0; i < expected; ++i)
+    if (bind_value(stmt, static_cast<int>(i + 1), statement.positional[i]) != SQLITE_OK)
+      return sqlite_error(sqlite3_db_handle(stmt));
+  return {};
+}
+
+proto::value column_value(sqlite3_stmt* stmt, int column) {
+  switch (sqlite3_column_type(stmt, column)) {
+    case SQLITE_INTEGER:
+      return std::int64_t{sqlite3_column_int64(stmt, column)};
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(stmt, column);
+    case SQLITE_TEXT: {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+      return std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, column)));
+    }
+    case SQLITE_BLOB: {
+      const auto* data = static_cast<const unsigned char*>(sqlite3_column_blob(stmt, column));
+      return proto::blob{{data, data + sqlite3_column_bytes(stmt, column)}};
+    }
+    default:
+      return std::monostate{};
+  }
+}
+
+proto::result<void> step_all(sqlite3_stmt* stmt, bool want_rows, proto::statement_result& out) {
+  const int columns = sqlite3_column_count(stmt);
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    if (!want_rows) continue;
+    auto& row = out.rows.emplace_back();
+    row.reserve(static_cast<std::size_t>(columns));
+    for (int c = 0; c < columns; ++c) row.push_back(column_value(stmt, c));
+  }
+  if (rc != SQLITE_DONE) return sqlite_error(sqlite3_db_handle(stmt));
+  return {};
+}
+
+}  // namespace
+
+proto::result<proto::statement_result> run_statement(connection& conn,
+                                                     const proto::statement& statement,
+                                                     run_options options) {
+  auto prepared = conn.prepare_api(statement.sql);
+  if (!prepared) return prepared.error();
+  sqlite3_stmt* stmt = *prepared;
+  reset_on_exit reset(stmt);
+  const bool read_only = sqlite3_stmt_readonly(stmt) != 0;
+  if (options.require_read_only && !read_only)
+    return proto::api_error{400, "READONLY", "this statement writes; send it to /sql/execute"};
+  if (auto bound = bind_params(stmt, statement); !bound) return bound.error();
+
+  proto::statement_result out;
+  const int columns = sqlite3_column_count(stmt);
+  for (int c = 0; c < columns; ++c) out.columns.emplace_back(sqlite3_column_name(stmt, c));
+  const auto changes_before = sqlite3_total_changes64(conn.handle());
+  if (auto stepped = step_all(stmt, options.want_rows, out); !stepped) return stepped.error();
+  if (!read_only) {
+    // sqlite3_changes64 keeps the last DML's count across DDL, so ask only when rows changed.
+    if (sqlite3_total_changes64(conn.handle()) != changes_before)
+      out.rows_affected = sqlite3_changes64(conn.handle());
+    out.last_insert_id = sqlite3_last_insert_rowid(conn.handle());
+  }
+  return out;
+}
+
+}  // namespace monolite::db

@@ -1,0 +1,15 @@
+// Standard base64 (RFC 4648, with padding), used for blobs in JSON.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace monolite::proto {
+
+std::string base64_encode(const std::vector<unsigned char>& bytes);
+
+// Empty optional when the text is not valid padded base64.
+std::optional<std::vector<unsigned char>> base64_decode(std::string_view text);
+
+}  // namespace monolite::proto

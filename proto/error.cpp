@@ -1,0 +1,23 @@
+#include "proto/error.hpp"
+
+#include <boost/json/object.hpp>
+#include <stdexcept>
+
+namespace monolite::proto {
+
+boost::json::value to_json(const api_error& error) {
+  return {{"error", {{"code", error.code}, {"message", error.message}}}};
+}
+
+api_error bad_json(std::string message) { return {400, "BAD_JSON", std::move(message)}; }
+api_error bad_request(std::string message) { return {400, "BAD_REQUEST", std::move(message)}; }
+api_error bad_params(std::string message) { return {400, "BAD_PARAMS", std::move(message)}; }
+api_error overloaded(std::string message) { return {503, "OVERLOADED", std::move(message), 1}; }
+api_error not_ready(std::string message) { return {503, "NOT_READY", std::move(message), 1}; }
+api_error internal_error(std::string message) { return {500, "INTERNAL", std::move(message)}; }
+
+void throw_exception_from_error(const api_error& error, const boost::source_location&) {
+  throw std::runtime_error(error.code + ": " + error.message);
+}
+
+}  // namespace monolite::proto

@@ -1,0 +1,72 @@
+#include "server/cli.hpp"
+
+#include <sqlite3.h>
+
+#include <boost/version.hpp>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "server/config.hpp"
+#include "server/serve.hpp"
+
+namespace monolite::cli {
+namespace {
+
+constexpr const char* overview =
+    "monolite — SQLite in WAL mode behind an HTTP/JSON API, one process.\n\n"
+    "Usage: monolite <command> [flags]\n\n"
+    "Commands:\n"
+    "  serve     run the server\n"
+    "  version   print monolite, SQLite and Boost versions\n\n"
+    "Run 'monolite <command> --help' for a command's flags.\n";
+
+bool wants_help(const std::vector<std::string>& args) {
+  for (const auto& a : args)
+    if (a == "--help" || a == "-h") return true;
+  return false;
+}
+
+int usage_failure(const std::string& message) {
+  std::cerr << "monolite: " << message << "\nRun 'monolite --help' for usage.\n";
+  return 2;
+}
+
+int run_version(const std::vector<std::string>& args) {
+  if (wants_help(args)) {
+    std::cout << "Usage: monolite version\n\nPrints the versions of monolite, SQLite and Boost.\n";
+    return 0;
+  }
+  if (!args.empty()) return usage_failure("version takes no arguments");
+  std::cout << "monolite " << MONOLITE_VERSION << "\nSQLite " << sqlite3_libversion() << "\nBoost "
+            << BOOST_VERSION / 100000 << "." << BOOST_VERSION / 100 % 1000 << "." << BOOST_VERSION % 100 << "\n";
+  return 0;
+}
+
+int run_serve(const std::vector<std::string>& args) {
+  if (wants_help(args)) {
+    std::cout << usage_text("serve", "Serves the database over HTTP/JSON until SIGTERM or SIGINT.",
+                            serve_option_specs());
+    return 0;
+  }
+  auto settings = load_serve_settings(args);
+  if (!settings) return usage_failure(settings.error().message);
+  return server::serve(*settings);
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << overview;
+    return args.empty() ? 2 : 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "serve") return run_serve(args);
+  if (command == "version" || command == "--version") return run_version(args);
+  return usage_failure("unknown command '" + command + "'");
+}
+
+}  // namespace monolite::cli

@@ -1,0 +1,107 @@
+#include "server/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <thread>
+
+namespace monolite::cli {
+namespace {
+
+std::string cores() { return std::to_string(std::max(1u, std::thread::hardware_concurrency())); }
+
+const std::vector<option_spec>& specs() {
+  static const std::vector<option_spec> table = {
+      {"db", "PATH", "database file; created with its folder when missing", "./data/app.db"},
+      {"listen", "HOST:PORT", "address to serve HTTP on", "127.0.0.1:8080"},
+      {"readers", "N", "read-only connections, each on its own strand", cores()},
+      {"threads", "N", "threads serving HTTP", cores()},
+      {"synchronous", "normal|full", "SQLite synchronous mode of the write connection", "normal"},
+      {"cache-size", "N", "SQLite cache_size per connection (negative: KiB)", "-64000"},
+      {"busy-timeout", "MS", "SQLite busy_timeout in milliseconds", "5000"},
+      {"max-body", "BYTES", "largest request body accepted (413 beyond)", "8388608"},
+      {"writer-queue", "N", "write requests in flight before 503 OVERLOADED", "4096"},
+      {"shutdown-grace", "SECONDS", "time to finish in-flight requests on SIGTERM", "10"},
+      {"idle-timeout", "SECONDS", "close keep-alive connections idle this long", "60"},
+      {"log-level", "LEVEL", "debug, info, warn or error", "info"},
+  };
+  return table;
+}
+
+template <class T>
+usage_result<T> parse_number(const option_values& values, const std::string& name, T min, T max) {
+  const std::string& text = values.at(name);
+  T out{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (ec != std::errc() || end != text.data() + text.size() || out < min || out > max)
+    return usage_error{"--" + name + ": '" + text + "' is not a number from " + std::to_string(min) +
+                       " to " + std::to_string(max)};
+  return out;
+}
+
+usage_result<std::chrono::milliseconds> parse_seconds(const option_values& values, const std::string& name) {
+  auto seconds = parse_number<double>(values, name, 0.001, 86400.0);
+  if (!seconds) return seconds.error();
+  return std::chrono::milliseconds(static_cast<std::int64_t>(*seconds * 1000));
+}
+
+usage_result<void> parse_listen(const std::string& text, serve_settings& out) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return usage_error{"--listen: '" + text + "' is not HOST:PORT"};
+  out.listen_host = text.substr(0, colon);
+  if (out.listen_host.front() == '[' && out.listen_host.back() == ']')
+    out.listen_host = out.listen_host.substr(1, out.listen_host.size() - 2);
+  auto port = parse_number<unsigned>({{"listen", text.substr(colon + 1)}}, "listen", 0, 65535);
+  if (!port) return usage_error{"--listen: '" + text + "' has no valid port (0-65535)"};
+  out.listen_port = static_cast<unsigned short>(*port);
+  return {};
+}
+
+usage_result<void> parse_enums(const option_values& values, serve_settings& out) {
+  std::string sync = values.at("synchronous");
+  std::transform(sync.begin(), sync.end(), sync.begin(), ::toupper);
+  if (sync != "NORMAL" && sync != "FULL")
+    return usage_error{"--synchronous: '" + values.at("synchronous") + "' must be normal or full"};
+  out.synchronous = sync;
+  if (!log::parse_level(values.at("log-level"), out.log_level))
+    return usage_error{"--log-level: '" + values.at("log-level") + "' must be debug, info, warn or error"};
+  return {};
+}
+
+template <class T, class U>
+usage_result<void> assign(usage_result<T> parsed, U& field) {
+  if (!parsed) return parsed.error();
+  field = static_cast<U>(*parsed);
+  return {};
+}
+
+usage_result<void> parse_numbers(const option_values& v, serve_settings& out) {
+  constexpr std::int64_t huge = std::int64_t{1} << 40;
+  for (auto ok : {assign(parse_number<unsigned>(v, "readers", 1, 256), out.readers),
+                  assign(parse_number<unsigned>(v, "threads", 1, 256), out.threads),
+                  assign(parse_number<std::int64_t>(v, "cache-size", -huge, huge), out.cache_size),
+                  assign(parse_number<int>(v, "busy-timeout", 0, 3600000), out.busy_timeout_ms),
+                  assign(parse_number<std::size_t>(v, "max-body", 1, std::size_t{1} << 31), out.max_body),
+                  assign(parse_number<std::size_t>(v, "writer-queue", 1, 1000000), out.writer_queue),
+                  assign(parse_seconds(v, "shutdown-grace"), out.shutdown_grace),
+                  assign(parse_seconds(v, "idle-timeout"), out.idle_timeout)})
+    if (!ok) return ok.error();
+  return {};
+}
+
+}  // namespace
+
+std::span<const option_spec> serve_option_specs() { return specs(); }
+
+usage_result<serve_settings> load_serve_settings(const std::vector<std::string>& args) {
+  auto values = resolve_options(specs(), args);
+  if (!values) return values.error();
+  serve_settings out;
+  out.db_path = values->at("db");
+  if (out.db_path.empty()) return usage_error{"--db: must not be empty"};
+  if (auto ok = parse_listen(values->at("listen"), out); !ok) return ok.error();
+  if (auto ok = parse_enums(*values, out); !ok) return ok.error();
+  if (auto ok = parse_numbers(*values, out); !ok) return ok.error();
+  return out;
+}
+
+}  // namespace monolite::cli

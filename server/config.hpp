@@ -1,0 +1,34 @@
+// `monolite serve` settings: the option table and its typed, validated form.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "server/log.hpp"
+#include "server/options.hpp"
+
+namespace monolite::cli {
+
+struct serve_settings {
+  std::string db_path;
+  std::string listen_host;
+  unsigned short listen_port = 0;
+  unsigned readers = 1;
+  unsigned threads = 1;
+  std::string synchronous;  // NORMAL or FULL
+  std::int64_t cache_size = 0;
+  int busy_timeout_ms = 0;
+  std::size_t max_body = 0;
+  std::size_t writer_queue = 0;
+  std::chrono::milliseconds shutdown_grace{0};
+  std::chrono::milliseconds idle_timeout{0};
+  log::level log_level = log::level::info;
+};
+
+std::span<const option_spec> serve_option_specs();
+
+// Exit-2 material: the message names the flag whose value is wrong.
+usage_result<serve_settings> load_serve_settings(const std::vector<std::string>& args);
+
+}  // namespace monolite::cli

@@ -1,0 +1,151 @@
+#include "server/http_session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "server/log.hpp"
+#include "server/server_context.hpp"
+
+namespace monolite::server {
+namespace beast = boost::beast;
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto write_timeout = std::chrono::seconds(30);
+constexpr auto linger_timeout = std::chrono::seconds(5);
+
+proto::api_error parse_failure(beast::error_code ec) {
+  if (ec == http::error::body_limit) return {413, "BODY_TOO_LARGE", "the request body exceeds --max-body"};
+  if (ec == http::error::header_limit) return {431, "HEADERS_TOO_LARGE", "the request headers exceed 16 KiB"};
+  return {400, "BAD_REQUEST", "malformed HTTP request: " + ec.message()};
+}
+
+bool is_disconnect(beast::error_code ec) {
+  return ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+         ec == asio::error::connection_reset || ec == asio::error::eof || ec == http::error::partial_message;
+}
+
+}  // namespace
+
+http_session::http_session(asio::ip::tcp::socket&& socket, server_context& ctx)
+    : stream_(std::move(socket)), ctx_(ctx) {}
+
+http_session::~http_session() { ctx_.sessions.remove(this); }
+
+void http_session::run() {
+  ctx_.sessions.add(shared_from_this());
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_next(); });
+}
+
+void http_session::finish() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    self->stop_reading_ = true;
+    if (self->reading_) self->stream_.socket().cancel();  // an idle keep-alive read ends now
+    else if (self->queue_.empty() && !self->writing_) self->close();
+  });
+}
+
+void http_session::read_next() {
+  if (stop_reading_ || reading_ || closed_ || queue_.size() >= max_pipelined) return;
+  reading_ = true;
+  parser_.emplace();
+  parser_->body_limit(ctx_.settings.max_body);
+  parser_->header_limit(header_limit);
+  stream_.expires_after(ctx_.settings.idle_timeout);
+  http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    self->on_read(ec);
+  });
+}
+
+void http_session::on_read(beast::error_code ec) {
+  reading_ = false;
+  if (ec) return on_read_error(ec);
+  auto req = parser_->release();
+  if (!req.keep_alive()) stop_reading_ = true;
+  dispatch(std::move(req));
+  read_next();
+}
+
+void http_session::on_read_error(beast::error_code ec) {
+  stop_reading_ = true;
+  if (is_disconnect(ec)) {
+    if (queue_.empty() && !writing_) close();
+    return;
+  }
+  // Malformed or oversized input: answer it as JSON, then close (the rest of the stream is unreadable).
+  auto error = parse_failure(ec);
+  log::debug("bad request", {{"code", error.code}, {"detail", ec.message()}});
+  queue_.push_back(std::make_shared<pending>(pending{std::nullopt, "other", false}));
+  answer_now(error_response(error));
+}
+
+void http_session::dispatch(request&& req) {
+  std::string_view target = req.target();
+  auto slot = std::make_shared<pending>(pending{std::nullopt, std::string(target.substr(0, target.find('?'))),
+                                                req.keep_alive()});
+  queue_.push_back(slot);
+  auto self = shared_from_this();
+  responder respond{stream_.get_executor(), [self, slot](response res) {
+                      slot->res = std::move(res);
+                      self->write_next();
+                    }};
+  ctx_.routes.dispatch(std::move(req), std::move(respond));
+}
+
+void http_session::answer_now(response res) {
+  queue_.back()->res = std::move(res);
+  write_next();
+}
+
+void http_session::write_next() {
+  if (writing_ || closed_ || queue_.empty() || !queue_.front()->res) return;
+  writing_ = true;
+  auto& slot = *queue_.front();
+  auto& res = *slot.res;
+  // The last response of a connection that takes no more requests says so.
+  const bool last = stop_reading_ && !reading_ && queue_.size() == 1;
+  const bool keep_alive = slot.keep_alive && !last;
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  ctx_.metrics.record(slot.path, res.result_int());
+  stream_.expires_after(write_timeout);
+  // The slot stays at the front until its write completes.
+  http::async_write(stream_, res, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+    self->on_write(ec, keep_alive);
+  });
+}
+
+void http_session::on_write(beast::error_code ec, bool keep_alive) {
+  writing_ = false;
+  queue_.pop_front();
+  if (ec || !keep_alive) return close();
+  if (stop_reading_ && queue_.empty() && !reading_) return close();
+  write_next();
+  read_next();
+}
+
+void http_session::close() {
+  if (closed_) return;
+  closed_ = true;
+  beast::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (ec) return stream_.close();
+  // Lingering close: read and drop what the client still sends (say, the rest of a body we refused),
+  // so the kernel does not reset the connection before the client has read our answer.
+  buffer_.clear();
+  discard_until_eof();
+}
+
+void http_session::discard_until_eof() {
+  stream_.expires_after(linger_timeout);
+  stream_.async_read_some(buffer_.prepare(64 * 1024), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    if (ec) return self->stream_.close();
+    self->discard_until_eof();
+  });
+}
+
+}  // namespace monolite::server

@@ -1,0 +1,58 @@
+// One HTTP/1.1 connection: keep-alive, pipelining with a bounded queue of pending responses
+// (reading pauses while it is full), idle timeout, header/body limits answered as JSON errors.
+// Runs on its own strand; actors post replies back to that strand. Responses leave in request order.
+#pragma once
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <deque>
+#include <memory>
+#include <optional>
+
+#include "server/responses.hpp"
+
+namespace monolite::server {
+
+struct server_context;
+
+class http_session : public std::enable_shared_from_this<http_session> {
+ public:
+  http_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx);
+  ~http_session();
+  void run();
+  // Thread-safe: stop reading new requests, answer the pending ones, then close.
+  void finish();
+
+ private:
+  struct pending {
+    std::optional<response> res;
+    std::string path;  // for metrics
+    bool keep_alive = true;
+  };
+
+  void read_next();
+  void on_read(boost::beast::error_code ec);
+  void on_read_error(boost::beast::error_code ec);
+  void dispatch(request&& req);
+  void answer_now(response res);
+  void write_next();
+  void on_write(boost::beast::error_code ec, bool keep_alive);
+  void close();
+  void discard_until_eof();
+
+  static constexpr std::size_t max_pipelined = 16;
+  static constexpr std::uint32_t header_limit = 16 * 1024;
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::deque<std::shared_ptr<pending>> queue_;
+  server_context& ctx_;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool stop_reading_ = false;  // no more requests on this connection
+  bool closed_ = false;
+};
+
+}  // namespace monolite::server

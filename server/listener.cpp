@@ -1,0 +1,66 @@
+#include "server/listener.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <sstream>
+
+#include "server/http_session.hpp"
+#include "server/log.hpp"
+#include "server/server_context.hpp"
+
+namespace monolite::server {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+listener::listener(asio::io_context& ioc, server_context& ctx)
+    : ioc_(ioc), ctx_(ctx), acceptor_(asio::make_strand(ioc)), retry_timer_(acceptor_.get_executor()) {}
+
+proto::result<std::shared_ptr<listener>> listener::bind(asio::io_context& ioc, server_context& ctx,
+                                                        const tcp::endpoint& endpoint) {
+  std::shared_ptr<listener> self(new listener(ioc, ctx));
+  boost::system::error_code ec;
+  auto& a = self->acceptor_;
+  a.open(endpoint.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(endpoint, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) return self;
+  std::ostringstream address;
+  address << endpoint;
+  return proto::internal_error("cannot listen on " + address.str() + ": " + ec.message());
+}
+
+unsigned short listener::port() const { return acceptor_.local_endpoint().port(); }
+
+void listener::start() {
+  asio::post(acceptor_.get_executor(), [self = shared_from_this()] { self->accept_next(); });
+}
+
+void listener::stop() {
+  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    boost::system::error_code ec;
+    self->retry_timer_.cancel();
+    self->acceptor_.close(ec);
+  });
+}
+
+void listener::accept_next() {
+  acceptor_.async_accept(asio::make_strand(ioc_), [self = shared_from_this()](boost::system::error_code ec,
+                                                                              tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
+    if (ec) {
+      // Out of descriptors or similar: back off briefly instead of spinning.
+      log::warn("accept failed", {{"error", ec.message()}});
+      self->retry_timer_.expires_after(std::chrono::milliseconds(50));
+      self->retry_timer_.async_wait([self](boost::system::error_code wait_ec) {
+        if (!wait_ec) self->accept_next();
+      });
+      return;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    std::make_shared<http_session>(std::move(socket), self->ctx_)->run();
+    self->accept_next();
+  });
+}
+
+}  // namespace monolite::server

@@ -1,0 +1,33 @@
+// Accepts TCP connections and starts an http_session for each, on a strand of its own.
+#pragma once
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+
+#include "proto/error.hpp"
+
+namespace monolite::server {
+
+struct server_context;
+
+class listener : public std::enable_shared_from_this<listener> {
+ public:
+  // Binds and listens; the error names the address when that fails (e.g. in use).
+  static proto::result<std::shared_ptr<listener>> bind(boost::asio::io_context& ioc, server_context& ctx,
+                                                       const boost::asio::ip::tcp::endpoint& endpoint);
+  void start();
+  void stop();  // thread-safe
+  unsigned short port() const;
+
+ private:
+  listener(boost::asio::io_context& ioc, server_context& ctx);
+  void accept_next();
+
+  boost::asio::io_context& ioc_;
+  server_context& ctx_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_timer_;
+};
+
+}  // namespace monolite::server

@@ -1,0 +1,121 @@
+#include "server/serve.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <filesystem>
+#include <thread>
+
+#include "server/http_session.hpp"
+#include "server/listener.hpp"
+#include "server/log.hpp"
+#include "server/server_context.hpp"
+
+namespace monolite::server {
+namespace asio = boost::asio;
+
+namespace {
+
+db::connection_options connection_options_for(const cli::serve_settings& s) {
+  db::connection_options o;
+  o.path = s.db_path;
+  o.synchronous = s.synchronous;
+  o.cache_size = s.cache_size;
+  o.busy_timeout_ms = s.busy_timeout_ms;
+  return o;
+}
+
+proto::result<void> open_database(server_context& ctx, asio::any_io_executor db_executor) {
+  std::error_code fs_ec;
+  const auto folder = std::filesystem::path(ctx.settings.db_path).parent_path();
+  if (!folder.empty()) std::filesystem::create_directories(folder, fs_ec);
+  if (fs_ec) return proto::internal_error("cannot create " + folder.string() + ": " + fs_ec.message());
+  actors::writer_options writer_opts;
+  writer_opts.mailbox_capacity = ctx.settings.writer_queue;
+  // The writer opens first: it creates the file and switches it to WAL before readers attach.
+  auto writer = actors::writer_actor::open(db_executor, connection_options_for(ctx.settings), writer_opts);
+  if (!writer) return writer.error();
+  ctx.writer = std::move(*writer);
+  auto readers = actors::reader_pool::open(db_executor, connection_options_for(ctx.settings), ctx.settings.readers,
+                                           ctx.settings.writer_queue);
+  if (!readers) return readers.error();
+  ctx.readers = std::move(*readers);
+  return {};
+}
+
+// Stop accepting, let sessions answer what they hold, then let the writer drain and checkpoint.
+void shut_down(server_context& ctx, listener& lst, asio::io_context& ioc) {
+  log::info("shutting down", {{"grace_ms", ctx.settings.shutdown_grace.count()}});
+  ctx.draining.store(true, std::memory_order_release);
+  lst.stop();
+  ctx.sessions.for_each([](const std::shared_ptr<http_session>& s) { s->finish(); });
+  auto deadline = std::chrono::steady_clock::now() + ctx.settings.shutdown_grace;
+  auto timer = std::make_shared<asio::steady_timer>(ioc);
+  auto poll = std::make_shared<std::function<void()>>();
+  *poll = [&ctx, &ioc, timer, poll, deadline] {
+    if (ctx.sessions.size() > 0 && std::chrono::steady_clock::now() < deadline) {
+      timer->expires_after(std::chrono::milliseconds(20));
+      timer->async_wait([poll](boost::system::error_code) { (*poll)(); });
+      return;
+    }
+    if (ctx.sessions.size() > 0) log::warn("grace period over; closing open connections", {{"open", ctx.sessions.size()}});
+    ctx.writer->close(ioc.get_executor(), [&ioc, poll] {
+      *poll = nullptr;  // break the self-reference
+      ioc.stop();
+    });
+  };
+  (*poll)();
+}
+
+void run_threads(asio::io_context& ioc, unsigned count) {
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < count; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace
+
+int serve(const cli::serve_settings& settings) {
+  log::set_level(settings.log_level);
+  auto ctx = std::make_unique<server_context>();
+  ctx->settings = settings;
+  asio::thread_pool db_pool(settings.readers + 1);  // one thread per connection: SQLite calls block
+  if (auto opened = open_database(*ctx, db_pool.get_executor()); !opened) {
+    log::error("cannot open database", {{"db", settings.db_path}, {"error", opened.error().message}});
+    return 1;
+  }
+  add_sql_routes(*ctx);
+  add_system_routes(*ctx);
+
+  asio::io_context ioc(static_cast<int>(settings.threads));
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(settings.listen_host, ec);
+  if (ec) {
+    log::error("bad listen address", {{"listen", settings.listen_host}, {"error", ec.message()}});
+    return 2;
+  }
+  auto lst = listener::bind(ioc, *ctx, {address, settings.listen_port});
+  if (!lst) {
+    log::error("cannot listen", {{"error", lst.error().message}});
+    return 1;
+  }
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code wait_ec, int) {
+    if (!wait_ec) shut_down(*ctx, **lst, ioc);
+  });
+  (*lst)->start();
+  ctx->ready.store(true, std::memory_order_release);
+  log::info("listening", {{"address", settings.listen_host}, {"port", (*lst)->port()}, {"db", settings.db_path},
+                          {"readers", settings.readers}, {"threads", settings.threads}});
+  run_threads(ioc, settings.threads);
+
+  db_pool.join();
+  ctx->readers.reset();
+  ctx->writer.reset();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace monolite::server

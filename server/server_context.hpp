@@ -1,0 +1,30 @@
+// What every part of the HTTP server shares: settings, the actors, metrics, routes, sessions and
+// the readiness flags. Created once by serve(); outlives every session.
+#pragma once
+#include <atomic>
+#include <memory>
+
+#include "actors/reader_pool.hpp"
+#include "actors/writer_actor.hpp"
+#include "server/config.hpp"
+#include "server/metrics.hpp"
+#include "server/router.hpp"
+#include "server/session_registry.hpp"
+
+namespace monolite::server {
+
+struct server_context {
+  cli::serve_settings settings;
+  std::shared_ptr<actors::writer_actor> writer;
+  std::unique_ptr<actors::reader_pool> readers;
+  http_metrics metrics;
+  session_registry sessions;
+  router routes;
+  std::atomic<bool> ready{false};
+  std::atomic<bool> draining{false};
+};
+
+void add_sql_routes(server_context& ctx);
+void add_system_routes(server_context& ctx);
+
+}  // namespace monolite::server

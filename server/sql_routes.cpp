@@ -1,0 +1,65 @@
+// /sql/query → a reader; /sql/execute and /sql/batch → the writer. Decoding and encoding happen
+// on the session's thread; SQLite work happens on the actors' strands.
+#include <strings.h>
+
+#include <boost/beast/http/field.hpp>
+#include <optional>
+
+#include "proto/sql_request.hpp"
+#include "server/server_context.hpp"
+
+namespace monolite::server {
+namespace {
+
+// A POST body is JSON when it says so, or says nothing at all.
+bool is_json(const request& req) {
+  auto type = req[http::field::content_type];
+  if (type.empty()) return true;
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return type.size() == 16 && strncasecmp(type.data(), "application/json", 16) == 0;
+}
+
+std::optional<response> reject_unless_ready(const server_context& ctx, const request& req) {
+  if (!is_json(req))
+    return error_response({415, "UNSUPPORTED_MEDIA_TYPE", "send the body as Content-Type: application/json"});
+  if (!ctx.ready.load(std::memory_order_acquire))
+    return error_response(proto::not_ready("the server is not ready"));
+  return std::nullopt;
+}
+
+void handle_query(server_context& ctx, request&& req, responder respond) {
+  if (auto rejected = reject_unless_ready(ctx, req)) return respond(std::move(*rejected));
+  auto statement = proto::decode_query(req.body());
+  if (!statement) return respond(error_response(statement.error()));
+  ctx.readers->submit(std::move(*statement), respond.executor, [respond](actors::read_outcome outcome) {
+    if (!outcome.result) return respond(error_response(outcome.result.error()));
+    respond(json_response(http::status::ok, proto::encode_query_response(*outcome.result, outcome.time_ms)));
+  });
+}
+
+void handle_write(server_context& ctx, request&& req, responder respond, bool batch) {
+  if (auto rejected = reject_unless_ready(ctx, req)) return respond(std::move(*rejected));
+  auto decoded = batch ? proto::decode_batch(req.body()) : proto::decode_execute(req.body());
+  if (!decoded) return respond(error_response(decoded.error()));
+  ctx.writer->submit(std::move(*decoded), respond.executor, [respond, batch](actors::write_outcome outcome) {
+    if (!outcome.results) return respond(error_response(outcome.results.error()));
+    respond(json_response(http::status::ok, batch ? proto::encode_batch_response(*outcome.results, outcome.time_ms)
+                                                  : proto::encode_execute_response(*outcome.results, outcome.time_ms)));
+  });
+}
+
+}  // namespace
+
+void add_sql_routes(server_context& ctx) {
+  ctx.routes.add("/sql/query", http::verb::post,
+                 [&ctx](request&& req, responder respond) { handle_query(ctx, std::move(req), std::move(respond)); });
+  ctx.routes.add("/sql/execute", http::verb::post, [&ctx](request&& req, responder respond) {
+    handle_write(ctx, std::move(req), std::move(respond), false);
+  });
+  ctx.routes.add("/sql/batch", http::verb::post, [&ctx](request&& req, responder respond) {
+    handle_write(ctx, std::move(req), std::move(respond), true);
+  });
+}
+
+}  // namespace monolite::server

@@ -1,0 +1,176 @@
+"""Mapping between JSON values and SQLite values, through every route."""
+
+import base64
+import unittest
+
+from harness import SharedServerTestCase, stmt
+
+INT64_MAX = 9223372036854775807
+INT64_MIN = -9223372036854775808
+
+
+def blob(data):
+    return {"base64": base64.b64encode(data).decode("ascii")}
+
+
+# (label, JSON value, SQLite typeof() of the bound value)
+VALUES = [
+    ("null", None, "null"),
+    ("zero", 0, "integer"),
+    ("one", 1, "integer"),
+    ("minus one", -1, "integer"),
+    ("int64 max", INT64_MAX, "integer"),
+    ("int64 min", INT64_MIN, "integer"),
+    ("2^53 + 1", 2**53 + 1, "integer"),
+    ("-(2^53 + 1)", -(2**53 + 1), "integer"),
+    ("float", 3.5, "real"),
+    ("negative float", -0.25, "real"),
+    ("float with zero fraction", 2.0, "real"),
+    ("tenth", 0.1, "real"),
+    ("huge float", 1.7976931348623157e308, "real"),
+    ("tiny float", 5e-324, "real"),
+    ("string", "hello", "text"),
+    ("empty string", "", "text"),
+    ("unicode", "h\u00e9llo w\u00f6rld \u2713 \u65e5\u672c\u8a9e \U0001f389", "text"),
+    ("escapes", "quote\" backslash\\ newline\n tab\t", "text"),
+    ("numeric-looking string", "12345", "text"),
+    ("blob", blob(bytes(range(256))), "blob"),
+    ("zero-byte blob", blob(b"\x00\x00\x00"), "blob"),
+    ("empty blob", blob(b""), "blob"),
+]
+
+
+class ValueRoundTripTest(SharedServerTestCase):
+    def assert_same_value(self, got, expected):
+        self.assertEqual(got, expected)
+        self.assertIs(type(got), type(expected), f"{got!r} vs {expected!r}")
+
+    def test_select_parameter_back(self):
+        for label, value, sqlite_type in VALUES:
+            with self.subTest(label):
+                rows = self.query_rows(self.http, "SELECT ?, typeof(?1)", [value])
+                self.assert_same_value(rows[0][0], value)
+                self.assertEqual(rows[0][1], sqlite_type)
+
+    def test_sql_literals_come_back_as_json(self):
+        sql = ("SELECT NULL, 9223372036854775807, -9223372036854775808, 1.5, "
+               "'text', x'00ff', x'', -0")
+        rows = self.query_rows(self.http, sql)
+        self.assertEqual(rows, [[None, INT64_MAX, INT64_MIN, 1.5, "text",
+                                 blob(b"\x00\xff"), blob(b""), 0]])
+        self.assertIs(type(rows[0][1]), int)
+        self.assertIs(type(rows[0][2]), int)
+
+    def test_store_and_read_back_every_value(self):
+        self.execute_ok(self.http, "CREATE TABLE vals(label TEXT PRIMARY KEY, v ANY) STRICT")
+        self.addCleanup(self.http.execute, "DROP TABLE vals")
+        statements = [stmt("INSERT INTO vals(label, v) VALUES (?, ?)", [label, value])
+                      for label, value, _ in VALUES]
+        body = self.assert_ok(self.http.execute_many(statements))
+        self.assertEqual(len(body["results"]), len(VALUES))
+        rows = self.query_rows(self.http, "SELECT label, v, typeof(v) FROM vals")
+        stored = {label: (v, t) for label, v, t in rows}
+        for label, value, sqlite_type in VALUES:
+            with self.subTest(label):
+                got, got_type = stored[label]
+                self.assert_same_value(got, value)
+                self.assertEqual(got_type, sqlite_type)
+
+    def test_batch_returns_values_exactly(self):
+        self.execute_ok(self.http, "CREATE TABLE bvals(id INTEGER PRIMARY KEY, v ANY) STRICT")
+        self.addCleanup(self.http.execute, "DROP TABLE bvals")
+        statements = [stmt("INSERT INTO bvals(v) VALUES (?) RETURNING v", [value])
+                      for _, value, _ in VALUES]
+        results = self.assert_ok(self.http.batch(statements))["results"]
+        for (label, value, _), result in zip(VALUES, results, strict=True):
+            with self.subTest(label):
+                self.assert_same_value(result["rows"][0][0], value)
+
+    def test_integer_arithmetic_at_the_limits(self):
+        rows = self.query_rows(self.http, "SELECT ? - 1, ? + 1", [INT64_MAX, INT64_MIN])
+        self.assertEqual(rows, [[INT64_MAX - 1, INT64_MIN + 1]])
+
+    def test_integer_key_at_int64_max(self):
+        self.execute_ok(self.http, "CREATE TABLE big(id INTEGER PRIMARY KEY, note TEXT)")
+        self.addCleanup(self.http.execute, "DROP TABLE big")
+        result = self.execute_ok(self.http, "INSERT INTO big VALUES (?, 'max')", [INT64_MAX])
+        self.assertEqual(result["last_insert_id"], INT64_MAX)
+        result = self.execute_ok(self.http, "INSERT INTO big VALUES (?, 'min')", [INT64_MIN])
+        self.assertEqual(result["last_insert_id"], INT64_MIN)
+        self.assertEqual(self.query_rows(self.http, "SELECT id FROM big ORDER BY id"),
+                         [[INT64_MIN], [INT64_MAX]])
+
+    def test_blob_bytes_are_exact(self):
+        data = bytes(range(256)) * 4 + b"\x00"
+        rows = self.query_rows(self.http, "SELECT length(?1), hex(?1)", [blob(data)])
+        self.assertEqual(rows, [[len(data), data.hex().upper()]])
+
+    def test_embedded_nul_in_string(self):
+        rows = self.query_rows(self.http, "SELECT ?1, length(CAST(?1 AS BLOB))", ["a\u0000b"])
+        self.assertEqual(rows, [["a\u0000b", 3]])
+
+    def test_unicode_length_is_in_characters(self):
+        text = "\u65e5\u672c\u8a9e\U0001f389"
+        rows = self.query_rows(self.http, "SELECT length(?), ?", [text, text])
+        self.assertEqual(rows, [[4, text]])
+
+    def test_large_string(self):
+        text = "x" * 1_000_000 + "\u00e9"
+        rows = self.query_rows(self.http, "SELECT ?, length(?1)", [text])
+        self.assertEqual(rows, [[text, len(text)]])
+
+    def test_many_rows(self):
+        sql = ("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c "
+               "WHERE n < 5000) SELECT n, 'row' || n FROM c")
+        rows = self.query_rows(self.http, sql)
+        self.assertEqual(len(rows), 5000)
+        self.assertEqual(rows[4999], [5000, "row5000"])
+
+
+class ParameterBindingTest(SharedServerTestCase):
+    def test_positional(self):
+        rows = self.query_rows(self.http, "SELECT ?, ?, ?", [1, "two", None])
+        self.assertEqual(rows, [[1, "two", None]])
+
+    def test_numbered_positional(self):
+        rows = self.query_rows(self.http, "SELECT ?2, ?1, ?2", ["a", "b"])
+        self.assertEqual(rows, [["b", "a", "b"]])
+
+    def test_named_with_prefix_in_key(self):
+        for prefix in (":", "@", "$"):
+            with self.subTest(prefix=prefix):
+                sql = f"SELECT {prefix}id, {prefix}name"
+                params = {f"{prefix}id": 42, f"{prefix}name": "x"}
+                self.assertEqual(self.query_rows(self.http, sql, params), [[42, "x"]])
+
+    def test_bare_name_matches_every_prefix(self):
+        for prefix in (":", "@", "$"):
+            with self.subTest(prefix=prefix):
+                sql = f"SELECT {prefix}id + 1"
+                self.assertEqual(self.query_rows(self.http, sql, {"id": 41}), [[42]])
+
+    def test_mixed_prefixes_by_bare_name(self):
+        rows = self.query_rows(self.http, "SELECT :a, @b, $c", {"a": 1, "b": 2, "c": 3})
+        self.assertEqual(rows, [[1, 2, 3]])
+
+    def test_repeated_named_parameter(self):
+        rows = self.query_rows(self.http, "SELECT :x, :x * 2", {"x": 21})
+        self.assertEqual(rows, [[21, 42]])
+
+    def test_named_params_in_execute_and_batch(self):
+        self.execute_ok(self.http, "CREATE TABLE kv(k TEXT PRIMARY KEY, v ANY) STRICT")
+        self.addCleanup(self.http.execute, "DROP TABLE kv")
+        self.execute_ok(self.http, "INSERT INTO kv VALUES (:k, @v)", {":k": "a", "v": 1})
+        results = self.assert_ok(self.http.batch([
+            stmt("INSERT INTO kv VALUES ($k, $v)", {"$k": "b", "$v": blob(b"\x00")}),
+            stmt("SELECT k, v FROM kv ORDER BY k"),
+        ]))["results"]
+        self.assertEqual(results[1]["rows"], [["a", 1], ["b", blob(b"\x00")]])
+
+    def test_empty_params_when_sql_has_none(self):
+        self.assertEqual(self.query_rows(self.http, "SELECT 1", []), [[1]])
+        self.assertEqual(self.query_rows(self.http, "SELECT 1", {}), [[1]])
+
+
+if __name__ == "__main__":
+    unittest.main()
