@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages monolite needs that are not installed yet.
+#   scripts/deps.sh build   — to build and run the server
+#   scripts/deps.sh test    — also what the test suite uses
+set -euo pipefail
+
+build_packages=(g++ cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev
+                libboost-test1.81-dev libsqlite3-dev libssl-dev libyaml-cpp-dev)
+test_packages=(python3 sqlite3 clang libclang-rt-14-dev)
+
+wanted=("${build_packages[@]}")
+[ "${1:-build}" = test ] && wanted+=("${test_packages[@]}")
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "Installing: ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

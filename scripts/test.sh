@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs the whole test suite three ways:
+#   tsan    — the unit tests (actors, db, proto) under ThreadSanitizer
+#   asan    — every test, unit and integration, under AddressSanitizer + UndefinedBehaviorSanitizer
+#   release — every test against the optimised binary (this run's ctest summary closes the output)
+# MONOLITE_TEST_PRESETS="release" limits the run to some of them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh test
+
+presets=${MONOLITE_TEST_PRESETS:-"tsan asan release"}
+for preset in $presets; do
+  echo "=== $preset: build" >&2
+  cmake --preset "$preset" >/dev/null
+  if [ "$preset" = tsan ]; then
+    cmake --build --preset "$preset" --target monolite_unit_tests
+    echo "=== $preset: unit tests" >&2
+    ctest --preset "$preset" -L unit
+  else
+    cmake --build --preset "$preset"
+    echo "=== $preset: all tests" >&2
+    ctest --preset "$preset"
+  fi
+done

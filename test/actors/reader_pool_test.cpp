@@ -1,0 +1,60 @@
+#include <boost/test/unit_test.hpp>
+
+#include "common/actor_fixture.hpp"
+
+using namespace monolite;
+using namespace std::chrono_literals;
+
+namespace {
+struct reader_fixture : test::actor_fixture {
+  std::shared_ptr<actors::writer_actor> writer = open_writer();
+  reader_fixture() {
+    auto setup = submit(*writer, {"CREATE TABLE t(x)", "INSERT INTO t VALUES(42)"});
+    BOOST_REQUIRE(test::wait_for(setup).results.has_value());
+  }
+  ~reader_fixture() { close(*writer); }
+  std::unique_ptr<actors::reader_pool> open_pool(std::size_t readers, std::size_t mailbox) {
+    return actors::reader_pool::open(db_pool.get_executor(), options, readers, mailbox).value();
+  }
+};
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(reader_pool, reader_fixture)
+
+BOOST_AUTO_TEST_CASE(reads_see_committed_writes) {
+  auto pool = open_pool(2, 8);
+  BOOST_TEST(pool->size() == 2u);
+  for (int i = 0; i < 4; ++i) {
+    auto f = query(*pool, "SELECT x FROM t");
+    auto o = test::wait_for(f);
+    BOOST_REQUIRE(o.result.has_value());
+    BOOST_TEST(std::get<std::int64_t>(o.result->rows.at(0).at(0)) == 42);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(writes_and_transactions_are_refused) {
+  auto pool = open_pool(1, 8);
+  auto insert = query(*pool, "INSERT INTO t VALUES(1)");
+  auto o = test::wait_for(insert);
+  BOOST_REQUIRE(o.result.has_error());
+  BOOST_TEST(o.result.error().code == "READONLY");
+  BOOST_TEST(o.result.error().status == 400u);
+  auto begin = query(*pool, "BEGIN");
+  BOOST_TEST(test::wait_for(begin).result.error().code == "SQLITE_AUTH");
+  auto pragma = query(*pool, "PRAGMA user_version = 5");
+  BOOST_TEST(test::wait_for(pragma).result.has_error());
+}
+
+BOOST_AUTO_TEST_CASE(full_readers_answer_503_at_once) {
+  auto pool = open_pool(1, 1);
+  auto slow = query(*pool, test::slow_sql);
+  auto refused = query(*pool, "SELECT 1");
+  BOOST_REQUIRE(refused.wait_for(1s) == std::future_status::ready);
+  auto r = refused.get();
+  BOOST_REQUIRE(r.result.has_error());
+  BOOST_TEST(r.result.error().code == "OVERLOADED");
+  BOOST_TEST(pool->rejected_full() == 1u);
+  BOOST_TEST(test::wait_for(slow).result.has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

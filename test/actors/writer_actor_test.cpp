@@ -1,0 +1,103 @@
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <thread>
+
+#include "common/actor_fixture.hpp"
+
+using namespace monolite;
+using namespace std::chrono_literals;
+
+namespace {
+std::int64_t count_rows(test::actor_fixture& f, actors::writer_actor& w, const std::string& where = "") {
+  auto fut = f.submit(w, {"SELECT count(*) FROM t" + where});
+  auto o = test::wait_for(fut);
+  BOOST_REQUIRE(o.results.has_value());
+  return std::get<std::int64_t>(o.results->at(0).rows.at(0).at(0));
+}
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(writer_actor, test::actor_fixture)
+
+BOOST_AUTO_TEST_CASE(a_failing_request_rolls_back_alone_inside_a_group_commit) {
+  auto writer = open_writer();
+  auto setup = submit(*writer, {"CREATE TABLE t(id INTEGER PRIMARY KEY, v NOT NULL)"});
+  BOOST_REQUIRE(test::wait_for(setup).results.has_value());
+  const auto commits_before = writer->stats().commits;
+
+  auto slow = submit(*writer, {test::slow_sql});
+  std::this_thread::sleep_for(30ms);  // the writer is now busy: what follows queues up as one group
+  auto first = submit(*writer, {"INSERT INTO t VALUES(1, 'a')"});
+  auto failing = submit(*writer, {"INSERT INTO t VALUES(2, 'b')", "INSERT INTO t VALUES(3, NULL)"});
+  auto last = submit(*writer, {"INSERT INTO t VALUES(4, 'd')"});
+
+  BOOST_TEST(test::wait_for(slow).results.has_value());
+  BOOST_TEST(test::wait_for(first).results.has_value());
+  auto failed = test::wait_for(failing);
+  BOOST_REQUIRE(failed.results.has_error());
+  BOOST_TEST(failed.results.error().code == "SQLITE_CONSTRAINT_NOTNULL");
+  BOOST_TEST(failed.results.error().message.find("statement 2") != std::string::npos);
+  BOOST_TEST(test::wait_for(last).results.has_value());
+
+  BOOST_TEST(writer->stats().commits - commits_before == 2u);  // the slow one, then the group of three
+  BOOST_TEST(count_rows(*this, *writer) == 2);
+  BOOST_TEST(count_rows(*this, *writer, " WHERE id IN (2, 3)") == 0);
+  close(*writer);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_mailbox_answers_503_at_once) {
+  actors::writer_options w;
+  w.mailbox_capacity = 2;
+  auto writer = open_writer(w);
+  auto slow = submit(*writer, {test::slow_sql});
+  auto queued = submit(*writer, {"SELECT 1"});
+  auto refused = submit(*writer, {"SELECT 2"});
+  BOOST_REQUIRE(refused.wait_for(1s) == std::future_status::ready);  // before the slow one ends
+  auto r = refused.get();
+  BOOST_REQUIRE(r.results.has_error());
+  BOOST_TEST(r.results.error().status == 503u);
+  BOOST_TEST(r.results.error().code == "OVERLOADED");
+  BOOST_TEST(r.results.error().retry_after == 1u);
+  BOOST_TEST(test::wait_for(slow).results.has_value());
+  BOOST_TEST(test::wait_for(queued).results.has_value());
+  BOOST_TEST(writer->stats().rejected_full == 1u);
+  BOOST_TEST(writer->stats().queue_depth == 0u);
+  close(*writer);
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_submitters_all_commit) {
+  auto writer = open_writer();
+  auto setup = submit(*writer, {"CREATE TABLE t(id INTEGER PRIMARY KEY, v)"});
+  BOOST_REQUIRE(test::wait_for(setup).results.has_value());
+  std::vector<std::future<actors::write_outcome>> futures(400);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = t; i < 400; i += 4) futures[i] = submit(*writer, {"INSERT INTO t(v) VALUES(" + std::to_string(i) + ")"});
+    });
+  for (auto& th : threads) th.join();
+  for (auto& f : futures) BOOST_TEST(test::wait_for(f).results.has_value());
+  BOOST_TEST(count_rows(*this, *writer) == 400);
+  BOOST_TEST(writer->stats().commits < 401u);
+  close(*writer);
+}
+
+BOOST_AUTO_TEST_CASE(close_answers_queued_work_checkpoints_and_refuses_later_work) {
+  actors::writer_options w;
+  w.passive_checkpoint_pages = 10;
+  auto writer = open_writer(w);
+  auto setup = submit(*writer, {"CREATE TABLE t(v)", "INSERT INTO t WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 50) SELECT randomblob(4000) FROM c"});
+  auto o = test::wait_for(setup);
+  BOOST_REQUIRE_MESSAGE(o.results.has_value(), (o.results ? "" : o.results.error().message));
+  auto queued = submit(*writer, {"INSERT INTO t VALUES(1)"});
+  close(*writer);
+  BOOST_TEST(test::wait_for(queued).results.has_value());
+  BOOST_TEST(writer->stats().checkpoints >= 2u);  // past the page threshold, and on close
+  auto late = submit(*writer, {"INSERT INTO t VALUES(2)"});
+  auto refused = test::wait_for(late);
+  BOOST_REQUIRE(refused.results.has_error());
+  BOOST_TEST(refused.results.error().code == "NOT_READY");
+  const auto wal = options.path + "-wal";
+  BOOST_TEST((!std::filesystem::exists(wal) || std::filesystem::file_size(wal) == 0u));  // nothing left behind
+}
+
+BOOST_AUTO_TEST_SUITE_END()
