@@ -23,6 +23,7 @@ const std::vector<option_spec>& specs() {
       {"shutdown-grace", "SECONDS", "time to finish in-flight requests on SIGTERM", "10"},
       {"idle-timeout", "SECONDS", "close keep-alive connections idle this long", "60"},
       {"log-level", "LEVEL", "debug, info, warn or error", "info"},
+      {"db-executor", "pool|io", "where SQLite runs: its own thread pool, or the HTTP threads", "pool"},
   };
   return table;
 }
@@ -62,6 +63,9 @@ usage_result<void> parse_enums(const option_values& values, serve_settings& out)
   if (sync != "NORMAL" && sync != "FULL")
     return usage_error{"--synchronous: '" + values.at("synchronous") + "' must be normal or full"};
   out.synchronous = sync;
+  const auto& executor = values.at("db-executor");
+  if (executor != "pool" && executor != "io") return usage_error{"--db-executor: '" + executor + "' must be pool or io"};
+  out.sqlite_on_io_threads = executor == "io";
   if (!log::parse_level(values.at("log-level"), out.log_level))
     return usage_error{"--log-level: '" + values.at("log-level") + "' must be debug, info, warn or error"};
   return {};

@@ -24,6 +24,7 @@ struct serve_settings {
   std::chrono::milliseconds shutdown_grace{0};
   std::chrono::milliseconds idle_timeout{0};
   log::level log_level = log::level::info;
+  bool sqlite_on_io_threads = false;  // --db-executor io: run the actors on the HTTP threads
 };
 
 std::span<const option_spec> serve_option_specs();

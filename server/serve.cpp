@@ -81,15 +81,18 @@ int serve(const cli::serve_settings& settings) {
   log::set_level(settings.log_level);
   auto ctx = std::make_unique<server_context>();
   ctx->settings = settings;
-  asio::thread_pool db_pool(settings.readers + 1);  // one thread per connection: SQLite calls block
-  if (auto opened = open_database(*ctx, db_pool.get_executor()); !opened) {
+  asio::io_context ioc(static_cast<int>(settings.threads));
+  // One thread per connection: SQLite calls block, and must not stall the sockets (docs/architecture.md).
+  asio::thread_pool db_pool(settings.sqlite_on_io_threads ? 1 : settings.readers + 1);
+  const auto db_executor = settings.sqlite_on_io_threads ? asio::any_io_executor(ioc.get_executor())
+                                                         : asio::any_io_executor(db_pool.get_executor());
+  if (auto opened = open_database(*ctx, db_executor); !opened) {
     log::error("cannot open database", {{"db", settings.db_path}, {"error", opened.error().message}});
     return 1;
   }
   add_sql_routes(*ctx);
   add_system_routes(*ctx);
 
-  asio::io_context ioc(static_cast<int>(settings.threads));
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(settings.listen_host, ec);
   if (ec) {
