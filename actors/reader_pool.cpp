@@ -25,6 +25,10 @@ proto::result<std::unique_ptr<reader_pool>> reader_pool::open(asio::any_io_execu
   return pool;
 }
 
+void reader_pool::interrupt() {
+  for (auto& r : readers_) r->conn.interrupt();
+}
+
 reader_pool::reader* reader_pool::pick() {
   const auto n = readers_.size();
   const auto first = next_.fetch_add(1, std::memory_order_relaxed) % n;

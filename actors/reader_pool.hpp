@@ -33,6 +33,9 @@ class reader_pool {
   // Thread-safe. A statement that would write is answered 400 READONLY.
   void submit(proto::statement statement, boost::asio::any_io_executor reply_to, reply_handler reply);
 
+  // Thread-safe: running and later reads fail with 504 SQLITE_INTERRUPT (shutdown grace is over).
+  void interrupt();
+
   std::size_t size() const { return readers_.size(); }
   std::uint64_t rejected_full() const { return rejected_full_.load(std::memory_order_relaxed); }
 

@@ -135,6 +135,8 @@ void writer_actor::close(asio::any_io_executor done_on, std::function<void()> do
   });
 }
 
+void writer_actor::interrupt() { conn_.interrupt(); }
+
 writer_stats writer_actor::stats() const {
   return {commits_.load(std::memory_order_relaxed), requests_.load(std::memory_order_relaxed),
           rejected_full_.load(std::memory_order_relaxed), checkpoints_.load(std::memory_order_relaxed),

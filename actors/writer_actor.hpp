@@ -52,6 +52,10 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
   // posts `done` to `done_on`.
   void close(boost::asio::any_io_executor done_on, std::function<void()> done);
 
+  // Thread-safe: the running statement and everything still queued fail with 504 SQLITE_INTERRUPT
+  // instead of running (the shutdown grace period is over). Nothing half-done is committed.
+  void interrupt();
+
   writer_stats stats() const;
 
  private:

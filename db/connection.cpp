@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cctype>
 
 #include "db/error.hpp"
@@ -13,6 +14,12 @@ namespace monolite::db {
 struct connection::sandbox {
   bool active = true;
   bool denied_transaction = false;
+  std::atomic<bool> interrupted{false};
+
+  // Checked every few thousand VM steps; lets another thread stop this connection's work safely.
+  static int progress(void* self) {
+    return static_cast<sandbox*>(self)->interrupted.load(std::memory_order_relaxed) ? 1 : 0;
+  }
 
   static int authorize(void* self, int action, const char*, const char*, const char*, const char*) {
     auto* box = static_cast<sandbox*>(self);
@@ -60,7 +67,10 @@ connection::connection(sqlite3* db, const connection_options& options)
       api_statements_(std::make_unique<statement_cache>(options.statement_cache_capacity)),
       internal_statements_(std::make_unique<statement_cache>(16)) {
   sqlite3_set_authorizer(db_, &sandbox::authorize, sandbox_.get());
+  sqlite3_progress_handler(db_, 4096, &sandbox::progress, sandbox_.get());
 }
+
+void connection::interrupt() { sandbox_->interrupted.store(true, std::memory_order_relaxed); }
 
 connection::connection(connection&& other) noexcept { *this = std::move(other); }
 

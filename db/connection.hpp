@@ -42,6 +42,10 @@ class connection {
   // Runs one of the server's own statements (no rows expected), from the internal cache.
   proto::result<void> exec(const std::string& sql);
 
+  // Thread-safe: the running statement and every later one fail with SQLITE_INTERRUPT.
+  // Used when the shutdown grace period is over.
+  void interrupt();
+
   void close();
 
  private:

@@ -98,10 +98,14 @@ proto::value column_value(sqlite3_stmt* stmt, int column) {
   }
 }
 
+// Column names are read after the first step: a step may re-prepare the statement after a schema
+// change, and then the cached names would describe the old shape.
 proto::result<void> step_all(sqlite3_stmt* stmt, bool want_rows, proto::statement_result& out) {
+  int rc = sqlite3_step(stmt);
   const int columns = sqlite3_column_count(stmt);
-  int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+  out.columns.reserve(static_cast<std::size_t>(columns));
+  for (int c = 0; c < columns; ++c) out.columns.emplace_back(sqlite3_column_name(stmt, c));
+  for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
     if (!want_rows) continue;
     auto& row = out.rows.emplace_back();
     row.reserve(static_cast<std::size_t>(columns));
@@ -126,8 +130,6 @@ proto::result<proto::statement_result> run_statement(connection& conn,
   if (auto bound = bind_params(stmt, statement); !bound) return bound.error();
 
   proto::statement_result out;
-  const int columns = sqlite3_column_count(stmt);
-  for (int c = 0; c < columns; ++c) out.columns.emplace_back(sqlite3_column_name(stmt, c));
   const auto changes_before = sqlite3_total_changes64(conn.handle());
   if (auto stepped = step_all(stmt, options.want_rows, out); !stepped) return stepped.error();
   if (!read_only) {

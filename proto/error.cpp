@@ -3,10 +3,13 @@
 #include <boost/json/object.hpp>
 #include <stdexcept>
 
+#include "proto/text.hpp"
+
 namespace monolite::proto {
 
 boost::json::value to_json(const api_error& error) {
-  return {{"error", {{"code", error.code}, {"message", error.message}}}};
+  // Messages may quote SQL text or SQLite values, which may hold any bytes.
+  return {{"error", {{"code", error.code}, {"message", valid_utf8(error.message)}}}};
 }
 
 api_error bad_json(std::string message) { return {400, "BAD_JSON", std::move(message)}; }

@@ -2,11 +2,15 @@
 
 #include <boost/json/parse.hpp>
 
+#include "proto/text.hpp"
+
 namespace monolite::proto {
 namespace json = boost::json;
 namespace {
 
 result<json::object> parse_object(std::string_view body) {
+  if (auto literal = find_out_of_range_integer(body))
+    return bad_params("integer " + std::string(*literal) + " is outside the signed 64-bit range");
   boost::system::error_code ec;
   json::value parsed = json::parse(body, ec);
   if (ec) return bad_json("request body is not valid JSON: " + ec.message());

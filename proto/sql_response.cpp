@@ -4,6 +4,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "proto/text.hpp"
+
 namespace monolite::proto {
 namespace json = boost::json;
 namespace {
@@ -11,7 +13,7 @@ namespace {
 json::array columns_to_json(const statement_result& result) {
   json::array columns;
   columns.reserve(result.columns.size());
-  for (const auto& name : result.columns) columns.emplace_back(name);
+  for (const auto& name : result.columns) columns.emplace_back(valid_utf8(name));
   return columns;
 }
 

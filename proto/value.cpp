@@ -1,9 +1,11 @@
 #include "proto/value.hpp"
 
 #include <boost/json/object.hpp>
+#include <cmath>
 #include <limits>
 
 #include "proto/base64.hpp"
+#include "proto/text.hpp"
 
 namespace monolite::proto {
 namespace {
@@ -48,8 +50,15 @@ boost::json::value value_to_json(const value& v) {
   struct visitor {
     boost::json::value operator()(std::monostate) const { return nullptr; }
     boost::json::value operator()(std::int64_t i) const { return i; }
-    boost::json::value operator()(double d) const { return d; }
-    boost::json::value operator()(const std::string& s) const { return boost::json::string(s); }
+    // JSON has no infinities; like JSON.stringify, they become null.
+    boost::json::value operator()(double d) const {
+      if (!std::isfinite(d)) return nullptr;
+      return d;
+    }
+    boost::json::value operator()(const std::string& s) const {
+      if (is_valid_utf8(s)) return boost::json::string(s);
+      return boost::json::string(valid_utf8(s));
+    }
     boost::json::value operator()(const blob& b) const {
       return boost::json::object{{"base64", base64_encode(b.bytes)}};
     }

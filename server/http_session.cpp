@@ -78,6 +78,7 @@ void http_session::on_read_error(beast::error_code ec) {
   }
   // Malformed or oversized input: answer it as JSON, then close (the rest of the stream is unreadable).
   auto error = parse_failure(ec);
+  linger_on_close_ = true;
   log::debug("bad request", {{"code", error.code}, {"detail", ec.message()}});
   queue_.push_back(std::make_shared<pending>(pending{std::nullopt, "other", false}));
   answer_now(error_response(error));
@@ -133,7 +134,7 @@ void http_session::close() {
   closed_ = true;
   beast::error_code ec;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  if (ec) return stream_.close();
+  if (ec || !linger_on_close_) return stream_.close();
   // Lingering close: read and drop what the client still sends (say, the rest of a body we refused),
   // so the kernel does not reset the connection before the client has read our answer.
   buffer_.clear();

@@ -53,6 +53,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   bool writing_ = false;
   bool stop_reading_ = false;  // no more requests on this connection
   bool closed_ = false;
+  bool linger_on_close_ = false;  // we refused input the client may still be sending
 };
 
 }  // namespace monolite::server

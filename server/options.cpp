@@ -60,11 +60,12 @@ usage_result<option_values> read_config_file(std::span<const option_spec> specs,
   if (root.IsNull()) return out;
   if (!root.IsMap()) return usage_error{"--config " + path + ": the file must be a mapping of option: value"};
   for (const auto& item : root) {
-    auto key = item.first.as<std::string>();
-    std::replace(key.begin(), key.end(), '_', '-');
-    if (!find_spec(specs, key)) return usage_error{"--config " + path + ": unknown key '" + key + "'"};
+    const auto written = item.first.as<std::string>();
+    auto key = written;
+    std::replace(key.begin(), key.end(), '_', '-');  // max_body and max-body both name --max-body
+    if (!find_spec(specs, key)) return usage_error{"--config " + path + ": unknown key '" + written + "'"};
     if (!item.second.IsScalar())
-      return usage_error{"--config " + path + ": key '" + key + "' must have a single value"};
+      return usage_error{"--config " + path + ": key '" + written + "' must have a single value"};
     out[key] = expand_env(item.second.as<std::string>());
   }
   return out;

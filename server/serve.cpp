@@ -59,7 +59,11 @@ void shut_down(server_context& ctx, listener& lst, asio::io_context& ioc) {
       timer->async_wait([poll](boost::system::error_code) { (*poll)(); });
       return;
     }
-    if (ctx.sessions.size() > 0) log::warn("grace period over; closing open connections", {{"open", ctx.sessions.size()}});
+    if (ctx.sessions.size() > 0) {
+      log::warn("grace period over; interrupting running statements", {{"open", ctx.sessions.size()}});
+      ctx.writer->interrupt();
+      ctx.readers->interrupt();
+    }
     ctx.writer->close(ioc.get_executor(), [&ioc, poll] {
       *poll = nullptr;  // break the self-reference
       ioc.stop();
@@ -68,10 +72,22 @@ void shut_down(server_context& ctx, listener& lst, asio::io_context& ioc) {
   (*poll)();
 }
 
+// A handler that throws is a bug; log it and keep serving rather than take every connection down.
+void run_io(asio::io_context& ioc) {
+  for (;;) {
+    try {
+      ioc.run();
+      return;
+    } catch (const std::exception& e) {
+      log::error("unexpected exception in a request handler", {{"error", e.what()}});
+    }
+  }
+}
+
 void run_threads(asio::io_context& ioc, unsigned count) {
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < count; ++i) threads.emplace_back([&ioc] { ioc.run(); });
-  ioc.run();
+  for (unsigned i = 1; i < count; ++i) threads.emplace_back([&ioc] { run_io(ioc); });
+  run_io(ioc);
   for (auto& t : threads) t.join();
 }
 

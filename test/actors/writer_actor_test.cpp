@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "common/actor_fixture.hpp"
+#include "db/statement.hpp"
 
 using namespace monolite;
 using namespace std::chrono_literals;
@@ -98,6 +99,23 @@ BOOST_AUTO_TEST_CASE(close_answers_queued_work_checkpoints_and_refuses_later_wor
   BOOST_TEST(refused.results.error().code == "NOT_READY");
   const auto wal = options.path + "-wal";
   BOOST_TEST((!std::filesystem::exists(wal) || std::filesystem::file_size(wal) == 0u));  // nothing left behind
+}
+
+BOOST_AUTO_TEST_CASE(interrupt_stops_the_running_statement_and_commits_nothing_of_it) {
+  auto writer = open_writer();
+  auto setup = submit(*writer, {"CREATE TABLE t(v)"});
+  BOOST_REQUIRE(test::wait_for(setup).results.has_value());
+  auto slow = submit(*writer, {"INSERT INTO t VALUES(1)", "INSERT INTO t " + test::slow_sql});
+  std::this_thread::sleep_for(30ms);
+  writer->interrupt();
+  auto o = test::wait_for(slow);
+  BOOST_REQUIRE(o.results.has_error());
+  BOOST_TEST(o.results.error().code == "SQLITE_INTERRUPT");
+  BOOST_TEST(o.results.error().status == 504u);
+  close(*writer);
+  auto check = db::connection::open(options).value();
+  auto count = db::run_statement(check, {"SELECT count(*) FROM t", {}, {}}, {true, true});
+  BOOST_TEST(std::get<std::int64_t>(count.value().rows.at(0).at(0)) == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

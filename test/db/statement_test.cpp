@@ -109,3 +109,17 @@ BOOST_AUTO_TEST_CASE(read_only_connection_cannot_write_even_when_asked_directly)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_CASE(cached_statement_reports_the_new_shape_after_a_schema_change, test::db_fixture) {
+  must(sql("CREATE TABLE shape(a)"));
+  must(sql("INSERT INTO shape VALUES(1)"));
+  BOOST_TEST(must(sql("SELECT * FROM shape")).columns == std::vector<std::string>{"a"});
+  must(sql("DROP TABLE shape"));
+  must(sql("CREATE TABLE shape(b, c)"));
+  must(sql("INSERT INTO shape VALUES(2, 3)"));
+  auto r = must(sql("SELECT * FROM shape"));
+  BOOST_TEST(r.columns == (std::vector<std::string>{"b", "c"}));
+  BOOST_TEST((r.rows.at(0) == std::vector<proto::value>{std::int64_t{2}, std::int64_t{3}}));
+  must(sql("DELETE FROM shape"));
+  BOOST_TEST(must(sql("SELECT * FROM shape")).columns.size() == 2u);  // names even without rows
+}

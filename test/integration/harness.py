@@ -17,6 +17,7 @@ import threading
 import time
 import unittest
 from dataclasses import dataclass, field
+from functools import cached_property
 
 DEFAULT_BINARY = "/work/main/build/release/monolite"
 HOST = "127.0.0.1"
@@ -122,17 +123,21 @@ class Background:
 # --------------------------------------------------------------------------- HTTP
 
 
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
 @dataclass
 class Response:
     status: int
     headers: dict  # lower-case name -> value
     raw: bytes
 
-    @property
+    @cached_property
     def body(self):
-        """The parsed JSON body, or None when the body is not JSON."""
+        """The parsed body, or None unless it is strict JSON (no NaN or Infinity)."""
         try:
-            return json.loads(self.raw)
+            return json.loads(self.raw, parse_constant=_reject_constant)
         except ValueError:
             return None
 
@@ -182,11 +187,15 @@ class Client:
 
 
 def raw_request(method, path, body=b"", headers=None):
-    """The bytes of one HTTP/1.1 request; JSON content type unless overridden."""
+    """The bytes of one HTTP/1.1 request; JSON content type unless overridden.
+
+    Content-Length is added unless given or the request is chunked (then `body`
+    must already be in chunked encoding).
+    """
     all_headers = {"Host": HOST, "Content-Type": "application/json"}
     all_headers.update(headers or {})
-    if body or method == "POST":
-        all_headers["Content-Length"] = str(len(body))
+    if "Transfer-Encoding" not in all_headers and (body or method == "POST"):
+        all_headers.setdefault("Content-Length", str(len(body)))
     head = f"{method} {path} HTTP/1.1\r\n"
     head += "".join(f"{k}: {v}\r\n" for k, v in all_headers.items())
     return (head + "\r\n").encode() + body
@@ -263,13 +272,18 @@ class Server:
         self.cwd = cwd
         self.log_path = os.path.join(workdir, f"server-{port}-{time.monotonic_ns()}.log")
         self.proc = None
+        self.signalled = False  # whether the test (or this class) sent it a signal
 
     def start(self, timeout=READY_TIMEOUT_S):
+        """Starts the process and waits for /healthz. With port None, the port is
+        taken from the "listening" log line."""
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen([binary_path(), "serve", *self.serve_args],
                                          env=child_env(self.env), cwd=self.cwd,
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        if not self.wait_healthy(timeout):
+        if self.port is None:
+            self.port = wait_until(self.logged_port, timeout)
+        if not self.port or not self.wait_healthy(timeout):
             alive = self.proc.poll() is None
             self.stop()
             raise RuntimeError(f"server not healthy within {timeout}s "
@@ -293,15 +307,12 @@ class Server:
         finally:
             client.close()
 
-    @property
-    def pid(self):
-        return self.proc.pid
-
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
     def send_signal(self, sig):
         if self.running():
+            self.signalled = True
             os.kill(self.proc.pid, sig)
 
     def wait(self, timeout):
@@ -322,6 +333,24 @@ class Server:
             code = self.proc.returncode
         return code
 
+    def stop_and_check(self):
+        """Cleanup helper: stops a server that is still running; it must exit 0.
+
+        A server the test already stopped or killed is left alone (the test
+        checked its exit itself); one that died on its own is reported. Under
+        sanitizers a nonzero exit is a finding.
+        """
+        if self.proc is None:
+            return
+        if not self.running():
+            if not self.signalled:
+                raise AssertionError(f"server died on its own with {self.proc.returncode}; "
+                                     f"log:\n{self.log_tail()}")
+            return
+        code = self.stop()
+        if code != 0:
+            raise AssertionError(f"server exited with {code} on SIGTERM; log:\n{self.log_tail()}")
+
     def kill9(self):
         if self.proc is None:
             return None
@@ -337,6 +366,11 @@ class Server:
 
     def log_tail(self, lines=40):
         return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def logged_port(self):
+        """The port of the last "listening" log line, or None."""
+        ports = [r.get("port") for r in self.log_records() if r.get("msg") == "listening"]
+        return ports[-1] if ports else None
 
     def log_records(self):
         """Every stderr line that parses as a JSON object."""
@@ -382,11 +416,11 @@ class ServerTestCase(unittest.TestCase):
 
     def start_server(self, *extra, db_path=None, env=None, workdir=None):
         server = launch_server(workdir or self.make_tempdir(), extra, db_path, env)
-        self.addCleanup(server.stop)
+        self.addCleanup(server.stop_and_check)
         return server
 
     def start_custom_server(self, server):
-        self.addCleanup(server.stop)
+        self.addCleanup(server.stop_and_check)
         return server.start()
 
     def client(self, server, timeout=HTTP_TIMEOUT_S):
@@ -440,7 +474,7 @@ class SharedServerTestCase(ServerTestCase):
         tmp = tempfile.TemporaryDirectory(prefix="monolite-it-")
         cls.addClassCleanup(tmp.cleanup)
         cls.server = launch_server(tmp.name, cls.server_flags)
-        cls.addClassCleanup(cls.server.stop)
+        cls.addClassCleanup(cls.server.stop_and_check)
 
     def setUp(self):
         super().setUp()

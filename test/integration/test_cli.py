@@ -4,8 +4,8 @@ import os
 import subprocess
 import unittest
 
-from harness import (HOST, ServerTestCase, Server, free_port, raw_request, read_response,
-                     run_cli, serve_args)
+from harness import (HOST, Server, ServerTestCase, free_port, open_socket, raw_request,
+                     read_response, run_cli, serve_args)
 
 SERVE_FLAGS = ["--db", "--listen", "--readers", "--threads", "--synchronous", "--cache-size",
                "--busy-timeout", "--max-body", "--shutdown-grace", "--writer-queue",
@@ -30,14 +30,12 @@ class CliTestCase(ServerTestCase):
         return path
 
     def serve(self, args, port, env=None, cwd=None):
-        """Starts `monolite serve ARGS` and waits for /healthz on `port`."""
+        """Starts `monolite serve ARGS` and waits for /healthz on `port` (None: the logged one)."""
         server = Server(self.workdir, args, port, env=env, cwd=cwd)
         return self.start_custom_server(server)
 
     def assert_listening_logged(self, server, port):
-        records = [r for r in server.log_records() if r.get("msg") == "listening"]
-        self.assertTrue(records, f"no 'listening' log line; log:\n{server.log_tail()}")
-        self.assertEqual(records[-1].get("port"), port)
+        self.assertEqual(server.logged_port(), port, f"log:\n{server.log_tail()}")
 
 
 class HelpAndVersionTest(CliTestCase):
@@ -98,8 +96,8 @@ class UsageErrorTest(CliTestCase):
         self.assert_usage_error(self.serve_args_with("--config", missing), "missing.yaml")
 
     def test_unknown_config_key(self):
-        config = self.write_config("bogus_key: 1\n")
-        self.assert_usage_error(self.serve_args_with("--config", config), "bogus_key")
+        config = self.write_config("frobnicate: 1\n")
+        self.assert_usage_error(self.serve_args_with("--config", config), "frobnicate")
 
     def test_bad_config_value(self):
         config = self.write_config("readers: abc\n")
@@ -117,6 +115,10 @@ class UsageErrorTest(CliTestCase):
 
 
 class PrecedenceTest(CliTestCase):
+    """flag > MONOLITE_* environment > config file > default."""
+
+    QUERY_OF_300_BYTES = b'{"sql": "SELECT \'' + b"x" * 280 + b'\'"}'  # 20 + 280 bytes
+
     def test_listen_flag_beats_env_beats_config(self):
         port_file, port_env, port_flag = free_port(), free_port(), free_port()
         config = self.write_config(f"listen: {HOST}:{port_file}\ndb: {self.db_path}\n")
@@ -132,6 +134,17 @@ class PrecedenceTest(CliTestCase):
                 self.assert_listening_logged(server, expected)
                 self.assertEqual(server.stop(), 0)
 
+    def test_max_body_flag_beats_env(self):
+        env = {"MONOLITE_MAX_BODY": "200"}
+        self.assertEqual(self.post_status(["--db", self.db_path], env), 413)
+        args = ["--db", self.db_path, "--max-body", "100000"]
+        self.assertEqual(self.post_status(args, env), 200)
+
+    def test_max_body_env_beats_config(self):
+        args = ["--config", self.write_config(f"max-body: 200\ndb: {self.db_path}\n")]
+        self.assertEqual(self.post_status(args, None), 413)
+        self.assertEqual(self.post_status(args, {"MONOLITE_MAX_BODY": "100000"}), 200)
+
     def test_config_values_expand_environment_variables(self):
         port = free_port()
         config = self.write_config(f"listen: {HOST}:${{IT_PORT}}\ndb: ${{IT_DIR}}/env.db\n")
@@ -139,6 +152,24 @@ class PrecedenceTest(CliTestCase):
                             env={"IT_PORT": str(port), "IT_DIR": self.workdir})
         self.assert_listening_logged(server, port)
         self.assertTrue(os.path.exists(os.path.join(self.workdir, "env.db")))
+
+    def post_status(self, args, env):
+        """Status of a 300-byte /sql/query POST to a server started with ARGS and env."""
+        port = free_port()
+        server = self.serve([*args, "--listen", f"{HOST}:{port}"], port, env=env)
+        client = server.client()
+        try:
+            return client.request("POST", "/sql/query", self.QUERY_OF_300_BYTES).status
+        finally:
+            client.close()
+            self.assertEqual(server.stop(), 0)
+
+
+class StartupTest(CliTestCase):
+    def test_port_zero_binds_an_ephemeral_port_and_logs_it(self):
+        server = self.serve(["--db", self.db_path, "--listen", f"{HOST}:0"], None)
+        self.assertGreater(server.port, 0)
+        self.assertEqual(self.assert_ok(self.client(server).get("/healthz")), {"status": "ok"})
 
     def test_db_from_env(self):
         port = free_port()
@@ -151,17 +182,34 @@ class PrecedenceTest(CliTestCase):
         self.serve(["--listen", f"{HOST}:{port}"], port, cwd=self.workdir)
         self.assertTrue(os.path.exists(os.path.join(self.workdir, "data", "app.db")))
 
-    def test_max_body_from_env_and_flag_override(self):
-        body = b'{"sql": "SELECT \'' + b"x" * 300 + b'\'"}'
-        env = {"MONOLITE_MAX_BODY": "200"}
-        cases = [([], 413), (["--max-body", "100000"], 200)]
-        for extra, expected_status in cases:
-            with self.subTest(extra=extra):
-                port = free_port()
-                server = self.serve(serve_args(self.db_path, port, extra), port, env=env)
-                resp = self.client(server).request("POST", "/sql/query", body)
-                self.assertEqual(resp.status, expected_status, resp.raw)
-                server.stop()
+
+class DatabaseSettingsTest(CliTestCase):
+    def start(self, *flags):
+        port = free_port()
+        server = self.serve(serve_args(self.db_path, port, flags), port)
+        return self.client(server)
+
+    def writer_pragmas(self, http, names):
+        """PRAGMA values seen by the writer connection (through /sql/batch)."""
+        batch = self.assert_ok(http.batch([{"sql": f"PRAGMA {n}"} for n in names]))
+        return {n: r["rows"][0][0] for n, r in zip(names, batch["results"], strict=True)}
+
+    def reader_pragmas(self, http, names):
+        return {n: self.query_value(http, f"PRAGMA {n}") for n in names}
+
+    def test_defaults(self):
+        http = self.start()
+        self.assertEqual(self.writer_pragmas(http, ["synchronous", "journal_mode", "foreign_keys"]),
+                         {"synchronous": 1, "journal_mode": "wal", "foreign_keys": 1})
+
+    def test_tuning_flags_reach_the_connections(self):
+        http = self.start("--synchronous", "full", "--cache-size", "500",
+                          "--busy-timeout", "250", "--readers", "1", "--threads", "1",
+                          "--writer-queue", "8")
+        expected = {"cache_size": 500, "busy_timeout": 250}
+        self.assertEqual(self.writer_pragmas(http, list(expected)), expected)
+        self.assertEqual(self.reader_pragmas(http, list(expected)), expected)
+        self.assertEqual(self.writer_pragmas(http, ["synchronous"]), {"synchronous": 2})
 
 
 class LogFormatTest(CliTestCase):
@@ -170,9 +218,9 @@ class LogFormatTest(CliTestCase):
         return self.serve(serve_args(self.db_path, port, extra), port)
 
     def log_after_some_traffic(self, server):
-        sock = self.socket(server)
-        sock.sendall(raw_request("GET", "/no/such/path"))
-        read_response(sock.makefile("rb"))
+        with open_socket(server.port) as sock:
+            sock.sendall(raw_request("GET", "/no/such/path"))
+            self.assertEqual(read_response(sock.makefile("rb")).status, 404)
         self.assertEqual(server.stop(), 0)
         return server.log_text().splitlines()
 

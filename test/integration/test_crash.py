@@ -9,9 +9,9 @@ import unittest
 from harness import (LOAD_SCHEMA, Background, ServerTestCase, WriteLoad, db_file_integrity,
                      db_file_load_ids, read_load_ids, unpaired_ids, wait_until)
 
-CYCLES = 3
+CYCLES = 5
 WRITERS = 4
-MIN_ACKED_BEFORE_KILL = 200
+MIN_ACKED_BEFORE_KILL = 1000
 WRITER_NUMBERS_PER_CYCLE = 10
 SLOW_INSERT_LAST_ID = 3_000_000
 SLOW_INSERT = ("INSERT INTO load(id, writer, seq) WITH RECURSIVE c(x) AS "

@@ -38,6 +38,22 @@ class KeepAliveTest(SharedServerTestCase):
             self.assertEqual(body["columns"], ["n", "s"])
             self.assertEqual(body["rows"], [[i, f"req{i}"]])
 
+    def test_long_pipeline_answers_every_request_in_order(self):
+        count = 300
+        sock = self.socket(self.server)
+        sock.sendall(b"".join(raw_json_request("/sql/query", stmt("SELECT ?", [i]))
+                              for i in range(count)))
+        reader = sock.makefile("rb")
+        answers = [self.assert_ok(read_response(reader))["rows"][0][0] for _ in range(count)]
+        self.assertEqual(answers, list(range(count)))
+
+    def test_connection_close_is_honoured(self):
+        sock = self.socket(self.server)
+        sock.sendall(raw_request("GET", "/healthz", b"", {"Connection": "close"}))
+        resp = read_response(sock.makefile("rb"))
+        self.assertEqual(self.assert_ok(resp), {"status": "ok"})
+        self.assertTrue(closed_by_peer(sock, 10), "connection still open")
+
     def test_pipelined_mixed_routes_and_errors_answer_in_order(self):
         self.execute_ok(self.http, "CREATE TABLE pipe(id INTEGER PRIMARY KEY)")
         self.addCleanup(self.http.execute, "DROP TABLE pipe")
@@ -92,6 +108,13 @@ class BodyLimitTest(SharedServerTestCase):
         sock, resp = self.send_and_read(raw_request("POST", "/sql/query", body))
         self.assert_error(resp, 413, "BODY_TOO_LARGE")
         self.assertTrue(closed_by_peer(sock, 10), "connection still open after 413")
+
+    def test_chunked_body_over_the_limit_is_413(self):
+        body, _ = padded_query(MAX_BODY + 1)
+        chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+        _, resp = self.send_and_read(
+            raw_request("POST", "/sql/query", chunked, {"Transfer-Encoding": "chunked"}))
+        self.assert_error(resp, 413, "BODY_TOO_LARGE")
 
     def test_declared_huge_body_is_rejected_without_reading_it(self):
         head = raw_request("POST", "/sql/execute", b"", {"Content-Length": "1000000000"})

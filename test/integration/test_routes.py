@@ -87,6 +87,11 @@ class QueryRouteTest(SharedServerTestCase):
                 self.assert_error(self.http.query(sql), 400, "READONLY")
         self.assertEqual(self.query_value(self.http, "SELECT count(*) FROM people"), 2)
 
+    def test_error_after_some_rows_is_an_error_not_partial_rows(self):
+        sql = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5) "
+               "SELECT CASE WHEN x > 2 THEN abs(-9223372036854775807 - 1) ELSE x END FROM c")
+        self.assert_error(self.http.query(sql), 400, "SQLITE_ERROR")
+
     def test_query_sees_committed_writes(self):
         self.execute_ok(self.http, "INSERT INTO people(name) VALUES ('cy')")
         self.assertEqual(self.query_value(self.http, "SELECT count(*) FROM people"), 3)
@@ -111,6 +116,12 @@ class ExecuteRouteTest(SharedServerTestCase):
         self.execute_ok(self.http, "INSERT INTO items(name) VALUES ('a'), ('b'), ('c')")
         result = self.execute_ok(self.http, "UPDATE items SET name = name || '!'")
         self.assertEqual(result["rows_affected"], 3)
+
+    def test_returning_through_execute_applies_every_row(self):
+        result = self.execute_ok(self.http, "INSERT INTO items(name) VALUES ('a'), ('b'), ('c') "
+                                            "RETURNING id")
+        self.assertEqual(result["rows_affected"], 3)
+        self.assertEqual(self.count_items(), 3)
 
     def test_statements_list_returns_one_result_each(self):
         body = self.assert_ok(self.http.execute_many([
@@ -198,6 +209,14 @@ class BatchRouteTest(SharedServerTestCase):
         self.assertRegex(error["message"], r"(?i)statement")
         self.assertEqual(self.query_value(self.http, "SELECT count(*) FROM notes"), 0)
 
+    def test_read_error_after_a_write_rolls_back_the_batch(self):
+        overflow = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                    "WHERE x < 5) SELECT CASE WHEN x > 2 THEN abs(-9223372036854775807 - 1) "
+                    "ELSE x END FROM c")
+        self.assert_error(self.http.batch([stmt("INSERT INTO notes(body) VALUES ('x')"),
+                                           stmt(overflow)]), 400, "SQLITE_ERROR")
+        self.assertEqual(self.query_value(self.http, "SELECT count(*) FROM notes"), 0)
+
     def test_batch_writes_are_visible_to_queries(self):
         self.assert_ok(self.http.batch([stmt("INSERT INTO notes(body) VALUES ('x')")]))
         self.assertEqual(self.query_rows(self.http, "SELECT body FROM notes"), [["x"]])
@@ -247,8 +266,11 @@ class RequestShapeErrorTest(SharedServerTestCase):
             ("SELECT 1", [1]),
             ("SELECT :a", {"b": 1}),
             ("SELECT :a", {":a": 1, ":zz": 2}),
-            ("SELECT ?", [9223372036854775808]),
-            ("SELECT ?", [18446744073709551615]),
+            ("SELECT ?", [2**63]),
+            ("SELECT ?", [2**64 - 1]),
+            ("SELECT ?", [2**64]),
+            ("SELECT ?", [10**23]),
+            ("SELECT :big", {"big": 2**64}),
         ]
         for sql, params in cases:
             with self.subTest(sql=sql, params=params):
@@ -322,6 +344,33 @@ class RequestShapeErrorTest(SharedServerTestCase):
                     if resp.status != 200:
                         error = self.assert_json_response(resp, resp.status)["error"]
                         self.assertIn(error["code"], KNOWN_ERROR_CODES)
+
+
+class SchemaChangeTest(SharedServerTestCase):
+    """Statements cached by the server must follow schema changes."""
+
+    REPEATS = 8  # enough to go through every reader connection
+
+    def test_select_star_follows_a_recreated_table(self):
+        self.execute_ok(self.http, "CREATE TABLE shape(a)")
+        self.addCleanup(self.http.execute, "DROP TABLE shape")
+        self.execute_ok(self.http, "INSERT INTO shape VALUES (1)")
+        self.assert_every_read_sees(["a"], [[1]])
+        self.assert_ok(self.http.execute_many([
+            stmt("DROP TABLE shape"),
+            stmt("CREATE TABLE shape(b, c)"),
+            stmt("INSERT INTO shape VALUES (2, 3)"),
+        ]))
+        self.assert_every_read_sees(["b", "c"], [[2, 3]])
+
+    def assert_every_read_sees(self, columns, rows):
+        for attempt in range(self.REPEATS):
+            with self.subTest(attempt=attempt):
+                body = self.assert_ok(self.http.query("SELECT * FROM shape"))
+                self.assertEqual((body["columns"], body["rows"]), (columns, rows))
+                result = self.assert_ok(self.http.batch([stmt("SELECT * FROM shape")]))
+                result = result["results"][0]
+                self.assertEqual((result["columns"], result["rows"]), (columns, rows))
 
 
 class ConstraintErrorTest(SharedServerTestCase):

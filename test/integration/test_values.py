@@ -32,7 +32,7 @@ VALUES = [
     ("string", "hello", "text"),
     ("empty string", "", "text"),
     ("unicode", "h\u00e9llo w\u00f6rld \u2713 \u65e5\u672c\u8a9e \U0001f389", "text"),
-    ("escapes", "quote\" backslash\\ newline\n tab\t", "text"),
+    ("escapes", "quote\" backslash\\ newline\n tab\t \x01 \x1f \x7f \u2028", "text"),
     ("numeric-looking string", "12345", "text"),
     ("blob", blob(bytes(range(256))), "blob"),
     ("zero-byte blob", blob(b"\x00\x00\x00"), "blob"),
@@ -104,6 +104,23 @@ class ValueRoundTripTest(SharedServerTestCase):
         data = bytes(range(256)) * 4 + b"\x00"
         rows = self.query_rows(self.http, "SELECT length(?1), hex(?1)", [blob(data)])
         self.assertEqual(rows, [[len(data), data.hex().upper()]])
+
+    def test_non_finite_floats_still_give_valid_json(self):
+        resp = self.http.query("SELECT 1e999, -1e999")
+        self.assertIsNotNone(resp.body, f"not strict JSON: {resp.raw!r}")
+        self.assertEqual(resp.header("content-type"), "application/json")
+
+    def test_integer_below_int64_min_is_rejected(self):
+        resp = self.http.query("SELECT ?", [INT64_MIN - 1])
+        self.assert_error(resp, 400, "BAD_PARAMS")
+
+    def test_invalid_utf8_text_still_gives_valid_json(self):
+        resp = self.http.query("SELECT CAST(x'ff41' AS TEXT), 'after'")
+        self.assertIsNotNone(resp.body, f"not valid UTF-8 JSON: {resp.raw!r}")
+
+    def test_unicode_column_names(self):
+        body = self.assert_ok(self.http.query('SELECT 1 AS "\u65e5\u672c", 2 AS "\u00e9"'))
+        self.assertEqual(body["columns"], ["\u65e5\u672c", "\u00e9"])
 
     def test_embedded_nul_in_string(self):
         rows = self.query_rows(self.http, "SELECT ?1, length(CAST(?1 AS BLOB))", ["a\u0000b"])

@@ -73,3 +73,34 @@ BOOST_AUTO_TEST_CASE(arrays_and_other_objects_are_refused) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+#include "proto/text.hpp"
+
+BOOST_AUTO_TEST_SUITE(proto_text)
+
+BOOST_AUTO_TEST_CASE(invalid_utf8_is_replaced_not_sent) {
+  BOOST_TEST(monolite::proto::is_valid_utf8("h\xc3\xa9 \xf0\x9f\x98\x80"));
+  BOOST_TEST(!monolite::proto::is_valid_utf8("\xff" "A"));
+  BOOST_TEST(monolite::proto::valid_utf8("\xff" "A") == "\xef\xbf\xbd" "A");
+  BOOST_TEST(monolite::proto::valid_utf8("\xc0\xaf") == "\xef\xbf\xbd\xef\xbf\xbd");          // overlong
+  BOOST_TEST(monolite::proto::valid_utf8("\xed\xa0\x80").size() == 9u);                       // surrogate
+  BOOST_TEST(monolite::proto::valid_utf8("ok\xe2\x82") == "ok\xef\xbf\xbd\xef\xbf\xbd");      // truncated
+  BOOST_TEST(encode(std::string("\xff")) == "\"\xef\xbf\xbd\"");
+}
+
+BOOST_AUTO_TEST_CASE(infinities_become_null) {
+  BOOST_TEST(encode(std::numeric_limits<double>::infinity()) == "null");
+  BOOST_TEST(encode(-std::numeric_limits<double>::infinity()) == "null");
+}
+
+BOOST_AUTO_TEST_CASE(out_of_range_integer_literals_are_found_outside_strings) {
+  using monolite::proto::find_out_of_range_integer;
+  BOOST_TEST(!find_out_of_range_integer(R"({"params":[9223372036854775807,-9223372036854775808,1.5e300]})"));
+  BOOST_TEST(*find_out_of_range_integer(R"({"params":[1,18446744073709551616]})") == "18446744073709551616");
+  BOOST_TEST(*find_out_of_range_integer(R"({"p":{"x":-9223372036854775809}})") == "-9223372036854775809");
+  BOOST_TEST(!find_out_of_range_integer(R"({"sql":"SELECT 99999999999999999999","p":"\"9999999999999999999999"})"));
+  BOOST_TEST(!find_out_of_range_integer(R"({"a":-})"));
+  BOOST_TEST(!find_out_of_range_integer("123456789012345678901234.5"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
