@@ -1,59 +1,93 @@
 #include "proto/sql_response.hpp"
 
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
+#include <cmath>
 
-#include "proto/text.hpp"
+#include "proto/json_writer.hpp"
 
 namespace monolite::proto {
-namespace json = boost::json;
 namespace {
 
-json::array columns_to_json(const statement_result& result) {
-  json::array columns;
-  columns.reserve(result.columns.size());
-  for (const auto& name : result.columns) columns.emplace_back(valid_utf8(name));
-  return columns;
+void write_columns(json_writer& w, const statement_result& result) {
+  w.raw("\"columns\":[");
+  for (std::size_t i = 0; i < result.columns.size(); ++i) {
+    if (i) w.raw(",");
+    w.string(result.columns[i]);
+  }
+  w.raw("]");
 }
 
-json::array rows_to_json(const statement_result& result) {
-  json::array rows;
-  rows.reserve(result.rows.size());
-  for (const auto& row : result.rows) {
-    json::array cells;
-    cells.reserve(row.size());
-    for (const auto& cell : row) cells.push_back(value_to_json(cell));
-    rows.push_back(std::move(cells));
+void write_rows(json_writer& w, const statement_result& result) {
+  w.raw("\"rows\":[");
+  for (std::size_t r = 0; r < result.rows.size(); ++r) {
+    w.raw(r ? ",[" : "[");
+    const auto& row = result.rows[r];
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      if (c) w.raw(",");
+      w.value(row[c]);
+    }
+    w.raw("]");
   }
-  return rows;
+  w.raw("]");
+}
+
+void write_counts(json_writer& w, const statement_result& result) {
+  w.raw("\"rows_affected\":").integer(result.rows_affected);
+  w.raw(",\"last_insert_id\":").integer(result.last_insert_id);
+}
+
+void write_time(json_writer& w, double time_ms) {
+  // Microsecond resolution is plenty; the rounding keeps the number short.
+  w.raw("\"time_ms\":").number(std::round(time_ms * 1000) / 1000);
 }
 
 }  // namespace
 
 std::string encode_query_response(const statement_result& result, double time_ms) {
-  return json::serialize(json::object{
-      {"columns", columns_to_json(result)}, {"rows", rows_to_json(result)}, {"time_ms", time_ms}});
+  std::string out;
+  out.reserve(64 + result.rows.size() * 32);
+  json_writer w(out);
+  w.raw("{");
+  write_columns(w, result);
+  w.raw(",");
+  write_rows(w, result);
+  w.raw(",");
+  write_time(w, time_ms);
+  w.raw("}");
+  return out;
 }
 
 std::string encode_execute_response(const std::vector<statement_result>& results, double time_ms) {
-  json::array list;
-  list.reserve(results.size());
-  for (const auto& r : results)
-    list.push_back(json::object{{"rows_affected", r.rows_affected},
-                                {"last_insert_id", r.last_insert_id}});
-  return json::serialize(json::object{{"results", std::move(list)}, {"time_ms", time_ms}});
+  std::string out;
+  json_writer w(out);
+  w.raw("{\"results\":[");
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    w.raw(i ? ",{" : "{");
+    write_counts(w, results[i]);
+    w.raw("}");
+  }
+  w.raw("],");
+  write_time(w, time_ms);
+  w.raw("}");
+  return out;
 }
 
 std::string encode_batch_response(const std::vector<statement_result>& results, double time_ms) {
-  json::array list;
-  list.reserve(results.size());
-  for (const auto& r : results)
-    list.push_back(json::object{{"columns", columns_to_json(r)},
-                                {"rows", rows_to_json(r)},
-                                {"rows_affected", r.rows_affected},
-                                {"last_insert_id", r.last_insert_id}});
-  return json::serialize(json::object{{"results", std::move(list)}, {"time_ms", time_ms}});
+  std::string out;
+  json_writer w(out);
+  w.raw("{\"results\":[");
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    w.raw(i ? ",{" : "{");
+    write_columns(w, results[i]);
+    w.raw(",");
+    write_rows(w, results[i]);
+    w.raw(",");
+    write_counts(w, results[i]);
+    w.raw("}");
+  }
+  w.raw("],");
+  write_time(w, time_ms);
+  w.raw("}");
+  return out;
 }
 
 }  // namespace monolite::proto

@@ -44,32 +44,41 @@ proto::result<void> open_database(server_context& ctx, asio::any_io_executor db_
   return {};
 }
 
+// Waits (polling every 20 ms) until every session has closed or the grace period is over, then
+// lets the writer drain, checkpoint and close, and stops the io_context.
+class shutdown_watch : public std::enable_shared_from_this<shutdown_watch> {
+ public:
+  shutdown_watch(server_context& ctx, asio::io_context& ioc)
+      : ctx_(ctx), ioc_(ioc), timer_(ioc), deadline_(std::chrono::steady_clock::now() + ctx.settings.shutdown_grace) {}
+
+  void poll() {
+    if (ctx_.sessions.size() > 0 && std::chrono::steady_clock::now() < deadline_) {
+      timer_.expires_after(std::chrono::milliseconds(20));
+      timer_.async_wait([self = shared_from_this()](boost::system::error_code) { self->poll(); });
+      return;
+    }
+    if (ctx_.sessions.size() > 0) {
+      log::warn("grace period over; interrupting running statements", {{"open", ctx_.sessions.size()}});
+      ctx_.writer->interrupt();
+      ctx_.readers->interrupt();
+    }
+    ctx_.writer->close(ioc_.get_executor(), [&ioc = ioc_] { ioc.stop(); });
+  }
+
+ private:
+  server_context& ctx_;
+  asio::io_context& ioc_;
+  asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point deadline_;
+};
+
 // Stop accepting, let sessions answer what they hold, then let the writer drain and checkpoint.
 void shut_down(server_context& ctx, listener& lst, asio::io_context& ioc) {
   log::info("shutting down", {{"grace_ms", ctx.settings.shutdown_grace.count()}});
   ctx.draining.store(true, std::memory_order_release);
   lst.stop();
   ctx.sessions.for_each([](const std::shared_ptr<http_session>& s) { s->finish(); });
-  auto deadline = std::chrono::steady_clock::now() + ctx.settings.shutdown_grace;
-  auto timer = std::make_shared<asio::steady_timer>(ioc);
-  auto poll = std::make_shared<std::function<void()>>();
-  *poll = [&ctx, &ioc, timer, poll, deadline] {
-    if (ctx.sessions.size() > 0 && std::chrono::steady_clock::now() < deadline) {
-      timer->expires_after(std::chrono::milliseconds(20));
-      timer->async_wait([poll](boost::system::error_code) { (*poll)(); });
-      return;
-    }
-    if (ctx.sessions.size() > 0) {
-      log::warn("grace period over; interrupting running statements", {{"open", ctx.sessions.size()}});
-      ctx.writer->interrupt();
-      ctx.readers->interrupt();
-    }
-    ctx.writer->close(ioc.get_executor(), [&ioc, poll] {
-      *poll = nullptr;  // break the self-reference
-      ioc.stop();
-    });
-  };
-  (*poll)();
+  std::make_shared<shutdown_watch>(ctx, ioc)->poll();
 }
 
 // A handler that throws is a bug; log it and keep serving rather than take every connection down.

@@ -1,0 +1,1 @@
+"""monolite benchmark harness (run it with bench/run.sh)."""

@@ -1,0 +1,77 @@
+"""Entry point: python3 -m harness [--quick] [--scale] [--soak SECONDS] [--no-main] (see bench/README.md)."""
+import argparse
+import os
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from . import machine, phases, report
+from .loadgen import BENCH
+from .procs import Ledger, ensure_binary
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="bench/run.sh", description="monolite benchmark harness")
+    p.add_argument("--quick", action="store_true", help="short runs (about 3 minutes in all)")
+    p.add_argument("--scale", action="store_true", help="also throughput vs database size and client count")
+    p.add_argument("--soak", type=int, metavar="SECONDS", default=0, help="also a mixed-load soak, RSS every 10 s")
+    p.add_argument("--no-main", action="store_true", help="skip the main comparison (run only --scale/--soak)")
+    p.add_argument("--seconds", type=float, help="seconds per measured run (default 10, quick 3)")
+    p.add_argument("--monolite", type=Path, default=BENCH.parent / "build/release/monolite")
+    p.add_argument("--loop", type=Path, required=True, help="monolite_sqlite_loop binary")
+    p.add_argument("--run-dir", type=Path, required=True, help="scratch directory (run.sh makes and removes it)")
+    return p.parse_args(argv)
+
+
+def _sigterm(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    signal.signal(signal.SIGTERM, _sigterm)
+    seconds = args.seconds or (3 if args.quick else 10)
+    ctx = phases.Context(run_dir=args.run_dir, ledger=Ledger(args.run_dir / "ledger"),
+                         monolite_bin=ensure_binary(args.monolite, args.run_dir / "monolite"),
+                         loop_bin=args.loop, seconds=seconds, warmup=1 if args.quick else 2)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    out = BENCH / "results" / stamp
+    doc = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "json": str(out.with_suffix(".json")),
+           "settings": {"seconds": seconds, "warmup": ctx.warmup, "rows": phases.ROWS, "quick": args.quick,
+                        "soak": args.soak, "scale": args.scale,
+                        "wrk": "-t2 (-t1 for 1 client), --timeout 10s",
+                        "pgbench": "-M prepared -j 2 (-j 1 for 1 client), TCP 127.0.0.1"},
+           "machine": machine.describe(ctx.monolite_bin)}
+    t0 = time.monotonic()
+    status = 0
+    try:
+        run_phases(ctx, args, doc, out)
+    except (Exception, KeyboardInterrupt) as e:
+        traceback.print_exc()
+        ctx.note(f"run aborted: {e!r}")
+        status = 1
+    doc["notes"] = ctx.notes
+    doc["elapsed_s"] = round(time.monotonic() - t0, 1)
+    report.save(doc, out.with_suffix(".json"))
+    print(report.render(doc))
+    return status
+
+
+def run_phases(ctx: phases.Context, args, doc: dict, out: Path) -> None:
+    seed = phases.make_sqlite_db(ctx.run_dir / "seed.db")
+    if not args.no_main:
+        doc["sqlite_loop"] = phases.sqlite_loop(ctx, seed)
+        doc["results"] = []
+        for sync, _ in phases.PAIRS:
+            suite = phases.monolite_suite(ctx, seed, sync)
+            doc["results"] += suite["results"]
+            doc.update({k: v for k, v in suite.items() if k != "results"})
+        doc["results"] += phases.pg_suite(ctx)
+        doc["ratios"] = report.ratios(doc["results"])
+    if args.soak:
+        doc["soak"] = phases.soak(ctx, seed, args.soak)
+    if args.scale:
+        from .scale import scale
+        doc["scale"] = scale(ctx, out.with_name(out.name + "-scale"))

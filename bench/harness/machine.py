@@ -1,0 +1,43 @@
+"""The machine and the versions under test, for the table header and the JSON."""
+import os
+import platform
+import re
+import subprocess
+from pathlib import Path
+
+from .procs import PG_BIN, run
+
+
+def _cpuinfo_field(name: str) -> str:
+    m = re.search(rf"^{name}\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
+    return m.group(1).strip() if m else "?"
+
+
+def _meminfo_gib() -> float:
+    m = re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.M)
+    return round(int(m.group(1)) / 1024 / 1024, 1)
+
+
+def _first_line(cmd: list) -> str:
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+        return (p.stdout or p.stderr).strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return "?"
+
+
+def describe(monolite_bin: Path) -> dict:
+    versions = dict(line.split(" ", 1) for line in run([monolite_bin, "version"]).splitlines()
+                    if " " in line)
+    return {
+        "cpu": _cpuinfo_field("model name"),
+        "cores": os.cpu_count(),
+        "memory_gib": _meminfo_gib(),
+        "kernel": platform.release(),
+        "os": _first_line(["sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"]),
+        "monolite": versions.get("monolite", "?"),
+        "sqlite": versions.get("SQLite", "?"),
+        "boost": versions.get("Boost", "?"),
+        "postgresql": _first_line([str(PG_BIN / "postgres"), "--version"]),
+        "wrk": _first_line(["wrk", "-v"]).split(" [")[0],
+    }

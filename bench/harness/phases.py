@@ -1,0 +1,182 @@
+"""The benchmark phases. Each returns plain dicts that report.py prints and cli.py saves."""
+import json
+import shutil
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import rss
+from .loadgen import BENCH, run_pgbench, run_wrk
+from .procs import Ledger, Monolite, Postgres, rss_kib, run
+
+WORKLOADS = ("point_read", "range_read", "insert", "mix")
+CLIENTS = (64, 1)
+HALF_LOAD_CLIENTS = (4, 8)
+ROWS = 100_000
+# Pairs with matching durability: (monolite --synchronous, PostgreSQL synchronous_commit).
+PAIRS = (("NORMAL", "off"), ("FULL", "on"))
+
+
+@dataclass
+class Context:
+    run_dir: Path
+    ledger: Ledger
+    monolite_bin: Path
+    loop_bin: Path
+    seconds: float
+    warmup: float
+    notes: list = field(default_factory=list)
+
+    def log(self, msg: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+    def note(self, msg: str) -> None:
+        self.notes.append(msg)
+        self.log("NOTE: " + msg)
+
+
+def make_sqlite_db(path: Path, rows: int = ROWS, pad: int = 0) -> Path:
+    """The seed.sql database, built with the sqlite3 CLI (fast pragmas; the server turns on WAL)."""
+    prelude = (f".parameter set @rows {rows}\n.parameter set @pad {pad}\n"
+               "PRAGMA journal_mode=OFF;\nPRAGMA synchronous=OFF;\nPRAGMA cache_size=-262144;\n")
+    tmp = path.with_name(path.name + ".part")
+    tmp.unlink(missing_ok=True)
+    subprocess.run(["sqlite3", str(tmp)], input=prelude + (BENCH / "seed.sql").read_text(),
+                   text=True, check=True, capture_output=True)
+    tmp.rename(path)
+    return path
+
+
+def fresh_copy(ctx: Context, src: Path, name: str) -> Path:
+    dst = ctx.run_dir / name
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(dst) + suffix).unlink(missing_ok=True)
+    shutil.copyfile(src, dst)
+    return dst
+
+
+def entry(target: str, durability: str, workload: str, clients: int, rec: dict) -> dict:
+    return {"target": target, "durability": durability, "workload": workload, "clients": clients,
+            **rec}
+
+
+def check_errors(ctx: Context, e: dict) -> None:
+    if e["errors"]:
+        ctx.note(f"{e['target']} {e['durability']} {e['workload']}@{e['clients']}: "
+                 f"{e['errors']} errors {e.get('error_kinds', '')}")
+
+
+# --- the in-process limit --------------------------------------------------------------------
+
+def sqlite_loop(ctx: Context, seed: Path) -> list:
+    out = []
+    for sync, _ in PAIRS:
+        db = fresh_copy(ctx, seed, f"loop-{sync}.db")
+        ctx.log(f"sqlite loop, synchronous={sync}")
+        text = run([ctx.loop_bin, "--db", db, "--synchronous", sync.lower(),
+                    "--seconds", ctx.seconds / 3, "--rows", ROWS])
+        for line in text.splitlines():
+            r = json.loads(line)
+            out.append({"target": "sqlite_loop", "durability": sync, "workload": r["test"],
+                        "ops_per_s": r["ops_per_s"], "ops": r["ops"]})
+    return out
+
+
+# --- monolite -----------------------------------------------------------------------------------
+
+def monolite_workload(ctx: Context, srv: Monolite, sync: str, workload: str, clients: int) -> dict:
+    before = srv.scalar("SELECT count(*) FROM events") if workload in ("insert", "mix") else None
+    ctx.log(f"monolite {sync:6} {workload}@{clients}")
+    e = entry("monolite", sync, workload, clients, run_wrk(srv.url, workload, clients, ctx.seconds, ROWS))
+    if before is not None:
+        e["rows_added"] = srv.scalar("SELECT count(*) FROM events") - before
+        # wrk generated e["writes"] requests; up to one per connection may still be in flight.
+        if not e["writes"] - clients <= e["rows_added"] <= e["writes"]:
+            ctx.note(f"monolite {sync} {workload}@{clients}: {e['writes']} inserts sent, "
+                     f"events grew by {e['rows_added']}")
+    check_errors(ctx, e)
+    return e
+
+
+def monolite_suite(ctx: Context, seed: Path, sync: str) -> dict:
+    """All workloads at 64 and 1 clients; with NORMAL also the ceiling, partial load and RSS."""
+    db = fresh_copy(ctx, seed, f"monolite-{sync}.db")
+    out = {"results": []}
+    with Monolite(ctx.monolite_bin, db, sync.lower(), ctx.ledger, ctx.run_dir / f"monolite-{sync}.log") as srv:
+        if sync == "NORMAL":
+            ctx.log("monolite RSS idle and with 256 idle keep-alive connections")
+            out["rss"] = rss.idle_and_connections(srv.pid, srv.port)
+        run_wrk(srv.url, "point_read", 64, ctx.warmup, ROWS)
+        for workload in WORKLOADS:
+            for clients in CLIENTS:
+                out["results"].append(monolite_workload(ctx, srv, sync, workload, clients))
+        if sync == "NORMAL":
+            out["results"] += http_ceiling(ctx, srv)
+            out["half_load"] = partial_load(ctx, srv, out["results"])
+            out["rss"]["after_load_mib"] = rss.mib(rss_kib(srv.pid))
+            out["rss"]["peak_mib"] = rss.mib(rss_kib(srv.pid, "VmHWM"))
+    if srv.exit_code != 0:
+        ctx.note(f"monolite {sync} exited {srv.exit_code} after SIGTERM (expected 0)")
+    return out
+
+
+def http_ceiling(ctx: Context, srv: Monolite) -> list:
+    out = []
+    for clients in CLIENTS:
+        ctx.log(f"HTTP ceiling GET /healthz@{clients}")
+        e = entry("ceiling", "-", "healthz", clients, run_wrk(srv.url, "healthz", clients, ctx.seconds, ROWS))
+        check_errors(ctx, e)
+        out.append(e)
+    return out
+
+
+def partial_load(ctx: Context, srv: Monolite, results: list) -> list:
+    """wrk has no rate limit: fewer connections stand in for 'half load'."""
+    top = next(r for r in results if r["workload"] == "point_read" and r["clients"] == 64)
+    out = []
+    for clients in HALF_LOAD_CLIENTS:
+        ctx.log(f"monolite point_read@{clients} (partial load)")
+        r = run_wrk(srv.url, "point_read", clients, ctx.seconds, ROWS)
+        out.append({"clients": clients, "rps": r["rps"], "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"],
+                    "p999_ms": r["p999_ms"], "percent_of_max": round(100 * r["rps"] / top["rps"]),
+                    "max_rps": top["rps"], "max_p99_ms": top["p99_ms"]})
+    return out
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+def pg_suite(ctx: Context) -> list:
+    out = []
+    log_dir = ctx.run_dir / "pgbench-logs"
+    log_dir.mkdir(exist_ok=True)
+    ctx.log("PostgreSQL: initdb, start, load")
+    with Postgres(ctx.run_dir / "pg", ctx.ledger) as pg:
+        pg.psql("-v", f"rows={ROWS}", "-f", BENCH / "pg_seed.sql")
+        for _, sync in PAIRS:
+            run_pgbench(pg, "point_read", 64, ctx.warmup, ROWS, sync, log_dir)
+            for workload in WORKLOADS:
+                for clients in CLIENTS:
+                    ctx.log(f"PostgreSQL sync {sync:3} {workload}@{clients}")
+                    e = entry("postgres", f"sync {sync}", workload, clients,
+                              run_pgbench(pg, workload, clients, ctx.seconds, ROWS, sync, log_dir))
+                    check_errors(ctx, e)
+                    out.append(e)
+    return out
+
+
+# --- soak ---------------------------------------------------------------------------------------
+
+def soak(ctx: Context, seed: Path, seconds: int) -> dict:
+    db = fresh_copy(ctx, seed, "soak.db")
+    with Monolite(ctx.monolite_bin, db, "normal", ctx.ledger, ctx.run_dir / "monolite-soak.log") as srv:
+        ctx.log(f"soak: mix@64 for {seconds} s, RSS every 10 s")
+        with ThreadPoolExecutor(1) as pool:
+            job = pool.submit(run_wrk, srv.url, "mix", 64, seconds, ROWS)
+            samples = rss.sample_while(srv.pid, lambda: not job.done())
+            r = job.result()
+    e = entry("monolite", "NORMAL", "mix (soak)", 64, r)
+    check_errors(ctx, e)
+    return {"seconds": seconds, "result": e, "rss_samples_mib": samples, "rss_first_mib": samples[0],
+            "rss_last_mib": samples[-1], "rss_max_mib": max(samples)}

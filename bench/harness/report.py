@@ -1,0 +1,150 @@
+"""The printed table, the ratios with their targets, and the JSON file."""
+import json
+from pathlib import Path
+
+from .phases import CLIENTS, PAIRS, WORKLOADS
+
+# (name, numerator key, denominator key, target); key = (target, durability, workload, clients)
+RATIOS = (
+    ("point read@64  monolite NORMAL / PG sync off", ("monolite", "NORMAL", "point_read", 64),
+     ("postgres", "sync off", "point_read", 64), 1.5),
+    ("point read@64  monolite NORMAL / HTTP ceiling", ("monolite", "NORMAL", "point_read", 64),
+     ("ceiling", "-", "healthz", 64), 0.7),
+    ("insert@64      monolite NORMAL / HTTP ceiling", ("monolite", "NORMAL", "insert", 64),
+     ("ceiling", "-", "healthz", 64), 0.6),
+    ("insert@64      monolite NORMAL / PG sync off", ("monolite", "NORMAL", "insert", 64),
+     ("postgres", "sync off", "insert", 64), 1.0),
+    ("insert@64      monolite FULL / PG sync on", ("monolite", "FULL", "insert", 64),
+     ("postgres", "sync on", "insert", 64), 2.0),
+)
+RSS_TARGET_MIB = 64
+
+
+def key(r: dict) -> tuple:
+    return r["target"], r["durability"], r["workload"], r["clients"]
+
+
+def label(r: dict) -> str:
+    names = {"monolite": "monolite", "postgres": "PostgreSQL", "ceiling": "HTTP ceiling"}
+    pair = {"NORMAL": "A", "sync off": "A", "FULL": "B", "sync on": "B"}.get(r["durability"], "")
+    dur = "" if r["durability"] == "-" else " " + r["durability"]
+    return f"{names[r['target']]}{dur}", pair
+
+
+def ratios(results: list) -> list:
+    by_key = {key(r): r for r in results}
+    out = []
+    for name, num, den, target in RATIOS:
+        if num in by_key and den in by_key and by_key[den]["rps"]:
+            v = by_key[num]["rps"] / by_key[den]["rps"]
+            out.append({"ratio": name, "value": round(v, 2), "target": target,
+                        "status": "PASS" if v >= target else "MISS"})
+    return out
+
+
+def table(rows: list, header: tuple) -> str:
+    cells = [header] + [tuple(str(c) for c in r) for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    fmt = lambda r: "  ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+    return "\n".join([fmt(cells[0]), "  ".join("-" * w for w in widths)] + [fmt(r) for r in cells[1:]])
+
+
+def _ordered(results: list) -> list:
+    order = [("monolite", "NORMAL"), ("postgres", "sync off"), ("monolite", "FULL"), ("postgres", "sync on")]
+    by_key = {key(r): r for r in results}
+    for workload in WORKLOADS:
+        for clients in CLIENTS:
+            for target, dur in order:
+                if (target, dur, workload, clients) in by_key:
+                    yield by_key[(target, dur, workload, clients)]
+    yield from (r for r in results if r["target"] == "ceiling")
+
+
+def results_table(results: list) -> str:
+    rows = []
+    for r in _ordered(results):
+        name, pair = label(r)
+        rows.append((r["workload"], r["clients"], name, pair, f"{r['rps']:,.0f}", f"{r['p50_ms']:.2f}",
+                     f"{r['p99_ms']:.2f}", f"{r['p999_ms']:.2f}", r["errors"]))
+    return table(rows, ("workload", "clients", "target", "pair", "req/s", "p50 ms", "p99 ms", "p999 ms", "errors"))
+
+
+def loop_table(loop: list) -> str:
+    tests = dict.fromkeys(r["workload"] for r in loop)
+    val = {(r["workload"], r["durability"]): r["ops_per_s"] for r in loop}
+    rows = [(t, "", *(f"{val.get((t, s), 0):,.0f}" for s, _ in PAIRS)) for t in tests]
+    return table(rows, ("test", "", *(f"ops/s {s}" for s, _ in PAIRS)))
+
+
+def machine_header(m: dict, settings: dict) -> str:
+    return "\n".join([
+        f"machine : {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM, kernel {m['kernel']} ({m['os']})",
+        f"versions: monolite {m['monolite']}, SQLite {m['sqlite']}, Boost {m['boost']}, {m['postgresql']}, {m['wrk']}",
+        f"settings: {settings['seconds']} s per run (+{settings['warmup']} s warm-up per target), "
+        f"{settings['rows']:,} rows; wrk -t2 (-t1 for 1 client), pgbench -M prepared -j 2 (-j 1 for 1 client); "
+        "all on one 2-core machine over loopback",
+        "pairs   : A = matching durability without fsync per commit (monolite --synchronous normal <-> PG "
+        "synchronous_commit=off); B = fsync per commit (monolite --synchronous full <-> PG synchronous_commit=on)"])
+
+
+def _half_load_table(half: list) -> str:
+    rows = [(f"{h['clients']} connections", "", f"{h['rps']:,.0f}", f"~{h['percent_of_max']}% of max",
+             f"{h['p50_ms']:.2f}", f"{h['p99_ms']:.2f}") for h in half]
+    rows.append(("64 connections (max)", "", f"{half[0]['max_rps']:,.0f}", "100%", "", f"{half[0]['max_p99_ms']:.2f}"))
+    return table(rows, ("load", "", "req/s", "of max", "p50 ms", "p99 ms"))
+
+
+def _soak_line(s: dict) -> str:
+    r = s["result"]
+    return (f"Soak: mix@64 for {s['seconds']} s: {r['rps']:,.0f} req/s, p99 {r['p99_ms']:.2f} ms, errors {r['errors']}; "
+            f"RSS first {s['rss_first_mib']} MiB, last {s['rss_last_mib']} MiB, max {s['rss_max_mib']} MiB "
+            f"({len(s['rss_samples_mib'])} samples)")
+
+
+def _scale_table(sc: dict) -> str:
+    rows = [(r["dimension"], r["db"], f"{r['db_bytes'] / 1e9:.2f} GB", r["clients"], r["workload"],
+             f"{r['rps']:,.0f}", f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}", r["errors"]) for r in sc["rows"]]
+    return (table(rows, ("dimension", "db", "file", "clients", "workload", "req/s", "p50 ms", "p99 ms", "errors"))
+            + f"\nCSV: {sc['csv']}   plot: {sc['plot']}")
+
+
+def rss_lines(r: dict) -> str:
+    status = lambda v: "PASS" if v < RSS_TARGET_MIB else "MISS"
+    conns = f"with_{r['connections']}_idle_connections_mib"
+    lines = [f"  idle                                {r['idle_mib']:7.1f} MiB  {status(r['idle_mib'])}",
+             f"  {r['connections']} idle keep-alive connections    {r[conns]:7.1f} MiB  {status(r[conns])}"
+             f"  ({r['connections_still_open']}/{r['connections']} still answered a 2nd request)"]
+    if "after_load_mib" in r:
+        lines.append(f"  after the load above                {r['after_load_mib']:7.1f} MiB  (peak VmHWM {r['peak_mib']} MiB)")
+    return "\n".join(lines)
+
+
+# (JSON key, title, renderer): a section is printed when its key is in the document.
+SECTIONS = (
+    ("results", "Throughput and latency (percentiles from wrk's histogram / pgbench --log):", results_table),
+    ("sqlite_loop", "In-process limit (bench/sqlite_loop.cpp, one connection, prepared statements):", loop_table),
+    ("ratios", "Ratios (req/s) against targets:",
+     lambda rs: table([(r["ratio"], "", f"{r['value']:.2f}x", f">= {r['target']}x", r["status"]) for r in rs],
+                      ("ratio", "", "value", "target", ""))),
+    ("half_load", "Point-read p99 at partial load (monolite NORMAL; wrk has no rate limit, fewer connections instead):",
+     _half_load_table),
+    ("rss", f"monolite RSS (target < {RSS_TARGET_MIB} MiB):", rss_lines),
+    ("soak", "Soak (monolite NORMAL):", _soak_line),
+    ("scale", "Scale (monolite NORMAL):", _scale_table),
+    ("notes", "Notes:", lambda ns: "\n".join(f"  - {n}" for n in ns)),
+)
+
+
+def render(doc: dict) -> str:
+    out = ["", "=" * 100, "monolite benchmark  " + doc["started"], "=" * 100,
+           machine_header(doc["machine"], doc["settings"])]
+    for k, title, fn in SECTIONS:
+        if doc.get(k):
+            out += ["", title, fn(doc[k])]
+    out += ["", f"elapsed {doc['elapsed_s']:.0f} s; JSON: {doc['json']}", ""]
+    return "\n".join(out)
+
+
+def save(doc: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2) + "\n")
