@@ -84,13 +84,14 @@ void writer_actor::drain() {
 void writer_actor::answer(std::vector<job>& group, std::vector<write_outcome>& outcomes) {
   if (std::any_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.results.has_value(); }))
     commits_.fetch_add(1, std::memory_order_relaxed);
+  // Counted out before the replies leave, so a caller that got its reply sees the counters settled.
+  requests_.fetch_add(group.size(), std::memory_order_relaxed);
+  in_flight_.fetch_sub(group.size(), std::memory_order_acq_rel);
   for (std::size_t i = 0; i < group.size(); ++i) {
     asio::post(group[i].reply_to, [reply = std::move(group[i].reply), outcome = std::move(outcomes[i])]() mutable {
       reply(std::move(outcome));
     });
   }
-  requests_.fetch_add(group.size(), std::memory_order_relaxed);
-  in_flight_.fetch_sub(group.size(), std::memory_order_acq_rel);
 }
 
 void writer_actor::checkpoint_if_due() {

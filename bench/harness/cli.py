@@ -1,6 +1,5 @@
 """Entry point: python3 -m harness [--quick] [--scale] [--soak SECONDS] [--no-main] (see bench/README.md)."""
 import argparse
-import os
 import signal
 import sys
 import time
@@ -49,10 +48,12 @@ def main(argv=None) -> int:
     try:
         run_phases(ctx, args, doc, out)
     except (Exception, KeyboardInterrupt) as e:
-        traceback.print_exc()
+        if not isinstance(e, KeyboardInterrupt):
+            traceback.print_exc()
         ctx.note(f"run aborted: {e!r}")
         status = 1
     doc["notes"] = ctx.notes
+    doc["machine"]["loadavg_end"] = machine.loadavg()
     doc["elapsed_s"] = round(time.monotonic() - t0, 1)
     report.save(doc, out.with_suffix(".json"))
     print(report.render(doc))

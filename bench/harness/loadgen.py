@@ -34,7 +34,7 @@ def record(rps, latencies_us: tuple, requests, errors, seconds, **extra) -> dict
 
 def run_wrk(url: str, workload: str, clients: int, seconds: float, rows: int) -> dict:
     """wrk -t{1|2} -c{clients} with bench/wrk/{workload}.lua; latencies from the script's done()."""
-    cmd = ["wrk", f"-t{threads_for(clients)}", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s",
+    cmd = ["wrk", f"-t{threads_for(clients)}", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
            "-s", str(WRK_DIR / f"{workload}.lua"), url]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60,
                        env=env_with(BENCH_WRK_DIR=WRK_DIR, BENCH_ROWS=rows))
@@ -57,7 +57,7 @@ def run_pgbench(pg, workload: str, clients: int, seconds: float, rows: int, sync
         old.unlink()
     j = threads_for(clients)
     cmd = ["pgbench", *pg.conn_args(), "-n", "-M", "prepared", "-c", str(clients), "-j", str(j),
-           "-T", str(int(seconds)), "-D", f"rows={rows}", "-f", str(PGBENCH_DIR / f"{workload}.sql"),
+           "-T", str(max(1, round(seconds))), "-D", f"rows={rows}", "-f", str(PGBENCH_DIR / f"{workload}.sql"),
            "--log", f"--log-prefix={prefix}", "postgres"]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120,
                        env=env_with(PGOPTIONS=f"-c synchronous_commit={sync}"))

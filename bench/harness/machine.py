@@ -26,6 +26,10 @@ def _first_line(cmd: list) -> str:
         return "?"
 
 
+def loadavg() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
 def describe(monolite_bin: Path) -> dict:
     versions = dict(line.split(" ", 1) for line in run([monolite_bin, "version"]).splitlines()
                     if " " in line)
@@ -40,4 +44,5 @@ def describe(monolite_bin: Path) -> dict:
         "boost": versions.get("Boost", "?"),
         "postgresql": _first_line([str(PG_BIN / "postgres"), "--version"]),
         "wrk": _first_line(["wrk", "-v"]).split(" [")[0],
+        "loadavg_start": loadavg(),
     }

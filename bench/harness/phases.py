@@ -62,6 +62,19 @@ def entry(target: str, durability: str, workload: str, clients: int, rec: dict) 
             **rec}
 
 
+def check_server_log(ctx: Context, srv: Monolite, name: str) -> None:
+    """Warnings and errors the server logged, and a shutdown that did not exit 0."""
+    if srv.exit_code != 0:
+        ctx.note(f"{name} exited {srv.exit_code} after SIGTERM (expected 0)")
+    for line in srv.log.read_text(errors="replace").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            rec = {"level": "?", "msg": line}
+        if rec.get("level") not in ("info", "debug"):
+            ctx.note(f"{name} logged: {line[:300]}")
+
+
 def check_errors(ctx: Context, e: dict) -> None:
     if e["errors"]:
         ctx.note(f"{e['target']} {e['durability']} {e['workload']}@{e['clients']}: "
@@ -76,7 +89,7 @@ def sqlite_loop(ctx: Context, seed: Path) -> list:
         db = fresh_copy(ctx, seed, f"loop-{sync}.db")
         ctx.log(f"sqlite loop, synchronous={sync}")
         text = run([ctx.loop_bin, "--db", db, "--synchronous", sync.lower(),
-                    "--seconds", ctx.seconds / 3, "--rows", ROWS])
+                    "--seconds", max(1.0, ctx.seconds / 3), "--rows", ROWS])
         for line in text.splitlines():
             r = json.loads(line)
             out.append({"target": "sqlite_loop", "durability": sync, "workload": r["test"],
@@ -117,8 +130,7 @@ def monolite_suite(ctx: Context, seed: Path, sync: str) -> dict:
             out["half_load"] = partial_load(ctx, srv, out["results"])
             out["rss"]["after_load_mib"] = rss.mib(rss_kib(srv.pid))
             out["rss"]["peak_mib"] = rss.mib(rss_kib(srv.pid, "VmHWM"))
-    if srv.exit_code != 0:
-        ctx.note(f"monolite {sync} exited {srv.exit_code} after SIGTERM (expected 0)")
+    check_server_log(ctx, srv, f"monolite {sync}")
     return out
 
 
@@ -176,6 +188,7 @@ def soak(ctx: Context, seed: Path, seconds: int) -> dict:
             job = pool.submit(run_wrk, srv.url, "mix", 64, seconds, ROWS)
             samples = rss.sample_while(srv.pid, lambda: not job.done())
             r = job.result()
+    check_server_log(ctx, srv, "monolite soak")
     e = entry("monolite", "NORMAL", "mix (soak)", 64, r)
     check_errors(ctx, e)
     return {"seconds": seconds, "result": e, "rss_samples_mib": samples, "rss_first_mib": samples[0],

@@ -1,8 +1,10 @@
 """The printed table, the ratios with their targets, and the JSON file."""
 import json
+import re
 from pathlib import Path
 
 from .phases import CLIENTS, PAIRS, WORKLOADS
+from .scale import size_label
 
 # (name, numerator key, denominator key, target); key = (target, durability, workload, clients)
 RATIOS = (
@@ -42,11 +44,16 @@ def ratios(results: list) -> list:
     return out
 
 
+NUMERIC = re.compile(r"^[-~]?[\d,.]+(x|%| GB| MB| MiB)?$")
+
+
 def table(rows: list, header: tuple) -> str:
-    cells = [header] + [tuple(str(c) for c in r) for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    fmt = lambda r: "  ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
-    return "\n".join([fmt(cells[0]), "  ".join("-" * w for w in widths)] + [fmt(r) for r in cells[1:]])
+    """Plain-text table; columns whose cells are all numbers are right-aligned."""
+    cells = [tuple(str(c) for c in r) for r in rows]
+    widths = [max(len(r[i]) for r in [header] + cells) for i in range(len(header))]
+    right = [all(NUMERIC.match(r[i]) or not r[i] for r in cells) for i in range(len(header))]
+    fmt = lambda r: "  ".join(c.rjust(w) if rt else c.ljust(w) for c, w, rt in zip(r, widths, right)).rstrip()
+    return "\n".join([fmt(header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in cells])
 
 
 def _ordered(results: list) -> list:
@@ -72,8 +79,8 @@ def results_table(results: list) -> str:
 def loop_table(loop: list) -> str:
     tests = dict.fromkeys(r["workload"] for r in loop)
     val = {(r["workload"], r["durability"]): r["ops_per_s"] for r in loop}
-    rows = [(t, "", *(f"{val.get((t, s), 0):,.0f}" for s, _ in PAIRS)) for t in tests]
-    return table(rows, ("test", "", *(f"ops/s {s}" for s, _ in PAIRS)))
+    rows = [(t, *(f"{val.get((t, s), 0):,.0f}" for s, _ in PAIRS)) for t in tests]
+    return table(rows, ("test", *(f"ops/s {s}" for s, _ in PAIRS)))
 
 
 def machine_header(m: dict, settings: dict) -> str:
@@ -83,15 +90,17 @@ def machine_header(m: dict, settings: dict) -> str:
         f"settings: {settings['seconds']} s per run (+{settings['warmup']} s warm-up per target), "
         f"{settings['rows']:,} rows; wrk -t2 (-t1 for 1 client), pgbench -M prepared -j 2 (-j 1 for 1 client); "
         "all on one 2-core machine over loopback",
+        f"load    : 1-min load average {m['loadavg_start']} at start, {m.get('loadavg_end', '?')} at end "
+        "(anything else running on the machine shows up here)",
         "pairs   : A = matching durability without fsync per commit (monolite --synchronous normal <-> PG "
         "synchronous_commit=off); B = fsync per commit (monolite --synchronous full <-> PG synchronous_commit=on)"])
 
 
 def _half_load_table(half: list) -> str:
-    rows = [(f"{h['clients']} connections", "", f"{h['rps']:,.0f}", f"~{h['percent_of_max']}% of max",
+    rows = [(f"{h['clients']} connections", f"{h['rps']:,.0f}", f"~{h['percent_of_max']}% of max",
              f"{h['p50_ms']:.2f}", f"{h['p99_ms']:.2f}") for h in half]
-    rows.append(("64 connections (max)", "", f"{half[0]['max_rps']:,.0f}", "100%", "", f"{half[0]['max_p99_ms']:.2f}"))
-    return table(rows, ("load", "", "req/s", "of max", "p50 ms", "p99 ms"))
+    rows.append(("64 connections (max)", f"{half[0]['max_rps']:,.0f}", "100%", "", f"{half[0]['max_p99_ms']:.2f}"))
+    return table(rows, ("load", "req/s", "of max", "p50 ms", "p99 ms"))
 
 
 def _soak_line(s: dict) -> str:
@@ -102,7 +111,7 @@ def _soak_line(s: dict) -> str:
 
 
 def _scale_table(sc: dict) -> str:
-    rows = [(r["dimension"], r["db"], f"{r['db_bytes'] / 1e9:.2f} GB", r["clients"], r["workload"],
+    rows = [(r["dimension"], r["db"], size_label(r["db_bytes"]), r["clients"], r["workload"],
              f"{r['rps']:,.0f}", f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}", r["errors"]) for r in sc["rows"]]
     return (table(rows, ("dimension", "db", "file", "clients", "workload", "req/s", "p50 ms", "p99 ms", "errors"))
             + f"\nCSV: {sc['csv']}   plot: {sc['plot']}")
@@ -124,8 +133,8 @@ SECTIONS = (
     ("results", "Throughput and latency (percentiles from wrk's histogram / pgbench --log):", results_table),
     ("sqlite_loop", "In-process limit (bench/sqlite_loop.cpp, one connection, prepared statements):", loop_table),
     ("ratios", "Ratios (req/s) against targets:",
-     lambda rs: table([(r["ratio"], "", f"{r['value']:.2f}x", f">= {r['target']}x", r["status"]) for r in rs],
-                      ("ratio", "", "value", "target", ""))),
+     lambda rs: table([(r["ratio"], f"{r['value']:.2f}x", f">= {r['target']}x", r["status"]) for r in rs],
+                      ("ratio", "value", "target", "result"))),
     ("half_load", "Point-read p99 at partial load (monolite NORMAL; wrk has no rate limit, fewer connections instead):",
      _half_load_table),
     ("rss", f"monolite RSS (target < {RSS_TARGET_MIB} MiB):", rss_lines),

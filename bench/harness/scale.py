@@ -5,7 +5,7 @@ from pathlib import Path
 
 from . import svg
 from .loadgen import BENCH, run_wrk
-from .phases import Context, check_errors, entry, fresh_copy, make_sqlite_db
+from .phases import Context, check_errors, check_server_log, entry, fresh_copy, make_sqlite_db
 from .procs import Monolite
 
 CACHE = BENCH / ".cache"
@@ -35,7 +35,7 @@ def _run_size(ctx: Context, label: str, rows: int, pad: int) -> list:
     clients_list = SCALE_CLIENTS if label == SIZES[0][0] else (64,)
     out = []
     with Monolite(ctx.monolite_bin, fresh_copy(ctx, src, "scale.db"), "normal", ctx.ledger,
-                  ctx.run_dir / "monolite-scale.log") as srv:
+                  ctx.run_dir / f"monolite-scale-{rows}-{pad}.log") as srv:
         run_wrk(srv.url, "point_read", 64, ctx.warmup, rows)
         for workload in SCALE_WORKLOADS:
             for clients in clients_list:
@@ -44,23 +44,25 @@ def _run_size(ctx: Context, label: str, rows: int, pad: int) -> list:
                                                                         ctx.seconds, rows))
                 check_errors(ctx, e)
                 out.append({**e, "db": label, "db_rows": rows, "db_bytes": db_bytes})
+    check_server_log(ctx, srv, f"monolite scale {label}")
     (ctx.run_dir / "scale.db").unlink(missing_ok=True)
     return out
 
 
 def _rows_for_csv(results: list) -> list:
-    rows = []
-    for r in results:
-        if r["clients"] == 64:
-            rows.append({**r, "dimension": "db_size"})
-        if r["db"] == SIZES[0][0]:
-            rows.append({**r, "dimension": "clients"})
-    return rows
+    """Each result under the dimension(s) it belongs to: clients (100K rows) and db_size (64 clients)."""
+    by_clients = [{**r, "dimension": "clients"} for r in results if r["db"] == SIZES[0][0]]
+    by_size = [{**r, "dimension": "db_size"} for r in results if r["clients"] == 64]
+    return by_clients + by_size
+
+
+def size_label(n: int) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
 
 
 def _plot(rows: list, path_stem: Path) -> Path:
     by = lambda dim, wl: [r["rps"] for r in rows if r["dimension"] == dim and r["workload"] == wl]
-    sizes = [f"{r['db']} ({r['db_bytes'] / 1e9:.2f} GB)" for r in rows
+    sizes = [f"{r['db']} ({size_label(r['db_bytes'])})" for r in rows
              if r["dimension"] == "db_size" and r["workload"] == SCALE_WORKLOADS[0]]
     clients = [r["clients"] for r in rows if r["dimension"] == "clients" and r["workload"] == SCALE_WORKLOADS[0]]
     try:
