@@ -40,6 +40,27 @@ void write_time(json_writer& w, double time_ms) {
   w.raw("\"time_ms\":").number(std::round(time_ms * 1000) / 1000);
 }
 
+std::string encode_results(const std::vector<statement_result>& results, double time_ms, bool with_rows) {
+  std::string out;
+  json_writer w(out);
+  w.raw("{\"results\":[");
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    w.raw(i ? ",{" : "{");
+    if (with_rows) {
+      write_columns(w, results[i]);
+      w.raw(",");
+      write_rows(w, results[i]);
+      w.raw(",");
+    }
+    write_counts(w, results[i]);
+    w.raw("}");
+  }
+  w.raw("],");
+  write_time(w, time_ms);
+  w.raw("}");
+  return out;
+}
+
 }  // namespace
 
 std::string encode_query_response(const statement_result& result, double time_ms) {
@@ -57,37 +78,11 @@ std::string encode_query_response(const statement_result& result, double time_ms
 }
 
 std::string encode_execute_response(const std::vector<statement_result>& results, double time_ms) {
-  std::string out;
-  json_writer w(out);
-  w.raw("{\"results\":[");
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    w.raw(i ? ",{" : "{");
-    write_counts(w, results[i]);
-    w.raw("}");
-  }
-  w.raw("],");
-  write_time(w, time_ms);
-  w.raw("}");
-  return out;
+  return encode_results(results, time_ms, false);
 }
 
 std::string encode_batch_response(const std::vector<statement_result>& results, double time_ms) {
-  std::string out;
-  json_writer w(out);
-  w.raw("{\"results\":[");
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    w.raw(i ? ",{" : "{");
-    write_columns(w, results[i]);
-    w.raw(",");
-    write_rows(w, results[i]);
-    w.raw(",");
-    write_counts(w, results[i]);
-    w.raw("}");
-  }
-  w.raw("],");
-  write_time(w, time_ms);
-  w.raw("}");
-  return out;
+  return encode_results(results, time_ms, true);
 }
 
 }  // namespace monolite::proto

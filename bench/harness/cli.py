@@ -42,7 +42,7 @@ def main(argv=None) -> int:
                         "soak": args.soak, "scale": args.scale,
                         "wrk": "-t2 (-t1 for 1 client), --timeout 10s",
                         "pgbench": "-M prepared -j 2 (-j 1 for 1 client), TCP 127.0.0.1"},
-           "machine": machine.describe(ctx.monolite_bin)}
+           "machine": machine.describe(ctx.monolite_bin, BENCH.parent)}
     t0 = time.monotonic()
     status = 0
     try:

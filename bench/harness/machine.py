@@ -3,6 +3,7 @@ import os
 import platform
 import re
 import subprocess
+import time
 from pathlib import Path
 
 from .procs import PG_BIN, run
@@ -30,7 +31,16 @@ def loadavg() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
 
-def describe(monolite_bin: Path) -> dict:
+def source_of(binary: Path, repo: Path) -> str:
+    """Which build is measured: the repository commit and the binary's build time (copy2 keeps it)."""
+    commit = _first_line(["git", "-C", str(repo), "log", "-1", "--format=%h"])
+    dirty = subprocess.run(["git", "-C", str(repo), "diff", "--quiet", "HEAD", "--", ".", ":!bench"],
+                           capture_output=True).returncode
+    built = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(binary.stat().st_mtime))
+    return f"commit {commit}{'+local changes' if dirty else ''}, binary built {built}"
+
+
+def describe(monolite_bin: Path, repo: Path) -> dict:
     versions = dict(line.split(" ", 1) for line in run([monolite_bin, "version"]).splitlines()
                     if " " in line)
     return {
@@ -40,6 +50,7 @@ def describe(monolite_bin: Path) -> dict:
         "kernel": platform.release(),
         "os": _first_line(["sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"]),
         "monolite": versions.get("monolite", "?"),
+        "monolite_source": source_of(monolite_bin, repo),
         "sqlite": versions.get("SQLite", "?"),
         "boost": versions.get("Boost", "?"),
         "postgresql": _first_line([str(PG_BIN / "postgres"), "--version"]),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import rss
 from .loadgen import BENCH, run_pgbench, run_wrk
-from .procs import Ledger, Monolite, Postgres, rss_kib, run
+from .procs import Ledger, Monolite, Postgres, run
 
 WORKLOADS = ("point_read", "range_read", "insert", "mix")
 CLIENTS = (64, 1)
@@ -58,8 +58,9 @@ def fresh_copy(ctx: Context, src: Path, name: str) -> Path:
 
 
 def entry(target: str, durability: str, workload: str, clients: int, rec: dict) -> dict:
+    """One measured run; the 1-minute load average at its end shows what else was using the CPU."""
     return {"target": target, "durability": durability, "workload": workload, "clients": clients,
-            **rec}
+            **rec, "loadavg_1m": float(Path("/proc/loadavg").read_text().split()[0])}
 
 
 def check_server_log(ctx: Context, srv: Monolite, name: str) -> None:
@@ -128,8 +129,7 @@ def monolite_suite(ctx: Context, seed: Path, sync: str) -> dict:
         if sync == "NORMAL":
             out["results"] += http_ceiling(ctx, srv)
             out["half_load"] = partial_load(ctx, srv, out["results"])
-            out["rss"]["after_load_mib"] = rss.mib(rss_kib(srv.pid))
-            out["rss"]["peak_mib"] = rss.mib(rss_kib(srv.pid, "VmHWM"))
+            out["rss"]["after_load"] = rss.breakdown(srv.pid)
     check_server_log(ctx, srv, f"monolite {sync}")
     return out
 
@@ -188,8 +188,9 @@ def soak(ctx: Context, seed: Path, seconds: int) -> dict:
             job = pool.submit(run_wrk, srv.url, "mix", 64, seconds, ROWS)
             samples = rss.sample_while(srv.pid, lambda: not job.done())
             r = job.result()
+        final = rss.breakdown(srv.pid)
     check_server_log(ctx, srv, "monolite soak")
     e = entry("monolite", "NORMAL", "mix (soak)", 64, r)
     check_errors(ctx, e)
     return {"seconds": seconds, "result": e, "rss_samples_mib": samples, "rss_first_mib": samples[0],
-            "rss_last_mib": samples[-1], "rss_max_mib": max(samples)}
+            "rss_last_mib": samples[-1], "rss_max_mib": max(samples), "rss_at_end": final}

@@ -86,7 +86,7 @@ def loop_table(loop: list) -> str:
 def machine_header(m: dict, settings: dict) -> str:
     return "\n".join([
         f"machine : {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM, kernel {m['kernel']} ({m['os']})",
-        f"versions: monolite {m['monolite']}, SQLite {m['sqlite']}, Boost {m['boost']}, {m['postgresql']}, {m['wrk']}",
+        f"versions: monolite {m['monolite']} ({m['monolite_source']}), SQLite {m['sqlite']}, Boost {m['boost']}, {m['postgresql']}, {m['wrk']}",
         f"settings: {settings['seconds']} s per run (+{settings['warmup']} s warm-up per target), "
         f"{settings['rows']:,} rows; wrk -t2 (-t1 for 1 client), pgbench -M prepared -j 2 (-j 1 for 1 client); "
         "all on one 2-core machine over loopback",
@@ -107,7 +107,8 @@ def _soak_line(s: dict) -> str:
     r = s["result"]
     return (f"Soak: mix@64 for {s['seconds']} s: {r['rps']:,.0f} req/s, p99 {r['p99_ms']:.2f} ms, errors {r['errors']}; "
             f"RSS first {s['rss_first_mib']} MiB, last {s['rss_last_mib']} MiB, max {s['rss_max_mib']} MiB "
-            f"({len(s['rss_samples_mib'])} samples)")
+            f"({len(s['rss_samples_mib'])} samples; at the end anon {s['rss_at_end']['RssAnon']}, "
+            f"file {s['rss_at_end']['RssFile']}, shmem {s['rss_at_end']['RssShmem']} MiB)")
 
 
 def _scale_table(sc: dict) -> str:
@@ -123,8 +124,11 @@ def rss_lines(r: dict) -> str:
     lines = [f"  idle                                {r['idle_mib']:7.1f} MiB  {status(r['idle_mib'])}",
              f"  {r['connections']} idle keep-alive connections    {r[conns]:7.1f} MiB  {status(r[conns])}"
              f"  ({r['connections_still_open']}/{r['connections']} still answered a 2nd request)"]
-    if "after_load_mib" in r:
-        lines.append(f"  after the load above                {r['after_load_mib']:7.1f} MiB  (peak VmHWM {r['peak_mib']} MiB)")
+    if "after_load" in r:
+        a = r["after_load"]
+        lines.append(f"  after the load above                {a['VmRSS']:7.1f} MiB  (anon {a['RssAnon']}, file "
+                     f"{a['RssFile']}, shmem {a['RssShmem']}; peak VmHWM {a['VmHWM']} MiB; SQLite page caches "
+                     "are up to cache_size=64 MB per connection, so this is not held to the idle target)")
     return "\n".join(lines)
 
 

@@ -11,6 +11,12 @@ def mib(kib: int) -> float:
     return round(kib / 1024, 1)
 
 
+def breakdown(pid: int) -> dict:
+    """VmRSS split into anonymous memory, file pages (mapped files) and shared memory (the -shm file),
+    plus the peak VmHWM, in MiB."""
+    return {f: mib(rss_kib(pid, f)) for f in ("VmRSS", "RssAnon", "RssFile", "RssShmem", "VmHWM")}
+
+
 def open_idle_connections(port: int, n: int) -> list:
     """n keep-alive connections that each sent one GET /healthz, read the answer, and stay open."""
     socks = []
