@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <optional>
 
 #include "db/statement.hpp"
 
@@ -49,37 +50,47 @@ write_outcome run_in_savepoint(db::connection& conn, const proto::write_request&
   return outcome;
 }
 
-void fail_all(std::vector<write_outcome>& outcomes, std::size_t count, const proto::api_error& error) {
-  outcomes.resize(count);
-  for (auto& o : outcomes) o.results = error;
+void fail_all(std::vector<write_outcome*>& outcomes, const proto::api_error& error) {
+  for (auto* o : outcomes) o->results = error;
+}
+
+// One transaction over `requests`. Returns the index of a request that made SQLite roll the whole
+// transaction back (an interrupted write, disk full, an I/O error), after storing its outcome;
+// nullopt when the transaction ended (committed, or failed for everyone).
+std::optional<std::size_t> try_group(db::connection& conn, const std::vector<const proto::write_request*>& requests,
+                                     std::vector<write_outcome*>& outcomes) {
+  if (auto begun = conn.exec("BEGIN IMMEDIATE"); !begun) {
+    fail_all(outcomes, begun.error());
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    *outcomes[i] = run_in_savepoint(conn, *requests[i]);
+    if (sqlite3_get_autocommit(conn.handle())) {
+      if (outcomes[i]->results) outcomes[i]->results = proto::internal_error("SQLite rolled back the transaction");
+      return i;
+    }
+  }
+  if (auto committed = conn.exec("COMMIT"); !committed) {
+    (void)conn.exec("ROLLBACK");
+    fail_all(outcomes, committed.error());
+  }
+  return std::nullopt;
 }
 
 }  // namespace
 
 std::vector<write_outcome> run_group_commit(db::connection& conn,
                                             const std::vector<const proto::write_request*>& requests) {
-  std::vector<write_outcome> outcomes;
-  outcomes.reserve(requests.size());
-  if (auto begun = conn.exec("BEGIN IMMEDIATE"); !begun) {
-    fail_all(outcomes, requests.size(), begun.error());
-    return outcomes;
-  }
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    outcomes.push_back(run_in_savepoint(conn, *requests[i]));
-    // Some errors (disk full, I/O) make SQLite roll back the whole transaction: the culprit keeps
-    // its own error, the others learn that their work was not committed.
-    if (sqlite3_get_autocommit(conn.handle())) {
-      auto culprit = std::move(outcomes[i]);
-      const std::string why = culprit.results ? "unknown cause" : culprit.results.error().message;
-      fail_all(outcomes, requests.size(),
-               proto::internal_error("SQLite rolled back the group commit: " + why));
-      outcomes[i] = std::move(culprit);
-      return outcomes;
-    }
-  }
-  if (auto committed = conn.exec("COMMIT"); !committed) {
-    (void)conn.exec("ROLLBACK");
-    fail_all(outcomes, requests.size(), committed.error());
+  std::vector<write_outcome> outcomes(requests.size());
+  auto pending = requests;
+  std::vector<write_outcome*> pending_outcomes;
+  for (auto& o : outcomes) pending_outcomes.push_back(&o);
+  // When one request takes the whole transaction down, it keeps its error and the others run
+  // again without it: an innocent request never fails because of its neighbour.
+  while (auto culprit = try_group(conn, pending, pending_outcomes)) {
+    pending.erase(pending.begin() + static_cast<long>(*culprit));
+    pending_outcomes.erase(pending_outcomes.begin() + static_cast<long>(*culprit));
+    if (pending.empty()) break;
   }
   return outcomes;
 }

@@ -16,8 +16,9 @@ struct write_outcome {
 };
 
 // Runs every request and commits those that succeeded. Returns one outcome per request, in order.
-// When BEGIN or COMMIT fails, or SQLite aborts the whole transaction, every request gets the error:
-// nobody is told "committed" unless COMMIT returned OK.
+// When BEGIN or COMMIT fails every request gets the error: nobody is told "committed" unless
+// COMMIT returned OK. When one request makes SQLite abort the whole transaction, it alone fails
+// and the rest run again in a new transaction.
 std::vector<write_outcome> run_group_commit(db::connection& conn,
                                             const std::vector<const proto::write_request*>& requests);
 

@@ -9,28 +9,6 @@
 
 namespace monolite::db {
 
-// Client SQL must not open, end or nest transactions: the writer wraps every request in its own
-// savepoint inside a group-commit transaction, and a reader must never hold a snapshot open.
-struct connection::sandbox {
-  bool active = true;
-  bool denied_transaction = false;
-  std::atomic<bool> interrupted{false};
-
-  // Checked every few thousand VM steps; lets another thread stop this connection's work safely.
-  static int progress(void* self) {
-    return static_cast<sandbox*>(self)->interrupted.load(std::memory_order_relaxed) ? 1 : 0;
-  }
-
-  static int authorize(void* self, int action, const char*, const char*, const char*, const char*) {
-    auto* box = static_cast<sandbox*>(self);
-    if (box->active && (action == SQLITE_TRANSACTION || action == SQLITE_SAVEPOINT)) {
-      box->denied_transaction = true;
-      return SQLITE_DENY;
-    }
-    return SQLITE_OK;
-  }
-};
-
 namespace {
 
 // Server-side statements run with the sandbox off.
@@ -52,11 +30,7 @@ bool only_blank(const char* tail) {
   return true;
 }
 
-proto::api_error transaction_denied() {
-  return {403, "SQLITE_AUTH",
-          "transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE) is not allowed: "
-          "each request already runs as one transaction"};
-}
+proto::api_error refused(std::string why) { return {403, "SQLITE_AUTH", std::move(why)}; }
 
 }  // namespace
 
@@ -64,11 +38,25 @@ connection::connection(sqlite3* db, const connection_options& options)
     : db_(db),
       read_only_(options.read_only),
       sandbox_(std::make_unique<sandbox>()),
+      options_(std::make_unique<connection_options>(options)),
       api_statements_(std::make_unique<statement_cache>(options.statement_cache_capacity)),
       internal_statements_(std::make_unique<statement_cache>(16)) {
   sqlite3_set_authorizer(db_, &sandbox::authorize, sandbox_.get());
-  sqlite3_progress_handler(db_, 4096, &sandbox::progress, sandbox_.get());
+  sqlite3_progress_handler(db_, 1000, &sandbox::progress, sandbox_.get());
+  if (options.max_sql_length > 0) sqlite3_limit(db_, SQLITE_LIMIT_SQL_LENGTH, options.max_sql_length);
+  if (options.max_params > 0) sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, options.max_params);
+  sqlite3_limit(db_, SQLITE_LIMIT_ATTACHED, 0);
 }
+
+void connection::arm_deadline() {
+  sandbox_->timed_out = false;
+  if (options_->statement_timeout.count() > 0)
+    sandbox_->deadline = sandbox::clock::now() + options_->statement_timeout;
+}
+
+void connection::clear_deadline() { sandbox_->deadline = sandbox::clock::time_point::max(); }
+
+bool connection::timed_out() const { return sandbox_->timed_out; }
 
 void connection::interrupt() { sandbox_->interrupted.store(true, std::memory_order_relaxed); }
 
@@ -80,6 +68,7 @@ connection& connection::operator=(connection&& other) noexcept {
     db_ = std::exchange(other.db_, nullptr);
     read_only_ = other.read_only_;
     sandbox_ = std::move(other.sandbox_);
+    options_ = std::move(other.options_);
     api_statements_ = std::move(other.api_statements_);
     internal_statements_ = std::move(other.internal_statements_);
   }
@@ -137,12 +126,13 @@ proto::result<void> connection::apply_pragmas(const connection_options& options)
 
 proto::result<sqlite3_stmt*> connection::prepare_api(const std::string& sql) {
   if (auto* cached = api_statements_->find(sql)) return cached;
-  sandbox_->denied_transaction = false;
+  if (auto why = sandbox::refuse_by_keyword(sql); !why.empty()) return refused(std::move(why));
+  sandbox_->denial.clear();
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
   if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                          &stmt, &tail) != SQLITE_OK)
-    return sandbox_->denied_transaction ? transaction_denied() : sqlite_error(db_);
+    return sandbox_->denial.empty() ? sqlite_error(db_) : refused(sandbox_->denial);
   if (!stmt) return proto::bad_request("empty SQL statement");
   if (!only_blank(tail)) {
     sqlite3_stmt* next = nullptr;

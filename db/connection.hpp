@@ -1,11 +1,14 @@
-// One SQLite connection (RAII), opened with monolite's pragmas, with two statement caches:
-// one for API SQL, prepared under the sandbox (no transaction control from clients), and one for
-// the server's own statements (BEGIN, SAVEPOINT, ...). Used by one actor's strand only.
+// One SQLite connection (RAII), opened with monolite's pragmas and limits, with two statement
+// caches: one for client SQL, prepared under the sandbox (db/sandbox.hpp), and one for the
+// server's own statements (BEGIN, SAVEPOINT, ...). Used by one actor's strand only, except
+// interrupt(), which any thread may call.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "db/sandbox.hpp"
 #include "db/statement_cache.hpp"
 #include "proto/error.hpp"
 
@@ -22,6 +25,12 @@ struct connection_options {
   int busy_timeout_ms = 5000;
   bool foreign_keys = true;
   std::size_t statement_cache_capacity = 256;
+  // Limits on client SQL (0 = SQLite's own limit / none).
+  std::chrono::milliseconds statement_timeout{5000};
+  int max_sql_length = 100000;
+  int max_params = 1000;
+  std::size_t max_result_rows = 100000;
+  std::size_t max_result_bytes = 32 * 1024 * 1024;
 };
 
 class connection {
@@ -39,6 +48,12 @@ class connection {
   // The statement stays owned by the cache; callers reset it when done.
   proto::result<sqlite3_stmt*> prepare_api(const std::string& sql);
 
+  // The deadline of one client statement: armed before its first step, cleared after its last.
+  void arm_deadline();
+  void clear_deadline();
+  bool timed_out() const;
+  const connection_options& options() const { return *options_; }
+
   // Runs one of the server's own statements (no rows expected), from the internal cache.
   proto::result<void> exec(const std::string& sql);
 
@@ -49,13 +64,13 @@ class connection {
   void close();
 
  private:
-  struct sandbox;
   connection(sqlite3* db, const connection_options& options);
   proto::result<void> apply_pragmas(const connection_options& options);
 
   sqlite3* db_ = nullptr;
   bool read_only_ = false;
   std::unique_ptr<sandbox> sandbox_;  // heap: the authorizer keeps its address
+  std::unique_ptr<connection_options> options_;
   std::unique_ptr<statement_cache> api_statements_;
   std::unique_ptr<statement_cache> internal_statements_;
 };

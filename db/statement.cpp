@@ -98,9 +98,17 @@ proto::value column_value(sqlite3_stmt* stmt, int column) {
   }
 }
 
+std::size_t approximate_bytes(const proto::value& v) {
+  if (const auto* text = std::get_if<std::string>(&v)) return text->size() + 2;
+  if (const auto* b = std::get_if<proto::blob>(&v)) return b->bytes.size() * 4 / 3 + 14;
+  return 8;
+}
+
 // Column names are read after the first step: a step may re-prepare the statement after a schema
 // change, and then the cached names would describe the old shape.
-proto::result<void> step_all(sqlite3_stmt* stmt, bool want_rows, proto::statement_result& out) {
+proto::result<void> step_all(connection& conn, sqlite3_stmt* stmt, bool want_rows, proto::statement_result& out) {
+  const auto& limits = conn.options();
+  std::size_t bytes = 0;
   int rc = sqlite3_step(stmt);
   const int columns = sqlite3_column_count(stmt);
   out.columns.reserve(static_cast<std::size_t>(columns));
@@ -109,11 +117,32 @@ proto::result<void> step_all(sqlite3_stmt* stmt, bool want_rows, proto::statemen
     if (!want_rows) continue;
     auto& row = out.rows.emplace_back();
     row.reserve(static_cast<std::size_t>(columns));
-    for (int c = 0; c < columns; ++c) row.push_back(column_value(stmt, c));
+    for (int c = 0; c < columns; ++c) bytes += approximate_bytes(row.emplace_back(column_value(stmt, c)));
+    if ((limits.max_result_rows && out.rows.size() > limits.max_result_rows) ||
+        (limits.max_result_bytes && bytes > limits.max_result_bytes))
+      return proto::api_error{400, "RESULT_TOO_LARGE",
+                              "the result exceeds " + std::to_string(limits.max_result_rows) + " rows or " +
+                                  std::to_string(limits.max_result_bytes) + " bytes; add a LIMIT or page with a WHERE"};
   }
+  if (rc == SQLITE_INTERRUPT && conn.timed_out())
+    return proto::api_error{504, "SQLITE_INTERRUPT",
+                            "the statement ran longer than the statement timeout (" +
+                                std::to_string(limits.statement_timeout.count()) + " ms) and was stopped"};
   if (rc != SQLITE_DONE) return sqlite_error(sqlite3_db_handle(stmt));
   return {};
 }
+
+// Arms the connection's statement deadline for the lifetime of one client statement.
+class deadline_scope {
+ public:
+  explicit deadline_scope(connection& conn) : conn_(conn) { conn_.arm_deadline(); }
+  ~deadline_scope() { conn_.clear_deadline(); }
+  deadline_scope(const deadline_scope&) = delete;
+  deadline_scope& operator=(const deadline_scope&) = delete;
+
+ private:
+  connection& conn_;
+};
 
 }  // namespace
 
@@ -131,7 +160,8 @@ proto::result<proto::statement_result> run_statement(connection& conn,
 
   proto::statement_result out;
   const auto changes_before = sqlite3_total_changes64(conn.handle());
-  if (auto stepped = step_all(stmt, options.want_rows, out); !stepped) return stepped.error();
+  deadline_scope deadline(conn);
+  if (auto stepped = step_all(conn, stmt, options.want_rows, out); !stepped) return stepped.error();
   if (!read_only) {
     // sqlite3_changes64 keeps the last DML's count across DDL, so ask only when rows changed.
     if (sqlite3_total_changes64(conn.handle()) != changes_before)

@@ -1,5 +1,6 @@
 #include "proto/sql_request.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 #include "proto/text.hpp"
@@ -8,11 +9,12 @@ namespace monolite::proto {
 namespace json = boost::json;
 namespace {
 
-result<json::object> parse_object(std::string_view body) {
+// Parsed into `storage`: the callers give a stack-backed arena, so a request costs few allocations.
+result<json::object> parse_object(std::string_view body, json::storage_ptr storage) {
   if (auto literal = find_out_of_range_integer(body))
     return bad_params("integer " + std::string(*literal) + " is outside the signed 64-bit range");
   boost::system::error_code ec;
-  json::value parsed = json::parse(body, ec);
+  json::value parsed = json::parse(body, ec, std::move(storage));
   if (ec) return bad_json("request body is not valid JSON: " + ec.message());
   if (!parsed.is_object()) return bad_request("request body must be a JSON object");
   return std::move(parsed.get_object());
@@ -68,14 +70,21 @@ result<std::vector<statement>> decode_statement_list(const json::object& object)
 
 }  // namespace
 
+// Room for a typical request's parsed form; larger ones spill to the heap.
+constexpr std::size_t arena_bytes = 4096;
+
 result<statement> decode_query(std::string_view body) {
-  auto object = parse_object(body);
+  unsigned char arena[arena_bytes];
+  json::monotonic_resource resource(arena, sizeof arena);
+  auto object = parse_object(body, &resource);
   if (!object) return object.error();
   return decode_statement(*object);
 }
 
 result<write_request> decode_execute(std::string_view body) {
-  auto object = parse_object(body);
+  unsigned char arena[arena_bytes];
+  json::monotonic_resource resource(arena, sizeof arena);
+  auto object = parse_object(body, &resource);
   if (!object) return object.error();
   write_request out;
   if (object->contains("statements")) {
@@ -91,7 +100,9 @@ result<write_request> decode_execute(std::string_view body) {
 }
 
 result<write_request> decode_batch(std::string_view body) {
-  auto object = parse_object(body);
+  unsigned char arena[arena_bytes];
+  json::monotonic_resource resource(arena, sizeof arena);
+  auto object = parse_object(body, &resource);
   if (!object) return object.error();
   auto list = decode_statement_list(*object);
   if (!list) return list.error();

@@ -23,7 +23,15 @@ const std::vector<option_spec>& specs() {
       {"shutdown-grace", "SECONDS", "time to finish in-flight requests on SIGTERM", "10"},
       {"idle-timeout", "SECONDS", "close keep-alive connections idle this long", "60"},
       {"log-level", "LEVEL", "debug, info, warn or error", "info"},
-      {"db-executor", "pool|io", "where SQLite runs: its own thread pool, or the HTTP threads", "pool"},
+      {"auth", "FILE", "tokens and JWT keys (docs/security.md); reloaded on SIGHUP", ""},
+      {"insecure-no-auth", "true|false", "allow a non-loopback --listen without --auth", "false"},
+      {"max-connections", "N", "open HTTP connections at most (503 beyond)", "1024"},
+      {"statement-timeout", "SECONDS", "a client statement running longer is stopped (504)", "5"},
+      {"max-sql-length", "BYTES", "longest SQL text accepted (413 beyond)", "100000"},
+      {"max-params", "N", "most parameters in one statement", "1000"},
+      {"max-result-rows", "N", "most rows in one result (400 RESULT_TOO_LARGE beyond)", "100000"},
+      {"max-result-bytes", "BYTES", "largest result, roughly as JSON", "33554432"},
+      {"db-executor", "pool|io|readers-on-io", "where SQLite runs: own threads, HTTP threads, or readers on HTTP threads", "pool"},
   };
   return table;
 }
@@ -57,6 +65,24 @@ usage_result<void> parse_listen(const std::string& text, serve_settings& out) {
   return {};
 }
 
+bool is_loopback(const std::string& host) {
+  return host.rfind("127.", 0) == 0 || host == "::1" || host == "localhost";
+}
+
+// Safe by default: nobody reaches an unauthenticated database from another machine by accident.
+usage_result<void> parse_auth(const option_values& values, serve_settings& out) {
+  out.auth_path = values.at("auth");
+  const auto& insecure = values.at("insecure-no-auth");
+  if (insecure != "true" && insecure != "false")
+    return usage_error{"--insecure-no-auth: '" + insecure + "' must be true or false"};
+  out.insecure_no_auth = insecure == "true";
+  if (out.auth_path.empty() && !out.insecure_no_auth && !is_loopback(out.listen_host))
+    return usage_error{"--listen " + out.listen_host +
+                       " is reachable from other machines but no --auth FILE is set; add tokens with "
+                       "--auth (docs/security.md) or pass --insecure-no-auth true"};
+  return {};
+}
+
 usage_result<void> parse_enums(const option_values& values, serve_settings& out) {
   std::string sync = values.at("synchronous");
   std::transform(sync.begin(), sync.end(), sync.begin(), ::toupper);
@@ -64,8 +90,10 @@ usage_result<void> parse_enums(const option_values& values, serve_settings& out)
     return usage_error{"--synchronous: '" + values.at("synchronous") + "' must be normal or full"};
   out.synchronous = sync;
   const auto& executor = values.at("db-executor");
-  if (executor != "pool" && executor != "io") return usage_error{"--db-executor: '" + executor + "' must be pool or io"};
-  out.sqlite_on_io_threads = executor == "io";
+  if (executor != "pool" && executor != "io" && executor != "readers-on-io")
+    return usage_error{"--db-executor: '" + executor + "' must be pool, io or readers-on-io"};
+  out.readers_on_io_threads = executor != "pool";
+  out.writer_on_io_threads = executor == "io";
   if (!log::parse_level(values.at("log-level"), out.log_level))
     return usage_error{"--log-level: '" + values.at("log-level") + "' must be debug, info, warn or error"};
   return {};
@@ -87,7 +115,13 @@ usage_result<void> parse_numbers(const option_values& v, serve_settings& out) {
                   assign(parse_number<std::size_t>(v, "max-body", 1, std::size_t{1} << 31), out.max_body),
                   assign(parse_number<std::size_t>(v, "writer-queue", 1, 1000000), out.writer_queue),
                   assign(parse_seconds(v, "shutdown-grace"), out.shutdown_grace),
-                  assign(parse_seconds(v, "idle-timeout"), out.idle_timeout)})
+                  assign(parse_seconds(v, "idle-timeout"), out.idle_timeout),
+                  assign(parse_seconds(v, "statement-timeout"), out.statement_timeout),
+                  assign(parse_number<std::size_t>(v, "max-connections", 1, 1000000), out.max_connections),
+                  assign(parse_number<int>(v, "max-sql-length", 1, 1000000000), out.max_sql_length),
+                  assign(parse_number<int>(v, "max-params", 1, 32766), out.max_params),
+                  assign(parse_number<std::size_t>(v, "max-result-rows", 1, std::size_t{1} << 40), out.max_result_rows),
+                  assign(parse_number<std::size_t>(v, "max-result-bytes", 1, std::size_t{1} << 40), out.max_result_bytes)})
     if (!ok) return ok.error();
   return {};
 }
@@ -105,6 +139,7 @@ usage_result<serve_settings> load_serve_settings(const std::vector<std::string>&
   if (auto ok = parse_listen(values->at("listen"), out); !ok) return ok.error();
   if (auto ok = parse_enums(*values, out); !ok) return ok.error();
   if (auto ok = parse_numbers(*values, out); !ok) return ok.error();
+  if (auto ok = parse_auth(*values, out); !ok) return ok.error();
   return out;
 }
 

@@ -24,7 +24,17 @@ struct serve_settings {
   std::chrono::milliseconds shutdown_grace{0};
   std::chrono::milliseconds idle_timeout{0};
   log::level log_level = log::level::info;
-  bool sqlite_on_io_threads = false;  // --db-executor io: run the actors on the HTTP threads
+  std::string auth_path;  // empty: no authentication (loopback only, or --insecure-no-auth)
+  bool insecure_no_auth = false;
+  std::size_t max_connections = 0;
+  std::chrono::milliseconds statement_timeout{0};
+  int max_sql_length = 0;
+  int max_params = 0;
+  std::size_t max_result_rows = 0;
+  std::size_t max_result_bytes = 0;
+  // --db-executor: where the actors' strands run (docs/architecture.md, "Where SQLite runs").
+  bool readers_on_io_threads = false;
+  bool writer_on_io_threads = false;
 };
 
 std::span<const option_spec> serve_option_specs();

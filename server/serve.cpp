@@ -23,10 +23,16 @@ db::connection_options connection_options_for(const cli::serve_settings& s) {
   o.synchronous = s.synchronous;
   o.cache_size = s.cache_size;
   o.busy_timeout_ms = s.busy_timeout_ms;
+  o.statement_timeout = s.statement_timeout;
+  o.max_sql_length = s.max_sql_length;
+  o.max_params = s.max_params;
+  o.max_result_rows = s.max_result_rows;
+  o.max_result_bytes = s.max_result_bytes;
   return o;
 }
 
-proto::result<void> open_database(server_context& ctx, asio::any_io_executor db_executor) {
+proto::result<void> open_database(server_context& ctx, asio::any_io_executor writer_executor,
+                                  asio::any_io_executor reader_executor) {
   std::error_code fs_ec;
   const auto folder = std::filesystem::path(ctx.settings.db_path).parent_path();
   if (!folder.empty()) std::filesystem::create_directories(folder, fs_ec);
@@ -34,10 +40,10 @@ proto::result<void> open_database(server_context& ctx, asio::any_io_executor db_
   actors::writer_options writer_opts;
   writer_opts.mailbox_capacity = ctx.settings.writer_queue;
   // The writer opens first: it creates the file and switches it to WAL before readers attach.
-  auto writer = actors::writer_actor::open(db_executor, connection_options_for(ctx.settings), writer_opts);
+  auto writer = actors::writer_actor::open(writer_executor, connection_options_for(ctx.settings), writer_opts);
   if (!writer) return writer.error();
   ctx.writer = std::move(*writer);
-  auto readers = actors::reader_pool::open(db_executor, connection_options_for(ctx.settings), ctx.settings.readers,
+  auto readers = actors::reader_pool::open(reader_executor, connection_options_for(ctx.settings), ctx.settings.readers,
                                            ctx.settings.writer_queue);
   if (!readers) return readers.error();
   ctx.readers = std::move(*readers);
@@ -108,10 +114,13 @@ int serve(const cli::serve_settings& settings) {
   ctx->settings = settings;
   asio::io_context ioc(static_cast<int>(settings.threads));
   // One thread per connection: SQLite calls block, and must not stall the sockets (docs/architecture.md).
-  asio::thread_pool db_pool(settings.sqlite_on_io_threads ? 1 : settings.readers + 1);
-  const auto db_executor = settings.sqlite_on_io_threads ? asio::any_io_executor(ioc.get_executor())
-                                                         : asio::any_io_executor(db_pool.get_executor());
-  if (auto opened = open_database(*ctx, db_executor); !opened) {
+  asio::thread_pool db_pool(std::max(1u, (settings.writer_on_io_threads ? 0 : 1) + (settings.readers_on_io_threads ? 0 : settings.readers)));
+  auto executor_for = [&](bool on_io) {
+    return on_io ? asio::any_io_executor(ioc.get_executor()) : asio::any_io_executor(db_pool.get_executor());
+  };
+  if (auto opened = open_database(*ctx, executor_for(settings.writer_on_io_threads),
+                                  executor_for(settings.readers_on_io_threads));
+      !opened) {
     log::error("cannot open database", {{"db", settings.db_path}, {"error", opened.error().message}});
     return 1;
   }
