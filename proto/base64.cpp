@@ -68,3 +68,19 @@ std::optional<std::vector<unsigned char>> base64_decode(std::string_view text) {
 }
 
 }  // namespace monolite::proto
+
+namespace monolite::proto {
+
+std::optional<std::vector<unsigned char>> base64url_decode(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;
+  std::string standard(text);
+  for (auto& c : standard) {
+    if (c == '-') c = '+';
+    else if (c == '_') c = '/';
+    else if (c == '+' || c == '/' || c == '=') return std::nullopt;
+  }
+  standard.append((4 - standard.size() % 4) % 4, '=');
+  return base64_decode(standard);
+}
+
+}  // namespace monolite::proto

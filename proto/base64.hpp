@@ -13,3 +13,10 @@ std::string base64_encode(const std::vector<unsigned char>& bytes);
 std::optional<std::vector<unsigned char>> base64_decode(std::string_view text);
 
 }  // namespace monolite::proto
+
+namespace monolite::proto {
+
+// URL-safe base64 without padding (RFC 4648 §5), as JWTs use it.
+std::optional<std::vector<unsigned char>> base64url_decode(std::string_view text);
+
+}  // namespace monolite::proto

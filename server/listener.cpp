@@ -1,6 +1,7 @@
 #include "server/listener.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/strand.hpp>
 #include <sstream>
 
@@ -44,6 +45,25 @@ void listener::stop() {
   });
 }
 
+namespace {
+
+// Past --max-connections: one short JSON answer, then close. The text is fixed, so it is built once.
+void refuse(tcp::socket socket) {
+  static const std::string answer = [] {
+    const std::string body = R"({"error":{"code":"OVERLOADED","message":"too many open connections; retry shortly"}})";
+    return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+           "Connection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  auto owned = std::make_shared<tcp::socket>(std::move(socket));
+  asio::async_write(*owned, asio::buffer(answer), [owned](boost::system::error_code, std::size_t) {
+    boost::system::error_code ignored;
+    owned->shutdown(tcp::socket::shutdown_both, ignored);
+    owned->close(ignored);
+  });
+}
+
+}  // namespace
+
 void listener::accept_next() {
   acceptor_.async_accept(asio::make_strand(ioc_), [self = shared_from_this()](boost::system::error_code ec,
                                                                               tcp::socket socket) {
@@ -58,7 +78,10 @@ void listener::accept_next() {
       return;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    std::make_shared<http_session>(std::move(socket), self->ctx_)->run();
+    if (self->ctx_.sessions.size() >= self->ctx_.settings.max_connections)
+      refuse(std::move(socket));
+    else
+      std::make_shared<http_session>(std::move(socket), self->ctx_)->run();
     self->accept_next();
   });
 }

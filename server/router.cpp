@@ -2,8 +2,8 @@
 
 namespace monolite::server {
 
-void router::add(std::string path, http::verb method, handler h) {
-  routes_.push_back({std::move(path), method, std::move(h)});
+void router::add(std::string path, http::verb method, role needed, handler h) {
+  routes_.push_back({std::move(path), method, needed, std::move(h)});
 }
 
 void router::dispatch(request&& req, responder respond) const {
@@ -12,9 +12,19 @@ void router::dispatch(request&& req, responder respond) const {
   std::string allowed;
   for (const auto& r : routes_) {
     if (r.path != target) continue;
-    if (r.method == req.method()) return r.h(std::move(req), std::move(respond));
-    if (!allowed.empty()) allowed += ", ";
-    allowed += std::string(http::to_string(r.method));
+    if (r.method != req.method()) {
+      if (!allowed.empty()) allowed += ", ";
+      allowed += std::string(http::to_string(r.method));
+      continue;
+    }
+    if (r.needed != role::none && check_) {
+      if (auto denied = check_(req, r.needed)) {
+        auto res = error_response(*denied);
+        if (denied->status == 401) res.set(http::field::www_authenticate, "Bearer");
+        return respond(std::move(res));
+      }
+    }
+    return r.h(std::move(req), std::move(respond));
   }
   if (allowed.empty())
     return respond(error_response({404, "NOT_FOUND", "no route " + std::string(target)}));

@@ -1,13 +1,16 @@
-// The route table: path → {method, handler}. An unknown path is 404, a known path with another
-// method is 405 with an Allow header; both as JSON errors. Handlers answer asynchronously through
-// the responder they are given, which runs on the session's strand.
+// The route table: path → {method, role, handler}. An unknown path is 404, a known path with
+// another method is 405 with an Allow header; a route that needs a role asks the access check
+// first (401/403). All as JSON errors. Handlers answer asynchronously through the responder they
+// are given, which runs on the session's strand.
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "server/responses.hpp"
+#include "server/role.hpp"
 
 namespace monolite::server {
 
@@ -18,19 +21,24 @@ struct responder {
   void operator()(response res) const { send(std::move(res)); }
 };
 using handler = std::function<void(request&& req, responder respond)>;
+// An error (401, 403) when the request may not use a route that needs `needed`.
+using access_check = std::function<std::optional<proto::api_error>(const request& req, role needed)>;
 
 class router {
  public:
-  void add(std::string path, http::verb method, handler h);
+  void add(std::string path, http::verb method, role needed, handler h);
+  void set_access_check(access_check check) { check_ = std::move(check); }
   void dispatch(request&& req, responder respond) const;
 
  private:
   struct route {
     std::string path;
     http::verb method;
+    role needed;
     handler h;
   };
   std::vector<route> routes_;
+  access_check check_;
 };
 
 }  // namespace monolite::server

@@ -108,10 +108,29 @@ void run_threads(asio::io_context& ioc, unsigned count) {
 
 }  // namespace
 
+// Waits for SIGHUP again and again, reloading --auth each time.
+void reload_on_hangup(asio::signal_set& hangup, server_context& ctx) {
+  hangup.async_wait([&hangup, &ctx](boost::system::error_code ec, int) {
+    if (ec) return;
+    reload_auth(ctx);
+    reload_on_hangup(hangup, ctx);
+  });
+}
+
 int serve(const cli::serve_settings& settings) {
   log::set_level(settings.log_level);
   auto ctx = std::make_unique<server_context>();
   ctx->settings = settings;
+  if (!settings.auth_path.empty()) {
+    auto auth = load_auth_file(settings.auth_path);
+    if (!auth) {
+      log::error("bad auth file", {{"error", auth.error().message}});
+      return 2;
+    }
+    ctx->auth.store(std::move(*auth));
+  } else if (settings.insecure_no_auth) {
+    log::warn("serving without authentication (--insecure-no-auth)", {{"listen", settings.listen_host}});
+  }
   asio::io_context ioc(static_cast<int>(settings.threads));
   // One thread per connection: SQLite calls block, and must not stall the sockets (docs/architecture.md).
   asio::thread_pool db_pool(std::max(1u, (settings.writer_on_io_threads ? 0 : 1) + (settings.readers_on_io_threads ? 0 : settings.readers)));
@@ -126,6 +145,7 @@ int serve(const cli::serve_settings& settings) {
   }
   add_sql_routes(*ctx);
   add_system_routes(*ctx);
+  install_access_check(*ctx);
 
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(settings.listen_host, ec);
@@ -138,9 +158,13 @@ int serve(const cli::serve_settings& settings) {
     log::error("cannot listen", {{"error", lst.error().message}});
     return 1;
   }
+  asio::signal_set hangup(ioc, SIGHUP);
+  reload_on_hangup(hangup, *ctx);
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code wait_ec, int) {
-    if (!wait_ec) shut_down(*ctx, **lst, ioc);
+    if (wait_ec) return;
+    hangup.cancel();
+    shut_down(*ctx, **lst, ioc);
   });
   (*lst)->start();
   ctx->ready.store(true, std::memory_order_release);

@@ -6,6 +6,7 @@
 
 #include "actors/reader_pool.hpp"
 #include "actors/writer_actor.hpp"
+#include "server/auth.hpp"
 #include "server/config.hpp"
 #include "server/metrics.hpp"
 #include "server/router.hpp"
@@ -20,11 +21,17 @@ struct server_context {
   http_metrics metrics;
   session_registry sessions;
   router routes;
+  // Null without --auth (loopback or --insecure-no-auth): every route is open. Swapped on SIGHUP.
+  std::atomic<std::shared_ptr<const auth_config>> auth;
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
 };
 
 void add_sql_routes(server_context& ctx);
+// Checks the Authorization header against ctx.auth for every route that needs a role.
+void install_access_check(server_context& ctx);
+// Re-reads --auth; on failure keeps the current configuration. Logs the outcome, never a secret.
+void reload_auth(server_context& ctx);
 void add_system_routes(server_context& ctx);
 
 }  // namespace monolite::server

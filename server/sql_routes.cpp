@@ -52,12 +52,12 @@ void handle_write(server_context& ctx, request&& req, responder respond, bool ba
 }  // namespace
 
 void add_sql_routes(server_context& ctx) {
-  ctx.routes.add("/sql/query", http::verb::post,
+  ctx.routes.add("/sql/query", http::verb::post, role::read,
                  [&ctx](request&& req, responder respond) { handle_query(ctx, std::move(req), std::move(respond)); });
-  ctx.routes.add("/sql/execute", http::verb::post, [&ctx](request&& req, responder respond) {
+  ctx.routes.add("/sql/execute", http::verb::post, role::write, [&ctx](request&& req, responder respond) {
     handle_write(ctx, std::move(req), std::move(respond), false);
   });
-  ctx.routes.add("/sql/batch", http::verb::post, [&ctx](request&& req, responder respond) {
+  ctx.routes.add("/sql/batch", http::verb::post, role::write, [&ctx](request&& req, responder respond) {
     handle_write(ctx, std::move(req), std::move(respond), true);
   });
 }

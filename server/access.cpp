@@ -1,0 +1,32 @@
+// Authentication and authorization of requests, and reloading the --auth file.
+#include "server/log.hpp"
+#include "server/server_context.hpp"
+
+namespace monolite::server {
+
+void install_access_check(server_context& ctx) {
+  ctx.routes.set_access_check([&ctx](const request& req, role needed) -> std::optional<proto::api_error> {
+    const auto config = ctx.auth.load(std::memory_order_acquire);
+    if (!config) return std::nullopt;
+    auto granted = authenticate(*config, req[http::field::authorization]);
+    if (!granted) return granted.error();
+    if (*granted < needed)
+      return proto::api_error{403, "FORBIDDEN",
+                              "a " + std::string(role_name(*granted)) + " token may not use " +
+                                  std::string(req.target()) + " (needs " + std::string(role_name(needed)) + ")"};
+    return std::nullopt;
+  });
+}
+
+void reload_auth(server_context& ctx) {
+  if (ctx.settings.auth_path.empty()) return;
+  auto loaded = load_auth_file(ctx.settings.auth_path);
+  if (!loaded) {
+    log::error("auth reload failed; keeping the previous configuration", {{"error", loaded.error().message}});
+    return;
+  }
+  log::info("auth reloaded", {{"tokens", (*loaded)->tokens.size()}});
+  ctx.auth.store(std::move(*loaded), std::memory_order_release);
+}
+
+}  // namespace monolite::server
