@@ -58,6 +58,13 @@ BOOST_AUTO_TEST_CASE(flag_beats_env_beats_file_beats_default) {
   BOOST_TEST(cli::load_serve_settings({"--config", config, "--listen", "[::1]:1004"}).value().listen_host == "::1");
 }
 
+BOOST_AUTO_TEST_CASE(public_listen_needs_auth_or_an_explicit_opt_out) {
+  BOOST_TEST(cli::load_serve_settings({"--listen", "0.0.0.0:8080", "--auth", "/etc/monolite/auth.yaml"}).has_value());
+  BOOST_TEST(cli::load_serve_settings({"--listen", "0.0.0.0:8080", "--insecure-no-auth", "true"}).has_value());
+  BOOST_TEST(cli::load_serve_settings({"--listen", "127.0.0.2:8080"}).has_value());
+  BOOST_TEST(cli::load_serve_settings({"--listen", "[::1]:8080"}).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(config_values_expand_environment_variables) {
   test::temp_dir dir;
   env_guard env;
@@ -78,7 +85,10 @@ BOOST_AUTO_TEST_CASE(usage_errors_name_the_option) {
         sample{{"--synchronous", "sometimes"}, "--synchronous"}, sample{{"--listen", "nowhere"}, "--listen"},
         sample{{"--listen", "127.0.0.1:99999"}, "--listen"}, sample{{"--frobnicate", "1"}, "--frobnicate"},
         sample{{"--db"}, "--db"}, sample{{"--config", dir.file("missing.yaml")}, "--config"},
-        sample{{"--config", bad_key}, "bogus"}, sample{{"--shutdown-grace", "-1"}, "--shutdown-grace"}}) {
+        sample{{"--config", bad_key}, "bogus"}, sample{{"--shutdown-grace", "-1"}, "--shutdown-grace"},
+        sample{{"--listen", "0.0.0.0:8080"}, "--insecure-no-auth"}, sample{{"--listen", "[::]:8080"}, "--auth"},
+        sample{{"--insecure-no-auth", "yes"}, "--insecure-no-auth"}, sample{{"--max-params", "0"}, "--max-params"},
+        sample{{"--statement-timeout", "soon"}, "--statement-timeout"}}) {
     auto r = cli::load_serve_settings(args);
     BOOST_REQUIRE_MESSAGE(r.has_error(), mentions);
     BOOST_TEST(r.error().message.find(mentions) != std::string::npos, r.error().message);
