@@ -46,6 +46,9 @@ connection::connection(sqlite3* db, const connection_options& options)
   if (options.max_sql_length > 0) sqlite3_limit(db_, SQLITE_LIMIT_SQL_LENGTH, options.max_sql_length);
   if (options.max_params > 0) sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, options.max_params);
   sqlite3_limit(db_, SQLITE_LIMIT_ATTACHED, 0);
+  // Defensive mode: no direct schema edits or other ways to corrupt the file from SQL.
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
 }
 
 void connection::arm_deadline() {

@@ -31,6 +31,8 @@ constexpr std::array<std::string_view, 22> setting_pragmas = {
     "temp_store", "case_sensitive_like", "ignore_check_constraints", "reverse_unordered_selects",
     "automatic_index", "secure_delete", "auto_vacuum", "page_size", "max_page_count", "read_uncommitted"};
 
+constexpr std::array<std::string_view, 2> forbidden_functions = {"load_extension", "fts3_tokenizer"};
+
 std::string refusal_for(int action, const char* arg1, const char* arg2) {
   switch (action) {
     case SQLITE_TRANSACTION:
@@ -41,7 +43,8 @@ std::string refusal_for(int action, const char* arg1, const char* arg2) {
     case SQLITE_DETACH:
       return "ATTACH and DETACH are not allowed: the API serves one database";
     case SQLITE_FUNCTION:
-      if (arg2 && equals_nocase(arg2, "load_extension")) return "load_extension() is not allowed";
+      // fts3_tokenizer() hands out (and with two arguments takes) raw pointers.
+      if (listed(forbidden_functions, arg2)) return std::string(arg2) + "() is not allowed";
       return {};
     case SQLITE_PRAGMA:
       if (listed(forbidden_pragmas, arg1)) return "PRAGMA " + std::string(arg1) + " is not allowed";
@@ -55,7 +58,8 @@ std::string refusal_for(int action, const char* arg1, const char* arg2) {
 
 std::string_view skip_blanks_and_comments(std::string_view sql) {
   for (;;) {
-    while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front()))) sql.remove_prefix(1);
+    while (!sql.empty() && (std::isspace(static_cast<unsigned char>(sql.front())) || sql.front() == ';'))
+      sql.remove_prefix(1);
     if (sql.substr(0, 2) == "--") {
       const auto end = sql.find('\n');
       sql.remove_prefix(end == std::string_view::npos ? sql.size() : end);

@@ -4,7 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/asio/write.hpp>
 
 #include "server/log.hpp"
 #include "server/server_context.hpp"
@@ -104,25 +104,31 @@ void http_session::answer_now(response res) {
 
 void http_session::write_next() {
   if (writing_ || closed_ || queue_.empty() || !queue_.front()->res) return;
+  // Every response that is ready at the front goes out in one write; their slots stay queued
+  // until the write completes.
+  wire_.clear();
+  std::size_t answered = 0;
+  bool keep_alive = true;
+  while (keep_alive && answered < queue_.size() && queue_[answered]->res) {
+    const auto& slot = *queue_[answered];
+    // The last response of a connection that takes no more requests says so.
+    const bool last = stop_reading_ && !reading_ && answered + 1 == queue_.size();
+    keep_alive = slot.keep_alive && !last;
+    append_wire(wire_, *slot.res, keep_alive);
+    ctx_.metrics.record(slot.path, slot.res->status);
+    ++answered;
+  }
   writing_ = true;
-  auto& slot = *queue_.front();
-  auto& res = *slot.res;
-  // The last response of a connection that takes no more requests says so.
-  const bool last = stop_reading_ && !reading_ && queue_.size() == 1;
-  const bool keep_alive = slot.keep_alive && !last;
-  res.keep_alive(keep_alive);
-  res.prepare_payload();
-  ctx_.metrics.record(slot.path, res.result_int());
   stream_.expires_after(write_timeout);
-  // The slot stays at the front until its write completes.
-  http::async_write(stream_, res, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-    self->on_write(ec, keep_alive);
-  });
+  asio::async_write(stream_, asio::buffer(wire_),
+                    [self = shared_from_this(), answered, keep_alive](beast::error_code ec, std::size_t) {
+                      self->on_write(ec, answered, keep_alive);
+                    });
 }
 
-void http_session::on_write(beast::error_code ec, bool keep_alive) {
+void http_session::on_write(beast::error_code ec, std::size_t answered, bool keep_alive) {
   writing_ = false;
-  queue_.pop_front();
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(answered));
   if (ec || !keep_alive) return close();
   if (stop_reading_ && queue_.empty() && !reading_) return close();
   write_next();

@@ -37,7 +37,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void dispatch(request&& req);
   void answer_now(response res);
   void write_next();
-  void on_write(boost::beast::error_code ec, bool keep_alive);
+  void on_write(boost::beast::error_code ec, std::size_t answered, bool keep_alive);
   void close();
   void discard_until_eof();
 
@@ -48,6 +48,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   boost::beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::deque<std::shared_ptr<pending>> queue_;
+  std::string wire_;  // the responses being written: every ready one at the queue's front, in order
   server_context& ctx_;
   bool reading_ = false;
   bool writing_ = false;

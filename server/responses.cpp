@@ -1,25 +1,34 @@
 #include "server/responses.hpp"
 
+#include <boost/beast/http/status.hpp>
 #include <boost/json/serialize.hpp>
 
 namespace monolite::server {
 
-response text_response(http::status status, std::string body, std::string_view content_type) {
-  response res{status, 11};
-  res.set(http::field::content_type, content_type);
-  res.set(http::field::server, "monolite");
-  res.body() = std::move(body);
-  return res;
+response text_response(unsigned status, std::string body, std::string_view content_type) {
+  return response{status, content_type, {}, std::move(body)};
 }
 
-response json_response(http::status status, std::string body) {
+response json_response(unsigned status, std::string body) {
   return text_response(status, std::move(body), "application/json");
 }
 
 response error_response(const proto::api_error& error) {
-  auto res = json_response(static_cast<http::status>(error.status), boost::json::serialize(to_json(error)));
-  if (error.retry_after) res.set(http::field::retry_after, std::to_string(error.retry_after));
+  auto res = json_response(error.status, boost::json::serialize(to_json(error)));
+  if (error.retry_after) res.set("Retry-After", std::to_string(error.retry_after));
   return res;
+}
+
+void append_wire(std::string& out, const response& res, bool keep_alive) {
+  out.reserve(out.size() + 160 + res.body.size());
+  out.append("HTTP/1.1 ").append(std::to_string(res.status)).append(" ");
+  out.append(http::obsolete_reason(static_cast<http::status>(res.status)));
+  out.append("\r\nServer: monolite\r\nContent-Type: ").append(res.content_type);
+  out.append("\r\nContent-Length: ").append(std::to_string(res.body.size()));
+  for (const auto& [name, value] : res.headers) out.append("\r\n").append(name).append(": ").append(value);
+  // HTTP/1.1 keeps connections open unless told; HTTP/1.0 clients that asked to keep it read this too.
+  out.append(keep_alive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
+  out.append(res.body);
 }
 
 }  // namespace monolite::server

@@ -20,7 +20,7 @@ void router::dispatch(request&& req, responder respond) const {
     if (r.needed != role::none && check_) {
       if (auto denied = check_(req, r.needed)) {
         auto res = error_response(*denied);
-        if (denied->status == 401) res.set(http::field::www_authenticate, "Bearer");
+        if (denied->status == 401) res.set("WWW-Authenticate", "Bearer");
         return respond(std::move(res));
       }
     }
@@ -31,7 +31,7 @@ void router::dispatch(request&& req, responder respond) const {
   auto res = error_response({405, "METHOD_NOT_ALLOWED",
                              std::string(req.method_string()) + " is not allowed on " +
                                  std::string(target) + "; use " + allowed});
-  res.set(http::field::allow, allowed);
+  res.set("Allow", allowed);
   respond(std::move(res));
 }
 

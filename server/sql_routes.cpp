@@ -34,7 +34,7 @@ void handle_query(server_context& ctx, request&& req, responder respond) {
   if (!statement) return respond(error_response(statement.error()));
   ctx.readers->submit(std::move(*statement), respond.executor, [respond](actors::read_outcome outcome) {
     if (!outcome.result) return respond(error_response(outcome.result.error()));
-    respond(json_response(http::status::ok, proto::encode_query_response(*outcome.result, outcome.time_ms)));
+    respond(json_response(200, proto::encode_query_response(*outcome.result, outcome.time_ms)));
   });
 }
 
@@ -44,7 +44,7 @@ void handle_write(server_context& ctx, request&& req, responder respond, bool ba
   if (!decoded) return respond(error_response(decoded.error()));
   ctx.writer->submit(std::move(*decoded), respond.executor, [respond, batch](actors::write_outcome outcome) {
     if (!outcome.results) return respond(error_response(outcome.results.error()));
-    respond(json_response(http::status::ok, batch ? proto::encode_batch_response(*outcome.results, outcome.time_ms)
+    respond(json_response(200, batch ? proto::encode_batch_response(*outcome.results, outcome.time_ms)
                                                   : proto::encode_execute_response(*outcome.results, outcome.time_ms)));
   });
 }

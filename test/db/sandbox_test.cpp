@@ -27,6 +27,8 @@ BOOST_AUTO_TEST_CASE(attach_extensions_and_vacuum_are_refused_and_write_nothing)
   expect_refused(*this, "DETACH DATABASE main", "DETACH");
   expect_refused(*this, "SELECT load_extension('/tmp/x.so')", "load_extension");
   expect_refused(*this, "VACUUM", "VACUUM");
+  expect_refused(*this, " ;; VACUUM", "VACUUM");
+  expect_refused(*this, "SELECT fts3_tokenizer('simple')", "fts3_tokenizer");
   expect_refused(*this, "  /* c */ -- c\n vacuum INTO '" + copy + "'", "VACUUM");
   BOOST_TEST(!std::filesystem::exists(attached));
   BOOST_TEST(!std::filesystem::exists(copy));
