@@ -1,5 +1,6 @@
 #include "server/http_session.hpp"
 
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/error.hpp>
@@ -24,27 +25,51 @@ proto::api_error parse_failure(beast::error_code ec) {
   return {400, "BAD_REQUEST", "malformed HTTP request: " + ec.message()};
 }
 
+std::chrono::steady_clock::duration watch_interval(std::chrono::milliseconds idle_timeout) {
+  return std::clamp<std::chrono::steady_clock::duration>(idle_timeout / 4, std::chrono::milliseconds(50),
+                                                         std::chrono::seconds(1));
+}
+
 bool is_disconnect(beast::error_code ec) {
-  return ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+  return ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor ||
          ec == asio::error::connection_reset || ec == asio::error::eof || ec == http::error::partial_message;
 }
 
 }  // namespace
 
 http_session::http_session(asio::ip::tcp::socket&& socket, server_context& ctx)
-    : stream_(std::move(socket)), ctx_(ctx) {}
+    : socket_(std::move(socket)), watchdog_(socket_.get_executor()), ctx_(ctx) {}
 
 http_session::~http_session() { ctx_.sessions.remove(this); }
 
 void http_session::run() {
   ctx_.sessions.add(shared_from_this());
-  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_next(); });
+  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+    self->touch();
+    self->watch();
+    self->read_next();
+  });
+}
+
+// Closes the socket when the connection has been silent too long for its state; the pending read
+// or write then fails and the normal close path runs.
+void http_session::watch() {
+  watchdog_.expires_after(watch_interval(ctx_.settings.idle_timeout));
+  watchdog_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || !self->socket_.is_open()) return;
+    const auto limit = self->lingering_ ? std::chrono::steady_clock::duration(linger_timeout)
+                       : self->writing_ ? std::chrono::steady_clock::duration(write_timeout)
+                                        : std::chrono::steady_clock::duration(self->ctx_.settings.idle_timeout);
+    if (std::chrono::steady_clock::now() - self->last_activity_ > limit) return self->final_close();
+    self->watch();
+  });
 }
 
 void http_session::finish() {
-  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
     self->stop_reading_ = true;
-    if (self->reading_) self->stream_.socket().cancel();  // an idle keep-alive read ends now
+    beast::error_code ignored;
+    if (self->reading_) self->socket_.cancel(ignored);  // an idle keep-alive read ends now
     else if (self->queue_.empty() && !self->writing_) self->close();
   });
 }
@@ -55,14 +80,15 @@ void http_session::read_next() {
   parser_.emplace();
   parser_->body_limit(ctx_.settings.max_body);
   parser_->header_limit(header_limit);
-  stream_.expires_after(ctx_.settings.idle_timeout);
-  http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+  touch();
+  http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
     self->on_read(ec);
   });
 }
 
 void http_session::on_read(beast::error_code ec) {
   reading_ = false;
+  touch();
   if (ec) return on_read_error(ec);
   auto req = parser_->release();
   if (!req.keep_alive()) stop_reading_ = true;
@@ -90,7 +116,7 @@ void http_session::dispatch(request&& req) {
                                                 req.keep_alive()});
   queue_.push_back(slot);
   auto self = shared_from_this();
-  responder respond{stream_.get_executor(), [self, slot](response res) {
+  responder respond{socket_.get_executor(), [self, slot](response res) {
                       slot->res = std::move(res);
                       self->write_next();
                     }};
@@ -119,8 +145,8 @@ void http_session::write_next() {
     ++answered;
   }
   writing_ = true;
-  stream_.expires_after(write_timeout);
-  asio::async_write(stream_, asio::buffer(wire_),
+  touch();
+  asio::async_write(socket_, asio::buffer(wire_),
                     [self = shared_from_this(), answered, keep_alive](beast::error_code ec, std::size_t) {
                       self->on_write(ec, answered, keep_alive);
                     });
@@ -128,6 +154,7 @@ void http_session::write_next() {
 
 void http_session::on_write(beast::error_code ec, std::size_t answered, bool keep_alive) {
   writing_ = false;
+  touch();
   queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(answered));
   if (ec || !keep_alive) return close();
   if (stop_reading_ && queue_.empty() && !reading_) return close();
@@ -139,20 +166,27 @@ void http_session::close() {
   if (closed_) return;
   closed_ = true;
   beast::error_code ec;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  if (ec || !linger_on_close_) return stream_.close();
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (ec || !linger_on_close_) return final_close();
   // Lingering close: read and drop what the client still sends (say, the rest of a body we refused),
   // so the kernel does not reset the connection before the client has read our answer.
+  lingering_ = true;
+  touch();
   buffer_.clear();
   discard_until_eof();
 }
 
 void http_session::discard_until_eof() {
-  stream_.expires_after(linger_timeout);
-  stream_.async_read_some(buffer_.prepare(64 * 1024), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-    if (ec) return self->stream_.close();
+  socket_.async_read_some(buffer_.prepare(64 * 1024), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    if (ec) return self->final_close();
     self->discard_until_eof();
   });
+}
+
+void http_session::final_close() {
+  beast::error_code ignored;
+  socket_.close(ignored);
+  watchdog_.cancel();
 }
 
 }  // namespace monolite::server

@@ -1,10 +1,13 @@
 // One HTTP/1.1 connection: keep-alive, pipelining with a bounded queue of pending responses
 // (reading pauses while it is full), idle timeout, header/body limits answered as JSON errors.
 // Runs on its own strand; actors post replies back to that strand. Responses leave in request order.
+// Timeouts come from one watchdog timer per connection that checks the time of the last activity,
+// rather than a timer armed around every read and write.
 #pragma once
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <chrono>
 #include <boost/beast/http/parser.hpp>
 #include <deque>
 #include <memory>
@@ -40,11 +43,16 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void on_write(boost::beast::error_code ec, std::size_t answered, bool keep_alive);
   void close();
   void discard_until_eof();
+  void final_close();
+  void watch();
+  void touch() { last_activity_ = std::chrono::steady_clock::now(); }
 
   static constexpr std::size_t max_pipelined = 16;
   static constexpr std::uint32_t header_limit = 16 * 1024;
 
-  boost::beast::tcp_stream stream_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer watchdog_;
+  std::chrono::steady_clock::time_point last_activity_;
   boost::beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::deque<std::shared_ptr<pending>> queue_;
@@ -55,6 +63,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   bool stop_reading_ = false;  // no more requests on this connection
   bool closed_ = false;
   bool linger_on_close_ = false;  // we refused input the client may still be sending
+  bool lingering_ = false;
 };
 
 }  // namespace monolite::server
