@@ -1,5 +1,6 @@
 #include "proto/sql_response.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "proto/json_writer.hpp"
@@ -35,9 +36,12 @@ void write_counts(json_writer& w, const statement_result& result) {
   w.raw(",\"last_insert_id\":").integer(result.last_insert_id);
 }
 
+// Milliseconds with microsecond resolution, written with integer arithmetic (this is on every response).
 void write_time(json_writer& w, double time_ms) {
-  // Microsecond resolution is plenty; the rounding keeps the number short.
-  w.raw("\"time_ms\":").number(std::round(time_ms * 1000) / 1000);
+  const auto micros = static_cast<std::int64_t>(std::llround(std::max(0.0, time_ms) * 1000));
+  const auto fraction = micros % 1000;
+  w.raw("\"time_ms\":").integer(micros / 1000).raw(".");
+  w.raw(fraction < 10 ? "00" : fraction < 100 ? "0" : "").integer(fraction);
 }
 
 std::string encode_results(const std::vector<statement_result>& results, double time_ms, bool with_rows) {

@@ -1,5 +1,6 @@
 #include "proto/text.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 
@@ -55,6 +56,13 @@ std::string valid_utf8(std::string_view text) {
 }
 
 std::optional<std::string_view> find_out_of_range_integer(std::string_view json) {
+  // Fast path: a literal outside the int64 range has at least 19 digits in a row.
+  std::size_t run = 0, longest = 0;
+  for (char c : json) {
+    run = (c >= '0' && c <= '9') ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  if (longest < 19) return std::nullopt;
   bool in_string = false;
   for (std::size_t i = 0; i < json.size(); ++i) {
     const char c = json[i];

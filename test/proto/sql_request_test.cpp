@@ -72,12 +72,14 @@ BOOST_AUTO_TEST_CASE(responses_have_the_contract_shape) {
   statement_result r;
   r.columns = {"a", "b"};
   r.rows = {{std::int64_t{1}, std::string("x")}};
-  BOOST_TEST(encode_query_response(r, 0) == R"({"columns":["a","b"],"rows":[[1,"x"]],"time_ms":0.0})");
+  BOOST_TEST(encode_execute_response({}, 12.3456) == R"({"results":[],"time_ms":12.346})");
+  BOOST_TEST(encode_execute_response({}, 0.0504) == R"({"results":[],"time_ms":0.050})");
+  BOOST_TEST(encode_query_response(r, 0) == R"({"columns":["a","b"],"rows":[[1,"x"]],"time_ms":0.000})");
   r.rows_affected = 2;
   r.last_insert_id = 7;
-  BOOST_TEST(encode_execute_response({r}, 0) == R"({"results":[{"rows_affected":2,"last_insert_id":7}],"time_ms":0.0})");
+  BOOST_TEST(encode_execute_response({r}, 0) == R"({"results":[{"rows_affected":2,"last_insert_id":7}],"time_ms":0.000})");
   BOOST_TEST(encode_batch_response({r}, 0) ==
-             R"({"results":[{"columns":["a","b"],"rows":[[1,"x"]],"rows_affected":2,"last_insert_id":7}],"time_ms":0.0})");
+             R"({"results":[{"columns":["a","b"],"rows":[[1,"x"]],"rows_affected":2,"last_insert_id":7}],"time_ms":0.000})");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
