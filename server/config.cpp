@@ -4,6 +4,8 @@
 #include <charconv>
 #include <thread>
 
+#include <boost/asio/ip/address.hpp>
+
 namespace monolite::cli {
 namespace {
 
@@ -59,6 +61,10 @@ usage_result<void> parse_listen(const std::string& text, serve_settings& out) {
   out.listen_host = text.substr(0, colon);
   if (out.listen_host.front() == '[' && out.listen_host.back() == ']')
     out.listen_host = out.listen_host.substr(1, out.listen_host.size() - 2);
+  if (out.listen_host == "localhost") out.listen_host = "127.0.0.1";
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(out.listen_host, ec);
+  if (ec) return usage_error{"--listen: '" + out.listen_host + "' is not an IP address"};
   auto port = parse_number<unsigned>({{"listen", text.substr(colon + 1)}}, "listen", 0, 65535);
   if (!port) return usage_error{"--listen: '" + text + "' has no valid port (0-65535)"};
   out.listen_port = static_cast<unsigned short>(*port);
@@ -66,7 +72,7 @@ usage_result<void> parse_listen(const std::string& text, serve_settings& out) {
 }
 
 bool is_loopback(const std::string& host) {
-  return host.rfind("127.", 0) == 0 || host == "::1" || host == "localhost";
+  return host.rfind("127.", 0) == 0 || host == "::1";
 }
 
 // Safe by default: nobody reaches an unauthenticated database from another machine by accident.

@@ -106,8 +106,6 @@ void run_threads(asio::io_context& ioc, unsigned count) {
   for (auto& t : threads) t.join();
 }
 
-}  // namespace
-
 // Waits for SIGHUP again and again, reloading --auth each time.
 void reload_on_hangup(asio::signal_set& hangup, server_context& ctx) {
   hangup.async_wait([&hangup, &ctx](boost::system::error_code ec, int) {
@@ -117,23 +115,36 @@ void reload_on_hangup(asio::signal_set& hangup, server_context& ctx) {
   });
 }
 
+// 0, or the exit code for a bad --auth file.
+int load_auth(server_context& ctx) {
+  if (ctx.settings.auth_path.empty()) {
+    if (ctx.settings.insecure_no_auth)
+      log::warn("serving without authentication (--insecure-no-auth)", {{"listen", ctx.settings.listen_host}});
+    return 0;
+  }
+  auto auth = load_auth_file(ctx.settings.auth_path);
+  if (!auth) {
+    log::error("bad auth file", {{"error", auth.error().message}});
+    return 2;
+  }
+  ctx.auth.store(std::move(*auth));
+  return 0;
+}
+
+// One thread per connection that does not run on the HTTP threads: SQLite calls block.
+unsigned database_threads(const cli::serve_settings& s) {
+  return std::max(1u, (s.writer_on_io_threads ? 0u : 1u) + (s.readers_on_io_threads ? 0u : s.readers));
+}
+
+}  // namespace
+
 int serve(const cli::serve_settings& settings) {
   log::set_level(settings.log_level);
   auto ctx = std::make_unique<server_context>();
   ctx->settings = settings;
-  if (!settings.auth_path.empty()) {
-    auto auth = load_auth_file(settings.auth_path);
-    if (!auth) {
-      log::error("bad auth file", {{"error", auth.error().message}});
-      return 2;
-    }
-    ctx->auth.store(std::move(*auth));
-  } else if (settings.insecure_no_auth) {
-    log::warn("serving without authentication (--insecure-no-auth)", {{"listen", settings.listen_host}});
-  }
+  if (int code = load_auth(*ctx)) return code;
   asio::io_context ioc(static_cast<int>(settings.threads));
-  // One thread per connection: SQLite calls block, and must not stall the sockets (docs/architecture.md).
-  asio::thread_pool db_pool(std::max(1u, (settings.writer_on_io_threads ? 0 : 1) + (settings.readers_on_io_threads ? 0 : settings.readers)));
+  asio::thread_pool db_pool(database_threads(settings));
   auto executor_for = [&](bool on_io) {
     return on_io ? asio::any_io_executor(ioc.get_executor()) : asio::any_io_executor(db_pool.get_executor());
   };
@@ -146,14 +157,7 @@ int serve(const cli::serve_settings& settings) {
   add_sql_routes(*ctx);
   add_system_routes(*ctx);
   install_access_check(*ctx);
-
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(settings.listen_host, ec);
-  if (ec) {
-    log::error("bad listen address", {{"listen", settings.listen_host}, {"error", ec.message()}});
-    return 2;
-  }
-  auto lst = listener::bind(ioc, *ctx, {address, settings.listen_port});
+  auto lst = listener::bind(ioc, *ctx, {asio::ip::make_address(settings.listen_host), settings.listen_port});
   if (!lst) {
     log::error("cannot listen", {{"error", lst.error().message}});
     return 1;
@@ -161,8 +165,8 @@ int serve(const cli::serve_settings& settings) {
   asio::signal_set hangup(ioc, SIGHUP);
   reload_on_hangup(hangup, *ctx);
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](boost::system::error_code wait_ec, int) {
-    if (wait_ec) return;
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (ec) return;
     hangup.cancel();
     shut_down(*ctx, **lst, ioc);
   });
@@ -171,8 +175,7 @@ int serve(const cli::serve_settings& settings) {
   log::info("listening", {{"address", settings.listen_host}, {"port", (*lst)->port()}, {"db", settings.db_path},
                           {"readers", settings.readers}, {"threads", settings.threads}});
   run_threads(ioc, settings.threads);
-
-  db_pool.join();
+  db_pool.join();  // the actors' last work is done; only now may their connections close
   ctx->readers.reset();
   ctx->writer.reset();
   log::info("stopped");

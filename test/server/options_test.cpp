@@ -63,6 +63,7 @@ BOOST_AUTO_TEST_CASE(public_listen_needs_auth_or_an_explicit_opt_out) {
   BOOST_TEST(cli::load_serve_settings({"--listen", "0.0.0.0:8080", "--insecure-no-auth", "true"}).has_value());
   BOOST_TEST(cli::load_serve_settings({"--listen", "127.0.0.2:8080"}).has_value());
   BOOST_TEST(cli::load_serve_settings({"--listen", "[::1]:8080"}).has_value());
+  BOOST_TEST(cli::load_serve_settings({"--listen", "localhost:8080"}).value().listen_host == "127.0.0.1");
 }
 
 BOOST_AUTO_TEST_CASE(config_values_expand_environment_variables) {
@@ -88,7 +89,7 @@ BOOST_AUTO_TEST_CASE(usage_errors_name_the_option) {
         sample{{"--config", bad_key}, "bogus"}, sample{{"--shutdown-grace", "-1"}, "--shutdown-grace"},
         sample{{"--listen", "0.0.0.0:8080"}, "--insecure-no-auth"}, sample{{"--listen", "[::]:8080"}, "--auth"},
         sample{{"--insecure-no-auth", "yes"}, "--insecure-no-auth"}, sample{{"--max-params", "0"}, "--max-params"},
-        sample{{"--statement-timeout", "soon"}, "--statement-timeout"}}) {
+        sample{{"--statement-timeout", "soon"}, "--statement-timeout"}, sample{{"--listen", "example.org:80"}, "--listen"}}) {
     auto r = cli::load_serve_settings(args);
     BOOST_REQUIRE_MESSAGE(r.has_error(), mentions);
     BOOST_TEST(r.error().message.find(mentions) != std::string::npos, r.error().message);
