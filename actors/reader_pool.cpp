@@ -8,20 +8,20 @@
 namespace monolite::actors {
 namespace asio = boost::asio;
 
-proto::result<std::unique_ptr<reader_pool>> reader_pool::open(asio::any_io_executor executor,
+proto::result<std::unique_ptr<reader_pool>> reader_pool::open(const std::vector<asio::any_io_executor>& executors,
                                                                const db::connection_options& db_options,
-                                                               std::size_t readers,
                                                                std::size_t mailbox_per_reader) {
   auto pool = std::unique_ptr<reader_pool>(new reader_pool());
   pool->mailbox_per_reader_ = mailbox_per_reader;
   auto options = db_options;
   options.read_only = true;
-  for (std::size_t i = 0; i < std::max<std::size_t>(readers, 1); ++i) {
+  for (const auto& executor : executors) {
     auto conn = db::connection::open(options);
     if (!conn) return conn.error();
     pool->readers_.push_back(
         std::unique_ptr<reader>(new reader{asio::make_strand(executor), std::move(*conn)}));
   }
+  if (pool->readers_.empty()) return proto::internal_error("a reader pool needs at least one reader");
   return pool;
 }
 
@@ -29,19 +29,28 @@ void reader_pool::interrupt() {
   for (auto& r : readers_) r->conn.interrupt();
 }
 
-reader_pool::reader* reader_pool::pick() {
+bool reader_pool::try_take(reader* r) {
+  if (r->in_flight.fetch_add(1, std::memory_order_acq_rel) < mailbox_per_reader_) return true;
+  r->in_flight.fetch_sub(1, std::memory_order_acq_rel);
+  return false;
+}
+
+reader_pool::reader* reader_pool::pick(std::size_t preferred) {
+  // A few queued reads on the caller's own thread cost less than waking another thread.
+  constexpr std::size_t backed_up = 8;
   const auto n = readers_.size();
+  reader* home = readers_[preferred % n].get();
+  if (home->in_flight.load(std::memory_order_relaxed) < backed_up && try_take(home)) return home;
   const auto first = next_.fetch_add(1, std::memory_order_relaxed) % n;
   reader* a = readers_[first].get();
   reader* b = readers_[(first + 1) % n].get();
   reader* best = a->in_flight.load(std::memory_order_relaxed) <= b->in_flight.load(std::memory_order_relaxed) ? a : b;
-  if (best->in_flight.fetch_add(1, std::memory_order_acq_rel) < mailbox_per_reader_) return best;
-  best->in_flight.fetch_sub(1, std::memory_order_acq_rel);
-  return nullptr;
+  return try_take(best) ? best : nullptr;
 }
 
-void reader_pool::submit(proto::statement statement, asio::any_io_executor reply_to, reply_handler reply) {
-  reader* r = pick();
+void reader_pool::submit(proto::statement statement, asio::any_io_executor reply_to, std::size_t preferred,
+                         reply_handler reply) {
+  reader* r = pick(preferred);
   if (!r) {
     rejected_full_.fetch_add(1, std::memory_order_relaxed);
     asio::post(reply_to, [reply = std::move(reply)] {

@@ -1,8 +1,9 @@
 // reader_pool — N reader actors; each owns one read-only connection (SQLITE_OPEN_READONLY,
-// query_only) and a strand on the database thread pool, so reads run in parallel with the writer.
+// query_only) and a strand on the executor it was given (its own thread, or an HTTP thread).
 // Replies: the completion is posted to the executor the caller named.
-// Mailbox: each reader takes at most `mailbox_per_reader` requests in flight; a request goes to the
-//   less loaded of two neighbours, and when both are full it is answered 503 OVERLOADED at once.
+// Mailbox: each reader takes at most `mailbox_per_reader` requests in flight. A request goes to its
+//   preferred reader (the one on the caller's thread) while that one is not backed up, otherwise to
+//   the less loaded of two neighbours; when both are full it is answered 503 OVERLOADED at once.
 #pragma once
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
@@ -26,12 +27,15 @@ class reader_pool {
  public:
   using reply_handler = std::function<void(read_outcome)>;
 
-  static proto::result<std::unique_ptr<reader_pool>> open(boost::asio::any_io_executor executor,
+  // One reader per executor given.
+  static proto::result<std::unique_ptr<reader_pool>> open(const std::vector<boost::asio::any_io_executor>& executors,
                                                           const db::connection_options& db_options,
-                                                          std::size_t readers, std::size_t mailbox_per_reader);
+                                                          std::size_t mailbox_per_reader);
 
-  // Thread-safe. A statement that would write is answered 400 READONLY.
-  void submit(proto::statement statement, boost::asio::any_io_executor reply_to, reply_handler reply);
+  // Thread-safe. A statement that would write is answered 400 READONLY. `preferred` is a reader
+  // index (taken modulo the pool size), e.g. the one sharing the caller's thread.
+  void submit(proto::statement statement, boost::asio::any_io_executor reply_to, std::size_t preferred,
+              reply_handler reply);
 
   // Thread-safe: running and later reads fail with 504 SQLITE_INTERRUPT (shutdown grace is over).
   void interrupt();
@@ -45,7 +49,8 @@ class reader_pool {
     db::connection conn;
     std::atomic<std::size_t> in_flight{0};
   };
-  reader* pick();
+  reader* pick(std::size_t preferred);
+  bool try_take(reader* r);
 
   std::vector<std::unique_ptr<reader>> readers_;
   std::size_t mailbox_per_reader_ = 0;

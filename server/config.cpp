@@ -33,7 +33,7 @@ const std::vector<option_spec>& specs() {
       {"max-params", "N", "most parameters in one statement", "1000"},
       {"max-result-rows", "N", "most rows in one result (400 RESULT_TOO_LARGE beyond)", "100000"},
       {"max-result-bytes", "BYTES", "largest result, roughly as JSON", "33554432"},
-      {"db-executor", "pool|io|readers-on-io", "where SQLite runs: own threads, HTTP threads, or readers on HTTP threads", "pool"},
+      {"db-executor", "affine|pool", "one reader on each HTTP thread, or readers on threads of their own", "affine"},
   };
   return table;
 }
@@ -96,10 +96,9 @@ usage_result<void> parse_enums(const option_values& values, serve_settings& out)
     return usage_error{"--synchronous: '" + values.at("synchronous") + "' must be normal or full"};
   out.synchronous = sync;
   const auto& executor = values.at("db-executor");
-  if (executor != "pool" && executor != "io" && executor != "readers-on-io")
-    return usage_error{"--db-executor: '" + executor + "' must be pool, io or readers-on-io"};
-  out.readers_on_io_threads = executor != "pool";
-  out.writer_on_io_threads = executor == "io";
+  if (executor != "pool" && executor != "affine")
+    return usage_error{"--db-executor: '" + executor + "' must be pool or affine"};
+  out.readers_on_io_threads = executor == "affine";
   if (!log::parse_level(values.at("log-level"), out.log_level))
     return usage_error{"--log-level: '" + values.at("log-level") + "' must be debug, info, warn or error"};
   return {};

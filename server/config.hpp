@@ -33,8 +33,7 @@ struct serve_settings {
   std::size_t max_result_rows = 0;
   std::size_t max_result_bytes = 0;
   // --db-executor: where the actors' strands run (docs/architecture.md, "Where SQLite runs").
-  bool readers_on_io_threads = false;
-  bool writer_on_io_threads = false;
+  bool readers_on_io_threads = false;  // affine: one reader per HTTP thread
 };
 
 std::span<const option_spec> serve_option_specs();

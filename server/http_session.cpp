@@ -37,8 +37,8 @@ bool is_disconnect(beast::error_code ec) {
 
 }  // namespace
 
-http_session::http_session(asio::ip::tcp::socket&& socket, server_context& ctx)
-    : socket_(std::move(socket)), watchdog_(socket_.get_executor()), ctx_(ctx) {}
+http_session::http_session(asio::ip::tcp::socket&& socket, server_context& ctx, std::size_t home)
+    : socket_(std::move(socket)), watchdog_(socket_.get_executor()), ctx_(ctx), home_(home) {}
 
 http_session::~http_session() { ctx_.sessions.remove(this); }
 
@@ -116,7 +116,7 @@ void http_session::dispatch(request&& req) {
                                                 req.keep_alive()});
   queue_.push_back(slot);
   auto self = shared_from_this();
-  responder respond{socket_.get_executor(), [self, slot](response res) {
+  responder respond{socket_.get_executor(), home_, [self, slot](response res) {
                       slot->res = std::move(res);
                       self->write_next();
                     }};

@@ -1,6 +1,7 @@
 // One HTTP/1.1 connection: keep-alive, pipelining with a bounded queue of pending responses
 // (reading pauses while it is full), idle timeout, header/body limits answered as JSON errors.
-// Runs on its own strand; actors post replies back to that strand. Responses leave in request order.
+// Runs on one io_pool thread (its io_context is its strand); actors post replies back there.
+// Responses leave in request order.
 // Timeouts come from one watchdog timer per connection that checks the time of the last activity,
 // rather than a timer armed around every read and write.
 #pragma once
@@ -21,7 +22,8 @@ struct server_context;
 
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
-  http_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx);
+  // `home` is the index of the io_pool thread the socket lives on (and of its preferred reader).
+  http_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx, std::size_t home);
   ~http_session();
   void run();
   // Thread-safe: stop reading new requests, answer the pending ones, then close.
@@ -58,6 +60,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   std::deque<std::shared_ptr<pending>> queue_;
   std::string wire_;  // the responses being written: every ready one at the queue's front, in order
   server_context& ctx_;
+  std::size_t home_;
   bool reading_ = false;
   bool writing_ = false;
   bool stop_reading_ = false;  // no more requests on this connection

@@ -2,10 +2,10 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/asio/strand.hpp>
 #include <sstream>
 
 #include "server/http_session.hpp"
+#include "server/io_pool.hpp"
 #include "server/log.hpp"
 #include "server/server_context.hpp"
 
@@ -13,12 +13,12 @@ namespace monolite::server {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-listener::listener(asio::io_context& ioc, server_context& ctx)
-    : ioc_(ioc), ctx_(ctx), acceptor_(asio::make_strand(ioc)), retry_timer_(acceptor_.get_executor()) {}
+listener::listener(io_pool& pool, server_context& ctx)
+    : pool_(pool), ctx_(ctx), acceptor_(pool.context(0)), retry_timer_(acceptor_.get_executor()) {}
 
-proto::result<std::shared_ptr<listener>> listener::bind(asio::io_context& ioc, server_context& ctx,
+proto::result<std::shared_ptr<listener>> listener::bind(io_pool& pool, server_context& ctx,
                                                         const tcp::endpoint& endpoint) {
-  std::shared_ptr<listener> self(new listener(ioc, ctx));
+  std::shared_ptr<listener> self(new listener(pool, ctx));
   boost::system::error_code ec;
   auto& a = self->acceptor_;
   a.open(endpoint.protocol(), ec);
@@ -65,8 +65,9 @@ void refuse(tcp::socket socket) {
 }  // namespace
 
 void listener::accept_next() {
-  acceptor_.async_accept(asio::make_strand(ioc_), [self = shared_from_this()](boost::system::error_code ec,
-                                                                              tcp::socket socket) {
+  const auto home = pool_.next_index();
+  acceptor_.async_accept(pool_.context(home).get_executor(), [self = shared_from_this(), home](
+                                                                 boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
     if (ec) {
       // Out of descriptors or similar: back off briefly instead of spinning.
@@ -81,7 +82,7 @@ void listener::accept_next() {
     if (self->ctx_.sessions.size() >= self->ctx_.settings.max_connections)
       refuse(std::move(socket));
     else
-      std::make_shared<http_session>(std::move(socket), self->ctx_)->run();
+      std::make_shared<http_session>(std::move(socket), self->ctx_, home)->run();
     self->accept_next();
   });
 }

@@ -1,6 +1,5 @@
-// Accepts TCP connections and starts an http_session for each, on a strand of its own.
+// Accepts TCP connections and starts an http_session for each, on the next thread of the io_pool.
 #pragma once
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
@@ -10,21 +9,22 @@
 namespace monolite::server {
 
 struct server_context;
+class io_pool;
 
 class listener : public std::enable_shared_from_this<listener> {
  public:
   // Binds and listens; the error names the address when that fails (e.g. in use).
-  static proto::result<std::shared_ptr<listener>> bind(boost::asio::io_context& ioc, server_context& ctx,
+  static proto::result<std::shared_ptr<listener>> bind(io_pool& pool, server_context& ctx,
                                                        const boost::asio::ip::tcp::endpoint& endpoint);
   void start();
   void stop();  // thread-safe
   unsigned short port() const;
 
  private:
-  listener(boost::asio::io_context& ioc, server_context& ctx);
+  listener(io_pool& pool, server_context& ctx);
   void accept_next();
 
-  boost::asio::io_context& ioc_;
+  io_pool& pool_;
   server_context& ctx_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;

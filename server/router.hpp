@@ -17,6 +17,7 @@ namespace monolite::server {
 // Answers one request; must be called on `executor` (the session's strand), exactly once.
 struct responder {
   boost::asio::any_io_executor executor;
+  std::size_t home = 0;  // the connection's thread in the io_pool
   std::function<void(response)> send;
   void operator()(response res) const { send(std::move(res)); }
 };

@@ -5,9 +5,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <filesystem>
-#include <thread>
 
 #include "server/http_session.hpp"
+#include "server/io_pool.hpp"
 #include "server/listener.hpp"
 #include "server/log.hpp"
 #include "server/server_context.hpp"
@@ -32,7 +32,7 @@ db::connection_options connection_options_for(const cli::serve_settings& s) {
 }
 
 proto::result<void> open_database(server_context& ctx, asio::any_io_executor writer_executor,
-                                  asio::any_io_executor reader_executor) {
+                                  const std::vector<asio::any_io_executor>& reader_executors) {
   std::error_code fs_ec;
   const auto folder = std::filesystem::path(ctx.settings.db_path).parent_path();
   if (!folder.empty()) std::filesystem::create_directories(folder, fs_ec);
@@ -43,7 +43,7 @@ proto::result<void> open_database(server_context& ctx, asio::any_io_executor wri
   auto writer = actors::writer_actor::open(writer_executor, connection_options_for(ctx.settings), writer_opts);
   if (!writer) return writer.error();
   ctx.writer = std::move(*writer);
-  auto readers = actors::reader_pool::open(reader_executor, connection_options_for(ctx.settings), ctx.settings.readers,
+  auto readers = actors::reader_pool::open(reader_executors, connection_options_for(ctx.settings),
                                            ctx.settings.writer_queue);
   if (!readers) return readers.error();
   ctx.readers = std::move(*readers);
@@ -54,8 +54,9 @@ proto::result<void> open_database(server_context& ctx, asio::any_io_executor wri
 // lets the writer drain, checkpoint and close, and stops the io_context.
 class shutdown_watch : public std::enable_shared_from_this<shutdown_watch> {
  public:
-  shutdown_watch(server_context& ctx, asio::io_context& ioc)
-      : ctx_(ctx), ioc_(ioc), timer_(ioc), deadline_(std::chrono::steady_clock::now() + ctx.settings.shutdown_grace) {}
+  shutdown_watch(server_context& ctx, io_pool& pool)
+      : ctx_(ctx), pool_(pool), timer_(pool.context(0)),
+        deadline_(std::chrono::steady_clock::now() + ctx.settings.shutdown_grace) {}
 
   void poll() {
     if (ctx_.sessions.size() > 0 && std::chrono::steady_clock::now() < deadline_) {
@@ -68,42 +69,23 @@ class shutdown_watch : public std::enable_shared_from_this<shutdown_watch> {
       ctx_.writer->interrupt();
       ctx_.readers->interrupt();
     }
-    ctx_.writer->close(ioc_.get_executor(), [&ioc = ioc_] { ioc.stop(); });
+    ctx_.writer->close(pool_.context(0).get_executor(), [&pool = pool_] { pool.stop(); });
   }
 
  private:
   server_context& ctx_;
-  asio::io_context& ioc_;
+  io_pool& pool_;
   asio::steady_timer timer_;
   std::chrono::steady_clock::time_point deadline_;
 };
 
 // Stop accepting, let sessions answer what they hold, then let the writer drain and checkpoint.
-void shut_down(server_context& ctx, listener& lst, asio::io_context& ioc) {
+void shut_down(server_context& ctx, listener& lst, io_pool& pool) {
   log::info("shutting down", {{"grace_ms", ctx.settings.shutdown_grace.count()}});
   ctx.draining.store(true, std::memory_order_release);
   lst.stop();
   ctx.sessions.for_each([](const std::shared_ptr<http_session>& s) { s->finish(); });
-  std::make_shared<shutdown_watch>(ctx, ioc)->poll();
-}
-
-// A handler that throws is a bug; log it and keep serving rather than take every connection down.
-void run_io(asio::io_context& ioc) {
-  for (;;) {
-    try {
-      ioc.run();
-      return;
-    } catch (const std::exception& e) {
-      log::error("unexpected exception in a request handler", {{"error", e.what()}});
-    }
-  }
-}
-
-void run_threads(asio::io_context& ioc, unsigned count) {
-  std::vector<std::thread> threads;
-  for (unsigned i = 1; i < count; ++i) threads.emplace_back([&ioc] { run_io(ioc); });
-  run_io(ioc);
-  for (auto& t : threads) t.join();
+  std::make_shared<shutdown_watch>(ctx, pool)->poll();
 }
 
 // Waits for SIGHUP again and again, reloading --auth each time.
@@ -131,9 +113,17 @@ int load_auth(server_context& ctx) {
   return 0;
 }
 
-// One thread per connection that does not run on the HTTP threads: SQLite calls block.
-unsigned database_threads(const cli::serve_settings& s) {
-  return std::max(1u, (s.writer_on_io_threads ? 0u : 1u) + (s.readers_on_io_threads ? 0u : s.readers));
+// The writer always has a thread of its own (fsync, checkpoints); readers too with --db-executor
+// pool, or one per HTTP thread with affine.
+std::vector<asio::any_io_executor> reader_executors(const cli::serve_settings& s, io_pool& pool,
+                                                    asio::thread_pool& db_pool) {
+  std::vector<asio::any_io_executor> out;
+  if (s.readers_on_io_threads) {
+    for (std::size_t i = 0; i < pool.size(); ++i) out.push_back(pool.context(i).get_executor());
+  } else {
+    out.assign(s.readers, db_pool.get_executor());
+  }
+  return out;
 }
 
 }  // namespace
@@ -143,38 +133,33 @@ int serve(const cli::serve_settings& settings) {
   auto ctx = std::make_unique<server_context>();
   ctx->settings = settings;
   if (int code = load_auth(*ctx)) return code;
-  asio::io_context ioc(static_cast<int>(settings.threads));
-  asio::thread_pool db_pool(database_threads(settings));
-  auto executor_for = [&](bool on_io) {
-    return on_io ? asio::any_io_executor(ioc.get_executor()) : asio::any_io_executor(db_pool.get_executor());
-  };
-  if (auto opened = open_database(*ctx, executor_for(settings.writer_on_io_threads),
-                                  executor_for(settings.readers_on_io_threads));
-      !opened) {
+  io_pool pool(settings.threads);
+  asio::thread_pool db_pool(1 + (settings.readers_on_io_threads ? 0 : settings.readers));
+  if (auto opened = open_database(*ctx, db_pool.get_executor(), reader_executors(settings, pool, db_pool)); !opened) {
     log::error("cannot open database", {{"db", settings.db_path}, {"error", opened.error().message}});
     return 1;
   }
   add_sql_routes(*ctx);
   add_system_routes(*ctx);
   install_access_check(*ctx);
-  auto lst = listener::bind(ioc, *ctx, {asio::ip::make_address(settings.listen_host), settings.listen_port});
+  auto lst = listener::bind(pool, *ctx, {asio::ip::make_address(settings.listen_host), settings.listen_port});
   if (!lst) {
     log::error("cannot listen", {{"error", lst.error().message}});
     return 1;
   }
-  asio::signal_set hangup(ioc, SIGHUP);
+  asio::signal_set hangup(pool.context(0), SIGHUP);
   reload_on_hangup(hangup, *ctx);
-  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  asio::signal_set signals(pool.context(0), SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int) {
     if (ec) return;
     hangup.cancel();
-    shut_down(*ctx, **lst, ioc);
+    shut_down(*ctx, **lst, pool);
   });
   (*lst)->start();
   ctx->ready.store(true, std::memory_order_release);
   log::info("listening", {{"address", settings.listen_host}, {"port", (*lst)->port()}, {"db", settings.db_path},
-                          {"readers", settings.readers}, {"threads", settings.threads}});
-  run_threads(ioc, settings.threads);
+                          {"readers", ctx->readers->size()}, {"threads", pool.size()}});
+  pool.run();
   db_pool.join();  // the actors' last work is done; only now may their connections close
   ctx->readers.reset();
   ctx->writer.reset();

@@ -32,7 +32,7 @@ void handle_query(server_context& ctx, request&& req, responder respond) {
   if (auto rejected = reject_unless_ready(ctx, req)) return respond(std::move(*rejected));
   auto statement = proto::decode_query(req.body());
   if (!statement) return respond(error_response(statement.error()));
-  ctx.readers->submit(std::move(*statement), respond.executor, [respond](actors::read_outcome outcome) {
+  ctx.readers->submit(std::move(*statement), respond.executor, respond.home, [respond](actors::read_outcome outcome) {
     if (!outcome.result) return respond(error_response(outcome.result.error()));
     respond(json_response(200, proto::encode_query_response(*outcome.result, outcome.time_ms)));
   });

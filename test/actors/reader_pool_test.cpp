@@ -14,7 +14,8 @@ struct reader_fixture : test::actor_fixture {
   }
   ~reader_fixture() { close(*writer); }
   std::unique_ptr<actors::reader_pool> open_pool(std::size_t readers, std::size_t mailbox) {
-    return actors::reader_pool::open(db_pool.get_executor(), options, readers, mailbox).value();
+    std::vector<boost::asio::any_io_executor> executors(readers, db_pool.get_executor());
+    return actors::reader_pool::open(executors, options, mailbox).value();
   }
 };
 }  // namespace

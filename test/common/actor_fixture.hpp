@@ -49,10 +49,10 @@ struct actor_fixture {
     return future;
   }
 
-  std::future<actors::read_outcome> query(actors::reader_pool& pool, std::string sql) {
+  std::future<actors::read_outcome> query(actors::reader_pool& pool, std::string sql, std::size_t preferred = 0) {
     auto promise = std::make_shared<std::promise<actors::read_outcome>>();
     auto future = promise->get_future();
-    pool.submit({std::move(sql), {}, {}}, replies.get_executor(),
+    pool.submit({std::move(sql), {}, {}}, replies.get_executor(), preferred,
                 [promise](actors::read_outcome o) { promise->set_value(std::move(o)); });
     return future;
   }
