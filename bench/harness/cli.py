@@ -9,6 +9,7 @@ from pathlib import Path
 from . import machine, phases, report
 from .loadgen import BENCH
 from .procs import Ledger, ensure_binary
+from .scale import scale
 
 
 def parse_args(argv):
@@ -74,5 +75,4 @@ def run_phases(ctx: phases.Context, args, doc: dict, out: Path) -> None:
     if args.soak:
         doc["soak"] = phases.soak(ctx, seed, args.soak)
     if args.scale:
-        from .scale import scale
         doc["scale"] = scale(ctx, out.with_name(out.name + "-scale"))

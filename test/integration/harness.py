@@ -150,17 +150,28 @@ def stmt(sql, params=None):
     return {"sql": sql} if params is None else {"sql": sql, "params": params}
 
 
-class Client:
-    """A keep-alive HTTP/1.1 connection to one server."""
+def bearer(token):
+    """The Authorization header that presents `token` as a bearer credential."""
+    return {"Authorization": f"Bearer {token}"}
 
-    def __init__(self, port, timeout=HTTP_TIMEOUT_S):
+
+class Client:
+    """A keep-alive HTTP/1.1 connection to one server.
+
+    `headers` (say, bearer(token)) go with every request; a request's own
+    headers override them.
+    """
+
+    def __init__(self, port, timeout=HTTP_TIMEOUT_S, headers=None):
         self.conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+        self.default_headers = dict(headers or {})
 
     def close(self):
         self.conn.close()
 
     def request(self, method, path, body=None, headers=None):
-        self.conn.request(method, path, body=body, headers=headers or {})
+        self.conn.request(method, path, body=body,
+                          headers={**self.default_headers, **(headers or {})})
         resp = self.conn.getresponse()
         raw = resp.read()
         headers = {k.lower(): v for k, v in resp.getheaders()}
@@ -357,8 +368,8 @@ class Server:
         self.send_signal(signal.SIGKILL)
         return self.proc.wait(STOP_TIMEOUT_S)
 
-    def client(self, timeout=HTTP_TIMEOUT_S):
-        return Client(self.port, timeout)
+    def client(self, timeout=HTTP_TIMEOUT_S, headers=None):
+        return Client(self.port, timeout, headers)
 
     def log_text(self):
         with open(self.log_path, "rb") as log:
@@ -423,8 +434,8 @@ class ServerTestCase(unittest.TestCase):
         self.addCleanup(server.stop_and_check)
         return server.start()
 
-    def client(self, server, timeout=HTTP_TIMEOUT_S):
-        client = server.client(timeout)
+    def client(self, server, timeout=HTTP_TIMEOUT_S, headers=None):
+        client = server.client(timeout, headers)
         self.addCleanup(client.close)
         return client
 
