@@ -9,26 +9,19 @@ namespace monolite::actors {
 namespace asio = boost::asio;
 
 proto::result<std::shared_ptr<writer_actor>> writer_actor::open(asio::any_io_executor executor,
-                                                                asio::any_io_executor checkpoint_executor,
                                                                 const db::connection_options& db_options,
                                                                 const writer_options& options) {
   auto conn = db::connection::open(db_options);
   if (!conn) return conn.error();
-  auto cp = checkpointer::open(checkpoint_executor, db_options);
-  if (!cp) return cp.error();
-  std::shared_ptr<writer_actor> actor(new writer_actor(executor, std::move(*conn), std::move(*cp), options));
+  std::shared_ptr<writer_actor> actor(new writer_actor(executor, std::move(*conn), options));
   sqlite3_wal_hook(actor->conn_.handle(), &writer_actor::on_wal_commit, actor.get());
   asio::post(actor->strand_, [actor] { actor->arm_idle_timer(); });
   return actor;
 }
 
-writer_actor::writer_actor(asio::any_io_executor executor, db::connection conn, std::shared_ptr<checkpointer> cp,
+writer_actor::writer_actor(asio::any_io_executor executor, db::connection conn,
                            const writer_options& options)
-    : strand_(asio::make_strand(executor)),
-      idle_timer_(strand_),
-      conn_(std::move(conn)),
-      checkpointer_(std::move(cp)),
-      options_(options) {}
+    : strand_(asio::make_strand(executor)), idle_timer_(strand_), conn_(std::move(conn)), options_(options) {}
 
 int writer_actor::on_wal_commit(void* self, ::sqlite3*, const char*, int pages) {
   static_cast<writer_actor*>(self)->wal_pages_ = pages;
@@ -102,19 +95,10 @@ void writer_actor::answer(std::vector<job>& group, std::vector<write_outcome>& o
 }
 
 void writer_actor::checkpoint_if_due() {
-  if (wal_pages_ < backfilled_) backfilled_ = 0;  // the WAL restarted from its beginning
-  if (wal_pages_ >= options_.truncate_checkpoint_pages && !checkpoint_running_) {
-    checkpoint(SQLITE_CHECKPOINT_TRUNCATE);  // readers kept PASSIVE from finishing: wait for them here
-  } else if (unbackfilled_pages() >= options_.passive_checkpoint_pages && !checkpoint_running_) {
-    checkpoint_running_ = true;
-    checkpointer_->passive(strand_, [self = shared_from_this()](checkpoint_outcome o) { self->on_checkpointed(o); });
-  }
-}
-
-void writer_actor::on_checkpointed(const checkpoint_outcome& outcome) {
-  checkpoint_running_ = false;
-  checkpoints_.fetch_add(1, std::memory_order_relaxed);
-  if (outcome.ok) backfilled_ = outcome.checkpointed;
+  if (wal_pages_ >= options_.truncate_checkpoint_pages)
+    checkpoint(SQLITE_CHECKPOINT_TRUNCATE);
+  else if (wal_pages_ >= options_.passive_checkpoint_pages)
+    checkpoint(SQLITE_CHECKPOINT_PASSIVE);
 }
 
 void writer_actor::checkpoint(int mode) {
@@ -122,8 +106,7 @@ void writer_actor::checkpoint(int mode) {
   const int rc = sqlite3_wal_checkpoint_v2(conn_.handle(), nullptr, mode, &wal_frames, &checkpointed);
   checkpoints_.fetch_add(1, std::memory_order_relaxed);
   // Frames still in the WAL after a full backfill are reused from the start by the next commit.
-  wal_pages_ = (rc == SQLITE_OK && wal_frames == checkpointed) ? 0 : wal_frames;
-  backfilled_ = rc == SQLITE_OK ? std::min(checkpointed, wal_pages_) : backfilled_;
+  wal_pages_ = (rc == SQLITE_OK && wal_frames == checkpointed) ? 0 : wal_frames - checkpointed;
 }
 
 void writer_actor::arm_idle_timer() {
@@ -132,8 +115,7 @@ void writer_actor::arm_idle_timer() {
   idle_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (ec || self->closed_) return;
     const auto commits = self->commits_.load(std::memory_order_relaxed);
-    if (commits == self->commits_at_last_tick_ && self->unbackfilled_pages() > 0 && self->pending_.empty() &&
-        !self->checkpoint_running_)
+    if (commits == self->commits_at_last_tick_ && self->wal_pages_ > 0 && self->pending_.empty())
       self->checkpoint(SQLITE_CHECKPOINT_PASSIVE);
     self->commits_at_last_tick_ = commits;
     self->arm_idle_timer();
@@ -148,13 +130,9 @@ void writer_actor::close(asio::any_io_executor done_on, std::function<void()> do
     while (!self->pending_.empty()) self->drain();
     self->closed_ = true;
     self->idle_timer_.cancel();
-    // The checkpointer finishes what it runs and closes first, so the last checkpoint meets no
-    // other checkpointer and empties the WAL.
-    self->checkpointer_->close(self->strand_, [self, done_on, done] {
-      self->checkpoint(SQLITE_CHECKPOINT_TRUNCATE);
-      self->conn_.close();
-      asio::post(done_on, done);
-    });
+    self->checkpoint(SQLITE_CHECKPOINT_TRUNCATE);
+    self->conn_.close();
+    asio::post(done_on, done);
   });
 }
 

@@ -14,7 +14,6 @@
 #include <memory>
 #include <vector>
 
-#include "actors/checkpointer.hpp"
 #include "actors/write_transaction.hpp"
 #include "db/connection.hpp"
 
@@ -25,7 +24,7 @@ namespace monolite::actors {
 struct writer_options {
   std::size_t mailbox_capacity = 4096;
   std::size_t max_group = 1024;                // requests in one transaction at most
-  int passive_checkpoint_pages = 1000;         // PASSIVE checkpoint (by the checkpointer) past this many new frames
+  int passive_checkpoint_pages = 1000;         // PASSIVE checkpoint once the WAL holds this many
   int truncate_checkpoint_pages = 100000;      // TRUNCATE (waits for readers) past this many
   std::chrono::milliseconds idle_checkpoint{1000};  // PASSIVE when no commit for this long
 };
@@ -42,9 +41,7 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
  public:
   using reply_handler = std::function<void(write_outcome)>;
 
-  // `checkpoint_executor` runs the checkpointer (a thread other than the writer's).
   static proto::result<std::shared_ptr<writer_actor>> open(boost::asio::any_io_executor executor,
-                                                           boost::asio::any_io_executor checkpoint_executor,
                                                            const db::connection_options& db_options,
                                                            const writer_options& options);
 
@@ -68,29 +65,23 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
     reply_handler reply;
   };
 
-  writer_actor(boost::asio::any_io_executor executor, db::connection conn, std::shared_ptr<checkpointer> cp,
-               const writer_options& options);
+  writer_actor(boost::asio::any_io_executor executor, db::connection conn, const writer_options& options);
   void enqueue(job j);
   void drain();
   void answer(std::vector<job>& group, std::vector<write_outcome>& outcomes);
   void checkpoint_if_due();
   void checkpoint(int mode);
-  void on_checkpointed(const checkpoint_outcome& outcome);
-  int unbackfilled_pages() const { return wal_pages_ - backfilled_; }
   void arm_idle_timer();
   static int on_wal_commit(void* self, ::sqlite3*, const char*, int pages);
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   boost::asio::steady_timer idle_timer_;
   db::connection conn_;
-  std::shared_ptr<checkpointer> checkpointer_;
   writer_options options_;
   std::vector<job> pending_;
   bool drain_scheduled_ = false;
   bool closed_ = false;
-  int wal_pages_ = 0;   // frames in the WAL after the last commit (from the WAL hook)
-  int backfilled_ = 0;  // of those, frames the last checkpoint copied into the database
-  bool checkpoint_running_ = false;
+  int wal_pages_ = 0;
   std::uint64_t commits_at_last_tick_ = 0;
 
   std::atomic<std::size_t> in_flight_{0};

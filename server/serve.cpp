@@ -40,8 +40,7 @@ proto::result<void> open_database(server_context& ctx, asio::any_io_executor wri
   actors::writer_options writer_opts;
   writer_opts.mailbox_capacity = ctx.settings.writer_queue;
   // The writer opens first: it creates the file and switches it to WAL before readers attach.
-  auto writer = actors::writer_actor::open(writer_executor, writer_executor, connection_options_for(ctx.settings),
-                                           writer_opts);
+  auto writer = actors::writer_actor::open(writer_executor, connection_options_for(ctx.settings), writer_opts);
   if (!writer) return writer.error();
   ctx.writer = std::move(*writer);
   auto readers = actors::reader_pool::open(reader_executors, connection_options_for(ctx.settings),
@@ -135,8 +134,7 @@ int serve(const cli::serve_settings& settings) {
   ctx->settings = settings;
   if (int code = load_auth(*ctx)) return code;
   io_pool pool(settings.threads);
-  // The writer and its checkpointer (two strands, so two threads), and readers with --db-executor pool.
-  asio::thread_pool db_pool(2 + (settings.readers_on_io_threads ? 0 : settings.readers));
+  asio::thread_pool db_pool(1 + (settings.readers_on_io_threads ? 0 : settings.readers));
   if (auto opened = open_database(*ctx, db_pool.get_executor(), reader_executors(settings, pool, db_pool)); !opened) {
     log::error("cannot open database", {{"db", settings.db_path}, {"error", opened.error().message}});
     return 1;

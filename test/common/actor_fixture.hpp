@@ -24,7 +24,7 @@ T wait_for(std::future<T>& f) {
 
 struct actor_fixture {
   temp_dir dir;
-  boost::asio::thread_pool db_pool{4};
+  boost::asio::thread_pool db_pool{3};
   boost::asio::thread_pool replies{1};
   db::connection_options options;
 
@@ -35,7 +35,7 @@ struct actor_fixture {
   }
 
   std::shared_ptr<actors::writer_actor> open_writer(actors::writer_options w = {}) {
-    return actors::writer_actor::open(db_pool.get_executor(), db_pool.get_executor(), options, w).value();
+    return actors::writer_actor::open(db_pool.get_executor(), options, w).value();
   }
 
   std::future<actors::write_outcome> submit(actors::writer_actor& writer, std::vector<std::string> sqls) {
