@@ -38,7 +38,7 @@ void write_counts(json_writer& w, const statement_result& result) {
 
 // Milliseconds with microsecond resolution, written with integer arithmetic (this is on every response).
 void write_time(json_writer& w, double time_ms) {
-  const auto micros = static_cast<std::int64_t>(std::llround(std::max(0.0, time_ms) * 1000));
+  const auto micros = static_cast<std::int64_t>(std::llround(std::clamp(time_ms, 0.0, 1e12) * 1000));
   const auto fraction = micros % 1000;
   w.raw("\"time_ms\":").integer(micros / 1000).raw(".");
   w.raw(fraction < 10 ? "00" : fraction < 100 ? "0" : "").integer(fraction);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the whole test suite three ways:
+# Installs what is missing, builds, and runs the whole test suite four ways:
+#   fuzz    — each libFuzzer target (fuzz/) for MONOLITE_FUZZ_SECONDS (default 60) on its seed corpus
 #   tsan    — the unit tests (actors, db, proto) under ThreadSanitizer
 #   asan    — every test, unit and integration, under AddressSanitizer + UndefinedBehaviorSanitizer
 #   release — every test against the optimised binary (this run's ctest summary closes the output)
@@ -8,10 +9,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
 
-presets=${MONOLITE_TEST_PRESETS:-"tsan asan release"}
+presets=${MONOLITE_TEST_PRESETS:-"fuzz tsan asan release"}
 for preset in $presets; do
   echo "=== $preset: build" >&2
-  cmake --preset "$preset" >/dev/null
+  if [ "$preset" = fuzz ]; then
+    cmake --preset fuzz -DMONOLITE_FUZZ_SECONDS="${MONOLITE_FUZZ_SECONDS:-60}" >/dev/null
+  else
+    cmake --preset "$preset" >/dev/null
+  fi
   if [ "$preset" = tsan ]; then
     cmake --build --preset "$preset" --target monolite_unit_tests
     echo "=== $preset: unit tests" >&2

@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 
 #include <boost/json/parse.hpp>
+#include <cmath>
 
 #include "proto/base64.hpp"
 
@@ -38,13 +39,16 @@ bool verify_hs256(const std::string& secret, std::string_view signed_part, const
   return signature.size() == length && CRYPTO_memcmp(mac, signature.data(), length) == 0;
 }
 
-std::optional<std::int64_t> time_claim(const json::object& claims, std::string_view name) {
+// NumericDate as a double, so values far outside int64 (1e300, or inf from 1e999) compare sanely:
+// a huge exp is far future, a huge nbf is never. Present but not a number: treated as 0 (long past
+// for exp, which then fails; nbf 0 is always valid, and the signature already vouched for it).
+std::optional<double> time_claim(const json::object& claims, std::string_view name) {
   const auto* v = claims.if_contains(name);
   if (!v) return std::nullopt;
-  if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-  if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
-  return std::int64_t{0};  // present but not a number: treat as long expired / not yet valid
+  if (v->is_int64()) return static_cast<double>(v->get_int64());
+  if (v->is_uint64()) return static_cast<double>(v->get_uint64());
+  if (v->is_double() && !std::isnan(v->get_double())) return v->get_double();
+  return 0.0;
 }
 
 proto::result<role> role_from_claims(const json::object& claims) {
@@ -77,8 +81,9 @@ proto::result<role> verify_jwt(std::string_view token, const jwt_keys& keys, std
   if (algorithm == "EdDSA" && keys.ed25519) valid = verify_ed25519(keys.ed25519.get(), signed_part, *signature);
   else if (algorithm == "HS256" && !keys.hs256_secret.empty()) valid = verify_hs256(keys.hs256_secret, signed_part, *signature);
   if (!valid) return unauthorized("the token's signature does not verify");
-  if (auto exp = time_claim(*claims, "exp"); exp && now >= *exp) return unauthorized("the token has expired");
-  if (auto nbf = time_claim(*claims, "nbf"); nbf && now < *nbf) return unauthorized("the token is not valid yet");
+  const auto now_d = static_cast<double>(now);
+  if (auto exp = time_claim(*claims, "exp"); exp && now_d >= *exp) return unauthorized("the token has expired");
+  if (auto nbf = time_claim(*claims, "nbf"); nbf && now_d < *nbf) return unauthorized("the token is not valid yet");
   return role_from_claims(*claims);
 }
 

@@ -62,6 +62,7 @@ BOOST_AUTO_TEST_CASE(a_runaway_statement_times_out_and_the_connection_still_work
 
 BOOST_AUTO_TEST_CASE(results_sql_length_and_parameters_are_capped) {
   options.max_result_rows = 10;
+  options.max_result_bytes = 100000;
   options.max_sql_length = 200;
   options.max_params = 3;
   conn = open_writer();
@@ -74,6 +75,9 @@ BOOST_AUTO_TEST_CASE(results_sql_length_and_parameters_are_capped) {
   BOOST_REQUIRE(long_sql.has_error());
   BOOST_TEST(long_sql.error().code == "SQLITE_TOOBIG");
   BOOST_TEST(long_sql.error().status == 413u);
+  auto huge = run(sql("SELECT length(randomblob(200000))"));  // never built, though only its length is asked
+  BOOST_REQUIRE(huge.has_error());
+  BOOST_TEST(huge.error().code == "SQLITE_TOOBIG");
   auto params = run(sql("SELECT ?, ?, ?, ?", {std::int64_t{1}, std::int64_t{2}, std::int64_t{3}, std::int64_t{4}}));
   BOOST_REQUIRE(params.has_error());
   BOOST_TEST(params.error().status == 400u);

@@ -53,9 +53,15 @@ BOOST_AUTO_TEST_CASE(hs256_tokens_verify_with_expiry_and_roles) {
   BOOST_TEST((server::verify_jwt(hs256_token(header, R"({"a":"ro"})", "s3cret"), keys, now).value() == role::read));
   BOOST_TEST((server::verify_jwt(hs256_token(header, R"({"a":"rw"})", "s3cret"), keys, now).value() == role::write));
   BOOST_TEST((server::verify_jwt(hs256_token(header, R"({})", "s3cret"), keys, now).value() == role::write));
+  BOOST_TEST((server::verify_jwt(hs256_token(header, R"({"exp":1e300,"nbf":-1e300})", "s3cret"), keys, now).value() ==
+              role::write));
   for (const auto& bad : {hs256_token(header, R"({"exp":1799999999})", "s3cret"),
                           hs256_token(header, R"({"nbf":1800000100})", "s3cret"),
                           hs256_token(header, R"({"role":"root"})", "s3cret"),
+                          hs256_token(header, R"({"nbf":1e300})", "s3cret"),
+                          hs256_token(header, R"({"nbf":1e999})", "s3cret"),
+                          hs256_token(header, R"({"nbf":18446744073709551615})", "s3cret"),
+                          hs256_token(header, R"({"exp":-1e999})", "s3cret"),
                           hs256_token(header, R"({})", "wrong"),
                           hs256_token(R"({"alg":"none"})", R"({})", "s3cret"),
                           std::string("a.b"), std::string("..."), std::string("x.y.z")}) {
