@@ -47,11 +47,11 @@ connection::connection(sqlite3* db, const connection_options& options)
   if (options.max_sql_length > 0) sqlite3_limit(db_, SQLITE_LIMIT_SQL_LENGTH, options.max_sql_length);
   if (options.max_params > 0) sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, options.max_params);
   sqlite3_limit(db_, SQLITE_LIMIT_ATTACHED, 0);
-  // No single string or blob larger than a whole result may be built (randomblob(1e9) would
-  // otherwise allocate a gigabyte even when only its length is returned).
-  if (options.max_result_bytes > 0)
+  // Bounds the memory one value may take (randomblob(1e9) would otherwise allocate a gigabyte even
+  // when only its length is returned).
+  if (options.max_value_bytes > 0)
     sqlite3_limit(db_, SQLITE_LIMIT_LENGTH,
-                  static_cast<int>(std::min<std::size_t>(options.max_result_bytes, 1'000'000'000)));
+                  static_cast<int>(std::min<std::size_t>(options.max_value_bytes, 1'000'000'000)));
   // Defensive mode: no direct schema edits or other ways to corrupt the file from SQL.
   sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
   sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);

@@ -31,6 +31,8 @@ struct connection_options {
   int max_params = 1000;
   std::size_t max_result_rows = 100000;
   std::size_t max_result_bytes = 32 * 1024 * 1024;
+  // Largest string or blob SQLite may build (SQLITE_LIMIT_LENGTH); 0 = SQLite's own 1 GB.
+  std::size_t max_value_bytes = 32 * 1024 * 1024;
 };
 
 class connection {

@@ -28,6 +28,8 @@ db::connection_options connection_options_for(const cli::serve_settings& s) {
   o.max_params = s.max_params;
   o.max_result_rows = s.max_result_rows;
   o.max_result_bytes = s.max_result_bytes;
+  // A value may be as large as a whole result or a whole request body, whichever is larger.
+  o.max_value_bytes = std::max(s.max_result_bytes, s.max_body);
   return o;
 }
 

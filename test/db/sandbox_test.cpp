@@ -62,7 +62,7 @@ BOOST_AUTO_TEST_CASE(a_runaway_statement_times_out_and_the_connection_still_work
 
 BOOST_AUTO_TEST_CASE(results_sql_length_and_parameters_are_capped) {
   options.max_result_rows = 10;
-  options.max_result_bytes = 100000;
+  options.max_value_bytes = 100000;
   options.max_sql_length = 200;
   options.max_params = 3;
   conn = open_writer();
