@@ -48,21 +48,6 @@ constexpr int max_requests = 16;                   // per input (per connection)
   std::abort();
 }
 
-// As sql_routes.cpp: a POST body is JSON when it says so, or says nothing at all.
-bool is_json(const request& req) {
-  auto type = req[http::field::content_type];
-  if (type.empty()) return true;
-  type = type.substr(0, type.find(';'));
-  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  return type.size() == 16 && strncasecmp(type.data(), "application/json", 16) == 0;
-}
-
-std::optional<response> reject(const request& req) {
-  if (!is_json(req))
-    return error_response({415, "UNSUPPORTED_MEDIA_TYPE", "send the body as Content-Type: application/json"});
-  return std::nullopt;
-}
-
 proto::statement_result as_result(const proto::statement& s) {
   proto::statement_result result;
   result.columns = {"sql"};
@@ -81,14 +66,14 @@ proto::statement_result as_result(const proto::statement& s) {
 }
 
 void handle_query(request&& req, responder respond) {
-  if (auto rejected = reject(req)) return respond(std::move(*rejected));
+  if (auto rejected = reject_unless_json(req)) return respond(std::move(*rejected));
   auto statement = proto::decode_query(req.body());
   if (!statement) return respond(error_response(statement.error()));
   respond(json_response(200, proto::encode_query_response(as_result(*statement), 0.5)));
 }
 
 void handle_write(request&& req, responder respond, bool batch) {
-  if (auto rejected = reject(req)) return respond(std::move(*rejected));
+  if (auto rejected = reject_unless_json(req)) return respond(std::move(*rejected));
   auto decoded = batch ? proto::decode_batch(req.body()) : proto::decode_execute(req.body());
   if (!decoded) return respond(error_response(decoded.error()));
   std::vector<proto::statement_result> results;

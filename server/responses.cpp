@@ -1,5 +1,7 @@
 #include "server/responses.hpp"
 
+#include <strings.h>
+
 #include <boost/beast/http/status.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -17,6 +19,15 @@ response error_response(const proto::api_error& error) {
   auto res = json_response(error.status, boost::json::serialize(to_json(error)));
   if (error.retry_after) res.set("Retry-After", std::to_string(error.retry_after));
   return res;
+}
+
+std::optional<response> reject_unless_json(const request& req) {
+  auto type = req[http::field::content_type];
+  if (type.empty()) return std::nullopt;
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (type.size() == 16 && strncasecmp(type.data(), "application/json", 16) == 0) return std::nullopt;
+  return error_response({415, "UNSUPPORTED_MEDIA_TYPE", "send the body as Content-Type: application/json"});
 }
 
 void append_wire(std::string& out, const response& res, bool keep_alive) {

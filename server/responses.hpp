@@ -4,6 +4,7 @@
 #pragma once
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +30,9 @@ response json_response(unsigned status, std::string body);
 response text_response(unsigned status, std::string body, std::string_view content_type);
 // {"error": {"code", "message"}} with the error's status (and Retry-After when it carries one).
 response error_response(const proto::api_error& error);
+
+// 415 UNSUPPORTED_MEDIA_TYPE unless the body is JSON: it says so, or says nothing at all.
+std::optional<response> reject_unless_json(const request& req);
 
 // Appends the HTTP/1.1 form of `res` to `out`, with Content-Length and the connection's fate.
 void append_wire(std::string& out, const response& res, bool keep_alive);

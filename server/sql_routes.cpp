@@ -1,7 +1,5 @@
 // /sql/query → a reader; /sql/execute and /sql/batch → the writer. Decoding and encoding happen
 // on the session's thread; SQLite work happens on the actors' strands.
-#include <strings.h>
-
 #include <boost/beast/http/field.hpp>
 #include <optional>
 
@@ -11,18 +9,8 @@
 namespace monolite::server {
 namespace {
 
-// A POST body is JSON when it says so, or says nothing at all.
-bool is_json(const request& req) {
-  auto type = req[http::field::content_type];
-  if (type.empty()) return true;
-  type = type.substr(0, type.find(';'));
-  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  return type.size() == 16 && strncasecmp(type.data(), "application/json", 16) == 0;
-}
-
 std::optional<response> reject_unless_ready(const server_context& ctx, const request& req) {
-  if (!is_json(req))
-    return error_response({415, "UNSUPPORTED_MEDIA_TYPE", "send the body as Content-Type: application/json"});
+  if (auto rejected = reject_unless_json(req)) return rejected;
   if (!ctx.ready.load(std::memory_order_acquire))
     return error_response(proto::not_ready("the server is not ready"));
   return std::nullopt;
