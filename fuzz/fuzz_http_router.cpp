@@ -25,6 +25,7 @@
 
 #include <openssl/sha.h>
 
+#include "fuzz/statement_as_result.hpp"
 #include "proto/sql_request.hpp"
 #include "proto/sql_response.hpp"
 #include "server/responses.hpp"
@@ -48,28 +49,12 @@ constexpr int max_requests = 16;                   // per input (per connection)
   std::abort();
 }
 
-proto::statement_result as_result(const proto::statement& s) {
-  proto::statement_result result;
-  result.columns = {"sql"};
-  result.rows.push_back({s.sql});
-  for (const auto& v : s.positional) {
-    result.columns.push_back("?");
-    result.rows.back().push_back(v);
-  }
-  for (const auto& p : s.named) {
-    result.columns.push_back(p.name);
-    result.rows.back().push_back(p.val);
-  }
-  result.rows_affected = static_cast<std::int64_t>(s.positional.size() + s.named.size());
-  result.last_insert_id = static_cast<std::int64_t>(s.sql.size());
-  return result;
-}
 
 void handle_query(request&& req, responder respond) {
   if (auto rejected = reject_unless_json(req)) return respond(std::move(*rejected));
   auto statement = proto::decode_query(req.body());
   if (!statement) return respond(error_response(statement.error()));
-  respond(json_response(200, proto::encode_query_response(as_result(*statement), 0.5)));
+  respond(json_response(200, proto::encode_query_response(monolite::fuzz::statement_as_result(*statement), 0.5)));
 }
 
 void handle_write(request&& req, responder respond, bool batch) {
@@ -77,7 +62,7 @@ void handle_write(request&& req, responder respond, bool batch) {
   auto decoded = batch ? proto::decode_batch(req.body()) : proto::decode_execute(req.body());
   if (!decoded) return respond(error_response(decoded.error()));
   std::vector<proto::statement_result> results;
-  for (const auto& s : decoded->statements) results.push_back(as_result(s));
+  for (const auto& s : decoded->statements) results.push_back(monolite::fuzz::statement_as_result(s));
   respond(json_response(200, batch ? proto::encode_batch_response(results, 1.25)
                                                 : proto::encode_execute_response(results, 1.25)));
 }

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz/statement_as_result.hpp"
 #include "proto/json_writer.hpp"
 #include "proto/sql_request.hpp"
 #include "proto/sql_response.hpp"
@@ -122,28 +123,10 @@ std::string encode_write_request(const write_request& request) {
   return out;
 }
 
-// The statement's parameters as one result row, through the real response encoders.
-statement_result as_result(const statement& s) {
-  statement_result result;
-  result.columns.push_back(s.sql);
-  result.rows.emplace_back();
-  result.rows.back().push_back(s.sql);
-  for (const auto& v : s.positional) {
-    result.columns.push_back("?");
-    result.rows.back().push_back(v);
-  }
-  for (const auto& p : s.named) {
-    result.columns.push_back(p.name);
-    result.rows.back().push_back(p.val);
-  }
-  result.rows_affected = static_cast<std::int64_t>(s.positional.size());
-  result.last_insert_id = -static_cast<std::int64_t>(s.named.size());
-  return result;
-}
 
 void check_response_encoders(const std::vector<statement>& statements) {
   std::vector<statement_result> results;
-  for (const auto& s : statements) results.push_back(as_result(s));
+  for (const auto& s : statements) results.push_back(monolite::fuzz::statement_as_result(s));
   const auto query = parse_or_fail(encode_query_response(results.front(), 0.25), "query response is not JSON");
   const auto& row = query.at("rows").as_array().at(0).as_array();
   if (row.size() != results.front().rows.front().size()) fail("query response row has the wrong width");

@@ -444,6 +444,15 @@ class ServerTestCase(unittest.TestCase):
         self.addCleanup(sock.close)
         return sock
 
+    def send_and_read(self, server, payload, timeout=HTTP_TIMEOUT_S):
+        """Sends raw bytes on a new connection; returns (socket, the first response)."""
+        sock = self.socket(server, timeout)
+        try:
+            sock.sendall(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer and close before reading everything
+        return sock, read_response(sock.makefile("rb"))
+
     def assert_json_response(self, resp, status):
         self.assertEqual(resp.status, status, resp.raw[:2000])
         content_type = resp.header("content-type") or ""
