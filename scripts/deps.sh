@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_packages=(g++ cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev
-                libboost-test1.81-dev libsqlite3-dev libssl-dev libyaml-cpp-dev)
+                libboost-test1.81-dev libsqlite3-dev libssl-dev libyaml-cpp-dev liblz4-dev)
 test_packages=(python3 sqlite3 clang libclang-rt-14-dev)
 
 wanted=("${build_packages[@]}")

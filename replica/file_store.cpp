@@ -1,0 +1,121 @@
+#include "replica/file_store.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace monolite::replica {
+namespace fs = std::filesystem;
+
+namespace {
+
+store_error io_error(const std::string& what, const fs::path& path, int err) {
+  return {store_failure::other, what + " " + path.string() + ": " + std::strerror(err)};
+}
+
+// Writes all of `bytes` to `fd`; false with errno set on failure.
+bool write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+bool fsync_directory(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return false;
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+class file_store final : public object_store {
+ public:
+  explicit file_store(fs::path root) : root_(std::move(root)) {}
+
+  std::string describe() const override { return "file://" + root_.string(); }
+
+  store_result<void> put(const std::string& key, std::string_view bytes) override {
+    const fs::path target = root_ / key;
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    if (ec) return store_error{store_failure::other, "cannot create " + target.parent_path().string() + ": " + ec.message()};
+    const fs::path temp = target.string() + ".tmp" + std::to_string(::getpid()) + "." + std::to_string(++counter_);
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return io_error("cannot create", temp, errno);
+    const bool written = write_all(fd, bytes) && ::fsync(fd) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (!written || ::rename(temp.c_str(), target.c_str()) != 0) {
+      const int rename_err = written ? errno : err;
+      ::unlink(temp.c_str());
+      return io_error("cannot write", target, rename_err);
+    }
+    if (!fsync_directory(target.parent_path())) return io_error("cannot sync", target.parent_path(), errno);
+    return {};
+  }
+
+  store_result<std::string> get(const std::string& key) override {
+    const fs::path path = root_ / key;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      if (errno == ENOENT) return store_error{store_failure::not_found, "no object " + key + " in " + describe()};
+      return io_error("cannot read", path, errno);
+    }
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) return io_error("cannot read", path, errno);
+    return bytes;
+  }
+
+  store_result<std::vector<object_info>> list(const std::string& prefix) override {
+    std::vector<object_info> out;
+    std::error_code ec;
+    if (!fs::exists(root_, ec)) return out;
+    for (auto it = fs::recursive_directory_iterator(root_, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (!it->is_regular_file(ec)) continue;
+      std::string key = fs::relative(it->path(), root_, ec).generic_string();
+      if (key.find(".tmp") != std::string::npos) continue;  // a put in progress
+      if (key.compare(0, prefix.size(), prefix) != 0) continue;
+      out.push_back({std::move(key), static_cast<std::uint64_t>(it->file_size(ec))});
+    }
+    if (ec) return store_error{store_failure::other, "cannot list " + root_.string() + ": " + ec.message()};
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+    return out;
+  }
+
+  store_result<void> remove(const std::vector<std::string>& keys) override {
+    for (const auto& key : keys) {
+      std::error_code ec;
+      fs::remove(root_ / key, ec);
+      if (ec) return store_error{store_failure::other, "cannot delete " + key + ": " + ec.message()};
+    }
+    return {};
+  }
+
+ private:
+  fs::path root_;
+  std::atomic<std::uint64_t> counter_{0};
+};
+
+}  // namespace
+
+store_result<std::unique_ptr<object_store>> open_file_store(std::string_view url) {
+  constexpr std::string_view scheme = "file://";
+  std::string_view path = url.substr(scheme.size());
+  if (path.empty() || path.front() != '/')
+    return store_error{store_failure::bad_url, "a file replica needs an absolute path: file:///abs/path"};
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  return std::unique_ptr<object_store>(new file_store(fs::path(std::string(path))));
+}
+
+}  // namespace monolite::replica
