@@ -70,4 +70,19 @@ void reader_pool::submit(proto::statement statement, asio::any_io_executor reply
   });
 }
 
+void reader_pool::run(std::size_t preferred, std::function<void(db::connection&)> work, asio::any_io_executor reply_to,
+                      std::function<void(proto::result<void>)> done) {
+  reader* r = pick(preferred);
+  if (!r) {
+    rejected_full_.fetch_add(1, std::memory_order_relaxed);
+    asio::post(reply_to, [done = std::move(done)] { done(proto::overloaded("all readers are busy; retry shortly")); });
+    return;
+  }
+  asio::post(r->strand, [r, work = std::move(work), reply_to, done = std::move(done)]() mutable {
+    work(r->conn);
+    r->in_flight.fetch_sub(1, std::memory_order_acq_rel);
+    asio::post(reply_to, [done = std::move(done)] { done(proto::result<void>{}); });
+  });
+}
+
 }  // namespace monolite::actors

@@ -37,6 +37,11 @@ class reader_pool {
   void submit(proto::statement statement, boost::asio::any_io_executor reply_to, std::size_t preferred,
               reply_handler reply);
 
+  // Thread-safe. Runs `work` with a reader's connection (picked as for submit()), then posts `done`
+  // to `reply_to`; when every reader is full, `done` gets 503 OVERLOADED and `work` never runs.
+  void run(std::size_t preferred, std::function<void(db::connection&)> work, boost::asio::any_io_executor reply_to,
+           std::function<void(proto::result<void>)> done);
+
   // Thread-safe: running and later reads fail with 504 SQLITE_INTERRUPT (shutdown grace is over).
   void interrupt();
 

@@ -1,5 +1,7 @@
 #include "actors/writer_actor.hpp"
 
+#include "actors/replicator.hpp"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -24,7 +26,10 @@ writer_actor::writer_actor(asio::any_io_executor executor, db::connection conn,
     : strand_(asio::make_strand(executor)), idle_timer_(strand_), conn_(std::move(conn)), options_(options) {}
 
 int writer_actor::on_wal_commit(void* self, ::sqlite3*, const char*, int pages) {
-  static_cast<writer_actor*>(self)->wal_pages_ = pages;
+  auto* writer = static_cast<writer_actor*>(self);
+  writer->wal_pages_ = pages;
+  writer->wal_backfilled_ = false;
+  if (writer->tail_) writer->capture_commit(pages);
   return SQLITE_OK;
 }
 
@@ -62,7 +67,7 @@ void writer_actor::enqueue(job j) {
 
 void writer_actor::drain() {
   drain_scheduled_ = false;
-  if (pending_.empty() || closed_) return;
+  if (pending_.empty() || closed_ || leased()) return;  // a lease's end drains what waited
   std::vector<job> group;
   if (pending_.size() <= options_.max_group) {
     group.swap(pending_);
@@ -82,8 +87,14 @@ void writer_actor::drain() {
 }
 
 void writer_actor::answer(std::vector<job>& group, std::vector<write_outcome>& outcomes) {
-  if (std::any_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.results.has_value(); }))
-    commits_.fetch_add(1, std::memory_order_relaxed);
+  const bool committed =
+      std::any_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.results.has_value(); });
+  if (committed) commits_.fetch_add(1, std::memory_order_relaxed);
+  if (committed && replicator_ && replicator_->sync()) return answer_after_shipping(std::move(group), std::move(outcomes));
+  send_replies(group, outcomes);
+}
+
+void writer_actor::send_replies(std::vector<job>& group, std::vector<write_outcome>& outcomes) {
   // Counted out before the replies leave, so a caller that got its reply sees the counters settled.
   requests_.fetch_add(group.size(), std::memory_order_relaxed);
   in_flight_.fetch_sub(group.size(), std::memory_order_acq_rel);
@@ -96,9 +107,9 @@ void writer_actor::answer(std::vector<job>& group, std::vector<write_outcome>& o
 
 void writer_actor::checkpoint_if_due() {
   if (wal_pages_ >= options_.truncate_checkpoint_pages)
-    checkpoint(SQLITE_CHECKPOINT_TRUNCATE);
+    gated_checkpoint(SQLITE_CHECKPOINT_TRUNCATE);
   else if (wal_pages_ >= options_.passive_checkpoint_pages)
-    checkpoint(SQLITE_CHECKPOINT_PASSIVE);
+    gated_checkpoint(SQLITE_CHECKPOINT_PASSIVE);
 }
 
 void writer_actor::checkpoint(int mode) {
@@ -106,7 +117,8 @@ void writer_actor::checkpoint(int mode) {
   const int rc = sqlite3_wal_checkpoint_v2(conn_.handle(), nullptr, mode, &wal_frames, &checkpointed);
   checkpoints_.fetch_add(1, std::memory_order_relaxed);
   // Frames still in the WAL after a full backfill are reused from the start by the next commit.
-  wal_pages_ = (rc == SQLITE_OK && wal_frames == checkpointed) ? 0 : wal_frames - checkpointed;
+  wal_backfilled_ = rc == SQLITE_OK && wal_frames == checkpointed;
+  wal_pages_ = wal_backfilled_ ? 0 : wal_frames - checkpointed;
 }
 
 void writer_actor::arm_idle_timer() {
@@ -115,8 +127,8 @@ void writer_actor::arm_idle_timer() {
   idle_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (ec || self->closed_) return;
     const auto commits = self->commits_.load(std::memory_order_relaxed);
-    if (commits == self->commits_at_last_tick_ && self->wal_pages_ > 0 && self->pending_.empty())
-      self->checkpoint(SQLITE_CHECKPOINT_PASSIVE);
+    if (commits == self->commits_at_last_tick_ && self->wal_pages_ > 0 && self->pending_.empty() && !self->leased())
+      self->gated_checkpoint(SQLITE_CHECKPOINT_PASSIVE);
     self->commits_at_last_tick_ = commits;
     self->arm_idle_timer();
   });
@@ -127,12 +139,11 @@ void writer_actor::close(asio::any_io_executor done_on, std::function<void()> do
   asio::post(strand_, [self = shared_from_this(), done_on, done = std::move(done)] {
     // Submissions accepted before closing_ was set are already on the strand ahead of us
     // or in pending_: answer them first.
+    self->abandon_lease();
     while (!self->pending_.empty()) self->drain();
     self->closed_ = true;
     self->idle_timer_.cancel();
-    self->checkpoint(SQLITE_CHECKPOINT_TRUNCATE);
-    self->conn_.close();
-    asio::post(done_on, done);
+    self->close_now(done_on, std::move(done));
   });
 }
 

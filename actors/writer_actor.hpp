@@ -4,6 +4,12 @@
 //   COMMIT of its group returned (group commit: all queued requests share one transaction).
 // Mailbox: at most `mailbox_capacity` requests in flight; past that submit() answers 503 OVERLOADED
 //   at once. After close() every submit() is answered 503 NOT_READY.
+// Replication (attach_replicator): every commit's new WAL frames go to the replicator from the
+//   WAL hook; a checkpoint waits until the replicas hold the frames it would let SQLite reuse;
+//   with --replica-sync a reply also waits until its commit is in every replica.
+// Leases (run_exclusive, writer_lease.cpp): work that leaves a transaction open leases the writer
+//   to its lease id; group commits and other ids then wait (still counted in the mailbox) until
+//   that id ends the transaction or `transaction_timeout` passes, when the writer rolls it back.
 #pragma once
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
@@ -14,6 +20,7 @@
 #include <memory>
 #include <vector>
 
+#include "actors/replication_types.hpp"
 #include "actors/write_transaction.hpp"
 #include "db/connection.hpp"
 
@@ -21,12 +28,26 @@ struct sqlite3;
 
 namespace monolite::actors {
 
+class replicator;
+struct resume_plan;
+
 struct writer_options {
   std::size_t mailbox_capacity = 4096;
   std::size_t max_group = 1024;                // requests in one transaction at most
   int passive_checkpoint_pages = 1000;         // PASSIVE checkpoint once the WAL holds this many
   int truncate_checkpoint_pages = 100000;      // TRUNCATE (waits for readers) past this many
   std::chrono::milliseconds idle_checkpoint{1000};  // PASSIVE when no commit for this long
+  std::chrono::milliseconds transaction_timeout{5000};  // longest lease (open transaction)
+};
+
+// Leases of the writer to one holder (a Hrana stream) across calls; 0 is nobody.
+using lease_id = std::uint64_t;
+// What `work` finds: no lease of its id, the id's open transaction, or the id's transaction rolled
+// back by the timeout since its last call (reported once).
+enum class lease_state { none, held, expired };
+struct lease_reply {
+  proto::result<void> ran;          // 503 OVERLOADED or NOT_READY: `work` did not run
+  bool transaction_open = false;    // the id holds the lease after this call
 };
 
 struct writer_stats {
@@ -58,6 +79,18 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
 
   writer_stats stats() const;
 
+  // Thread-safe; before serving. Starts following the WAL for `rep` as `plan` says, then posts
+  // `done` (an error when the WAL cannot be read) to `done_on`.
+  void attach_replicator(std::shared_ptr<replicator> rep, const resume_plan& plan,
+                         boost::asio::any_io_executor done_on, std::function<void(proto::result<void>)> done);
+  // Thread-safe: opens a read transaction at the current position, between two commits.
+  void pin_snapshot(pin_handler handler);
+
+  // Thread-safe. Runs `work` on the strand with the write connection between group commits, then
+  // posts `done` to `reply_to`; a transaction left open leases the writer to `id` (see above).
+  void run_exclusive(lease_id id, std::function<void(db::connection&, lease_state)> work,
+                     boost::asio::any_io_executor reply_to, std::function<void(lease_reply)> done);
+
  private:
   struct job {
     proto::write_request request;
@@ -69,10 +102,23 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
   void enqueue(job j);
   void drain();
   void answer(std::vector<job>& group, std::vector<write_outcome>& outcomes);
+  void send_replies(std::vector<job>& group, std::vector<write_outcome>& outcomes);
+  void answer_after_shipping(std::vector<job> group, std::vector<write_outcome> outcomes);
+  void capture_commit(int wal_frames);
+  void gated_checkpoint(int mode);
+  void close_now(boost::asio::any_io_executor done_on, std::function<void()> done);
   void checkpoint_if_due();
   void checkpoint(int mode);
   void arm_idle_timer();
   static int on_wal_commit(void* self, ::sqlite3*, const char*, int pages);
+  // Writer lease (writer_lease.cpp).
+  struct exclusive_job;
+  struct lease_book;
+  void start_exclusive(exclusive_job j);
+  void begin_lease(lease_id id);
+  void end_lease(bool timed_out);
+  bool leased() const;
+  void abandon_lease();
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   boost::asio::steady_timer idle_timer_;
@@ -82,7 +128,12 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
   bool drain_scheduled_ = false;
   bool closed_ = false;
   int wal_pages_ = 0;
+  bool wal_backfilled_ = false;     // the last checkpoint copied every frame into the database
+  bool checkpoint_waiting_ = false; // a checkpoint waits for the replicas
+  std::unique_ptr<db::wal_tail> tail_;
+  std::shared_ptr<replicator> replicator_;
   std::uint64_t commits_at_last_tick_ = 0;
+  std::shared_ptr<lease_book> lease_;  // created on the strand by the first run_exclusive
 
   std::atomic<std::size_t> in_flight_{0};
   std::atomic<bool> closing_{false};

@@ -7,6 +7,8 @@
 #include <array>
 #include <cctype>
 
+#include "db/sql_text.hpp"
+
 namespace monolite::db {
 namespace {
 
@@ -53,22 +55,6 @@ std::string refusal_for(int action, const char* arg1, const char* arg2) {
       return {};
     default:
       return {};
-  }
-}
-
-std::string_view skip_blanks_and_comments(std::string_view sql) {
-  for (;;) {
-    while (!sql.empty() && (std::isspace(static_cast<unsigned char>(sql.front())) || sql.front() == ';'))
-      sql.remove_prefix(1);
-    if (sql.substr(0, 2) == "--") {
-      const auto end = sql.find('\n');
-      sql.remove_prefix(end == std::string_view::npos ? sql.size() : end);
-    } else if (sql.substr(0, 2) == "/*") {
-      const auto end = sql.find("*/", 2);
-      sql.remove_prefix(end == std::string_view::npos ? sql.size() : end + 2);
-    } else {
-      return sql;
-    }
   }
 }
 

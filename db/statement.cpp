@@ -106,15 +106,19 @@ std::size_t approximate_bytes(const proto::value& v) {
 
 // Column names are read after the first step: a step may re-prepare the statement after a schema
 // change, and then the cached names would describe the old shape.
-proto::result<void> step_all(connection& conn, sqlite3_stmt* stmt, bool want_rows, proto::statement_result& out) {
+std::string text_or_empty(const char* text) { return text ? std::string(text) : std::string(); }
+
+proto::result<void> step_all(connection& conn, sqlite3_stmt* stmt, run_options options, proto::statement_result& out) {
   const auto& limits = conn.options();
   std::size_t bytes = 0;
   int rc = sqlite3_step(stmt);
   const int columns = sqlite3_column_count(stmt);
   out.columns.reserve(static_cast<std::size_t>(columns));
   for (int c = 0; c < columns; ++c) out.columns.emplace_back(sqlite3_column_name(stmt, c));
+  if (options.column_types)
+    for (int c = 0; c < columns; ++c) out.decltypes.push_back(text_or_empty(sqlite3_column_decltype(stmt, c)));
   for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
-    if (!want_rows) continue;
+    if (!options.want_rows) continue;
     auto& row = out.rows.emplace_back();
     row.reserve(static_cast<std::size_t>(columns));
     for (int c = 0; c < columns; ++c) bytes += approximate_bytes(row.emplace_back(column_value(stmt, c)));
@@ -161,13 +165,29 @@ proto::result<proto::statement_result> run_statement(connection& conn,
   proto::statement_result out;
   const auto changes_before = sqlite3_total_changes64(conn.handle());
   deadline_scope deadline(conn);
-  if (auto stepped = step_all(conn, stmt, options.want_rows, out); !stepped) return stepped.error();
+  if (auto stepped = step_all(conn, stmt, options, out); !stepped) return stepped.error();
   if (!read_only) {
     // sqlite3_changes64 keeps the last DML's count across DDL, so ask only when rows changed.
     if (sqlite3_total_changes64(conn.handle()) != changes_before)
       out.rows_affected = sqlite3_changes64(conn.handle());
     out.last_insert_id = sqlite3_last_insert_rowid(conn.handle());
   }
+  return out;
+}
+
+proto::result<proto::statement_description> describe_statement(connection& conn, const std::string& sql) {
+  auto prepared = conn.prepare_api(sql);
+  if (!prepared) return prepared.error();
+  sqlite3_stmt* stmt = *prepared;
+  proto::statement_description out;
+  for (int i = 1, n = sqlite3_bind_parameter_count(stmt); i <= n; ++i)
+    out.params.push_back(text_or_empty(sqlite3_bind_parameter_name(stmt, i)));
+  for (int c = 0, n = sqlite3_column_count(stmt); c < n; ++c) {
+    out.columns.push_back(text_or_empty(sqlite3_column_name(stmt, c)));
+    out.decltypes.push_back(text_or_empty(sqlite3_column_decltype(stmt, c)));
+  }
+  out.is_explain = sqlite3_stmt_isexplain(stmt) > 0;
+  out.is_readonly = sqlite3_stmt_readonly(stmt) != 0;
   return out;
 }
 

@@ -71,16 +71,32 @@ std::optional<std::vector<unsigned char>> base64_decode(std::string_view text) {
 
 namespace monolite::proto {
 
+std::optional<std::vector<unsigned char>> base64_decode_any_padding(std::string_view text) {
+  if (text.size() % 4 == 0) return base64_decode(text);
+  if (text.size() % 4 == 1 || text.find('=') != std::string_view::npos) return std::nullopt;
+  std::string padded(text);
+  padded.append(4 - padded.size() % 4, '=');
+  return base64_decode(padded);
+}
+
 std::optional<std::vector<unsigned char>> base64url_decode(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
   std::string standard(text);
   for (auto& c : standard) {
     if (c == '-') c = '+';
     else if (c == '_') c = '/';
     else if (c == '+' || c == '/' || c == '=') return std::nullopt;
   }
-  standard.append((4 - standard.size() % 4) % 4, '=');
-  return base64_decode(standard);
+  return base64_decode_any_padding(standard);
+}
+
+std::string base64url_encode(const std::vector<unsigned char>& bytes) {
+  std::string out = base64_encode(bytes);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (auto& c : out) {
+    if (c == '+') c = '-';
+    else if (c == '/') c = '_';
+  }
+  return out;
 }
 
 }  // namespace monolite::proto

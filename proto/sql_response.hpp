@@ -10,9 +10,21 @@ namespace monolite::proto {
 
 struct statement_result {
   std::vector<std::string> columns;
+  // Declared types of the columns ("" when a column is an expression); filled only on request.
+  std::vector<std::string> decltypes;
   std::vector<std::vector<value>> rows;
   std::int64_t rows_affected = 0;
   std::int64_t last_insert_id = 0;
+};
+
+// What a prepared statement takes and gives, without running it. Names are "" when absent
+// (a plain `?` parameter, an expression's declared type).
+struct statement_description {
+  std::vector<std::string> params;
+  std::vector<std::string> columns;
+  std::vector<std::string> decltypes;
+  bool is_explain = false;
+  bool is_readonly = true;
 };
 
 // {"columns": [...], "rows": [[...]], "time_ms": t}

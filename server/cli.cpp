@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "server/config.hpp"
+#include "server/replica_commands.hpp"
 #include "server/serve.hpp"
 
 namespace monolite::cli {
@@ -17,19 +18,18 @@ constexpr const char* overview =
     "monolite — SQLite in WAL mode behind an HTTP/JSON API, one process.\n\n"
     "Usage: monolite <command> [flags]\n\n"
     "Commands:\n"
-    "  serve     run the server\n"
-    "  version   print monolite, SQLite and Boost versions\n\n"
+    "  serve        run the server\n"
+    "  restore      rebuild a database from a replica\n"
+    "  generations  list the generations a replica holds\n"
+    "  snapshots    list the snapshots a replica holds\n"
+    "  verify       restore into a temporary folder and compare with the live database\n"
+    "  version      print monolite, SQLite and Boost versions\n\n"
     "Run 'monolite <command> --help' for a command's flags.\n";
 
 bool wants_help(const std::vector<std::string>& args) {
   for (const auto& a : args)
     if (a == "--help" || a == "-h") return true;
   return false;
-}
-
-int usage_failure(const std::string& message) {
-  std::cerr << "monolite: " << message << "\nRun 'monolite --help' for usage.\n";
-  return 2;
 }
 
 int run_version(const std::vector<std::string>& args) {
@@ -56,6 +56,11 @@ int run_serve(const std::vector<std::string>& args) {
 
 }  // namespace
 
+int usage_failure(const std::string& message) {
+  std::cerr << "monolite: " << message << "\nRun 'monolite --help' for usage.\n";
+  return 2;
+}
+
 int run(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
@@ -66,6 +71,10 @@ int run(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "serve") return run_serve(args);
   if (command == "version" || command == "--version") return run_version(args);
+  if (command == "restore") return run_restore(args);
+  if (command == "generations") return run_generations(args);
+  if (command == "snapshots") return run_snapshots(args);
+  if (command == "verify") return run_verify(args);
   return usage_failure("unknown command '" + command + "'");
 }
 

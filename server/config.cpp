@@ -29,11 +29,25 @@ const std::vector<option_spec>& specs() {
       {"insecure-no-auth", "true|false", "allow a non-loopback --listen without --auth", "false"},
       {"max-connections", "N", "open HTTP connections at most (503 beyond)", "1024"},
       {"statement-timeout", "SECONDS", "a client statement running longer is stopped (504)", "5"},
+      {"transaction-timeout", "SECONDS", "an interactive (Hrana) transaction open longer is rolled back", "5"},
       {"max-sql-length", "BYTES", "longest SQL text accepted (413 beyond)", "100000"},
       {"max-params", "N", "most parameters in one statement", "1000"},
       {"max-result-rows", "N", "most rows in one result (400 RESULT_TOO_LARGE beyond)", "100000"},
       {"max-result-bytes", "BYTES", "largest result, roughly as JSON", "33554432"},
       {"db-executor", "affine|pool", "one reader on each HTTP thread, or readers on threads of their own", "affine"},
+      {"access-log", "", "log every request: method, path, status, time, client address", "false", true},
+      {"trusted-proxies", "LIST", "peers whose X-Forwarded-For names the client (CIDRs, or private_ranges)",
+       "127.0.0.0/8,::1"},
+      {"replica", "URL", "stream the WAL to this replica: file:///path or s3://bucket/prefix?... (repeatable)", "",
+       false, true},
+      {"restore-if-missing", "", "when --db is absent, restore it from the first replica before serving", "false", true},
+      {"replica-sync", "", "acknowledge a write only once every replica holds it", "false", true},
+      {"replica-interval", "DURATION", "async mode: upload WAL segments at most this often", "500ms"},
+      {"replica-sync-timeout", "DURATION", "sync mode: a write waiting longer for the replicas fails with 503", "10s"},
+      {"snapshot-interval", "DURATION", "take a full snapshot of the database this often", "24h"},
+      {"retention", "DURATION", "keep everything a restore to any point this far back needs", "72h"},
+      {"retention-check", "DURATION", "how often old replica objects are looked for and deleted", "1h"},
+      {"replica-max-backlog", "BYTES", "unshipped WAL held in memory per replica before a new generation", "268435456"},
   };
   return table;
 }
@@ -89,6 +103,18 @@ usage_result<void> parse_auth(const option_values& values, serve_settings& out) 
   return {};
 }
 
+usage_result<void> parse_access_log(const option_values& values, serve_settings& out) {
+  const auto& access_log = values.at("access-log");
+  if (access_log != "true" && access_log != "false")
+    return usage_error{"--access-log: '" + access_log + "' must be true or false"};
+  out.access_log = access_log == "true";
+  std::string bad;
+  auto trusted = server::address_ranges::parse(values.at("trusted-proxies"), bad);
+  if (!trusted) return usage_error{"--trusted-proxies: '" + bad + "' is not an IP address or CIDR range"};
+  out.trusted_proxies = std::move(*trusted);
+  return {};
+}
+
 usage_result<void> parse_enums(const option_values& values, serve_settings& out) {
   std::string sync = values.at("synchronous");
   std::transform(sync.begin(), sync.end(), sync.begin(), ::toupper);
@@ -122,6 +148,7 @@ usage_result<void> parse_numbers(const option_values& v, serve_settings& out) {
                   assign(parse_seconds(v, "shutdown-grace"), out.shutdown_grace),
                   assign(parse_seconds(v, "idle-timeout"), out.idle_timeout),
                   assign(parse_seconds(v, "statement-timeout"), out.statement_timeout),
+                  assign(parse_seconds(v, "transaction-timeout"), out.transaction_timeout),
                   assign(parse_number<std::size_t>(v, "max-connections", 1, 1000000), out.max_connections),
                   assign(parse_number<int>(v, "max-sql-length", 1, 1000000000), out.max_sql_length),
                   assign(parse_number<int>(v, "max-params", 1, 32766), out.max_params),
@@ -145,6 +172,8 @@ usage_result<serve_settings> load_serve_settings(const std::vector<std::string>&
   if (auto ok = parse_enums(*values, out); !ok) return ok.error();
   if (auto ok = parse_numbers(*values, out); !ok) return ok.error();
   if (auto ok = parse_auth(*values, out); !ok) return ok.error();
+  if (auto ok = parse_access_log(*values, out); !ok) return ok.error();
+  if (auto ok = parse_replication(*values, out); !ok) return ok.error();
   return out;
 }
 

@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
+#include "server/forwarded.hpp"
 #include "server/log.hpp"
 #include "server/options.hpp"
 
@@ -28,13 +30,29 @@ struct serve_settings {
   bool insecure_no_auth = false;
   std::size_t max_connections = 0;
   std::chrono::milliseconds statement_timeout{0};
+  std::chrono::milliseconds transaction_timeout{5000};  // longest Hrana interactive transaction
   int max_sql_length = 0;
   int max_params = 0;
   std::size_t max_result_rows = 0;
   std::size_t max_result_bytes = 0;
   // --db-executor: where the actors' strands run (docs/architecture.md, "Where SQLite runs").
   bool readers_on_io_threads = false;  // affine: one reader per HTTP thread
+  bool access_log = false;                // one log line per request
+  server::address_ranges trusted_proxies;  // whose X-Forwarded-For is believed
+  // Replication (docs/replication.md).
+  std::vector<std::string> replicas;
+  bool restore_if_missing = false;
+  bool replica_sync = false;
+  std::chrono::milliseconds replica_interval{500}, replica_sync_timeout{10000};
+  std::chrono::milliseconds snapshot_interval{0}, retention{0}, retention_check{0};
+  std::size_t replica_max_backlog = 0;
 };
+
+// "500ms", "10s", "30m", "72h", "1d" (or plain seconds).
+usage_result<std::chrono::milliseconds> parse_duration(const std::string& text, const std::string& flag);
+// The words of a list value (repeated flags, or URLs separated by blanks in a variable or file).
+std::vector<std::string> split_list(const std::string& text);
+usage_result<void> parse_replication(const option_values& values, serve_settings& out);
 
 std::span<const option_spec> serve_option_specs();
 

@@ -7,6 +7,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include "server/forwarded.hpp"
 #include "server/log.hpp"
 #include "server/server_context.hpp"
 
@@ -38,7 +39,12 @@ bool is_disconnect(beast::error_code ec) {
 }  // namespace
 
 http_session::http_session(asio::ip::tcp::socket&& socket, server_context& ctx, std::size_t home)
-    : socket_(std::move(socket)), watchdog_(socket_.get_executor()), ctx_(ctx), home_(home) {}
+    : socket_(std::move(socket)), watchdog_(socket_.get_executor()), ctx_(ctx), home_(home) {
+  if (ctx_.settings.access_log) {
+    beast::error_code ec;
+    peer_ = socket_.remote_endpoint(ec).address();
+  }
+}
 
 http_session::~http_session() { ctx_.sessions.remove(this); }
 
@@ -49,14 +55,21 @@ void http_session::run() {
     self->watch();
     self->read_next();
   });
+  // Accepted after shutdown began (the listener closes asynchronously, after the open sessions
+  // were told to finish): this one finishes too, once it has answered what its client sent.
+  if (ctx_.draining.load(std::memory_order_acquire)) finish();
 }
 
 // Closes the socket when the connection has been silent too long for its state; the pending read
 // or write then fails and the normal close path runs.
 void http_session::watch() {
-  watchdog_.expires_after(watch_interval(ctx_.settings.idle_timeout));
+  watchdog_.expires_after(draining_ ? drain_tick : watch_interval(ctx_.settings.idle_timeout));
   watchdog_.async_wait([self = shared_from_this()](beast::error_code ec) {
     if (ec || !self->socket_.is_open()) return;
+    // Draining with nothing to answer and nothing arriving: the connection has had its chance.
+    if (self->draining_ && self->reading_ && self->queue_.empty() && !self->writing_ &&
+        std::chrono::steady_clock::now() >= self->drain_deadline_ && self->nothing_received())
+      return self->close();
     const auto limit = self->lingering_ ? std::chrono::steady_clock::duration(linger_timeout)
                        : self->writing_ ? std::chrono::steady_clock::duration(write_timeout)
                                         : std::chrono::steady_clock::duration(self->ctx_.settings.idle_timeout);
@@ -67,11 +80,26 @@ void http_session::watch() {
 
 void http_session::finish() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->closed_) return;
     self->stop_reading_ = true;
-    beast::error_code ignored;
-    if (self->reading_) self->socket_.cancel(ignored);  // an idle keep-alive read ends now
-    else if (self->queue_.empty() && !self->writing_) self->close();
+    if (!self->reading_) {
+      if (self->queue_.empty() && !self->writing_) self->close();
+      return;
+    }
+    // Waiting for a request: keep reading for drain_idle. A proxy that pooled this connection may
+    // be sending a request on it right now; closing at once would drop that request unanswered,
+    // and a proxy may not resend a POST it has already sent. What arrives is answered with
+    // `Connection: close`; the watchdog closes the connection if nothing does.
+    self->draining_ = true;
+    self->drain_deadline_ = std::chrono::steady_clock::now() + drain_idle;
+    self->watch();
   });
+}
+
+bool http_session::nothing_received() {
+  beast::error_code ec;
+  const auto waiting = socket_.available(ec);
+  return !ec && waiting == 0 && buffer_.size() == 0 && !(parser_ && parser_->got_some());
 }
 
 void http_session::read_next() {
@@ -114,6 +142,11 @@ void http_session::dispatch(request&& req) {
   std::string_view target = req.target();
   auto slot = std::make_shared<pending>(pending{std::nullopt, std::string(target.substr(0, target.find('?'))),
                                                 req.keep_alive()});
+  if (ctx_.settings.access_log) {
+    slot->method = std::string(req.method_string());
+    slot->client = client_address(peer_, req["X-Forwarded-For"], ctx_.settings.trusted_proxies).to_string();
+    slot->received = std::chrono::steady_clock::now();
+  }
   queue_.push_back(slot);
   auto self = shared_from_this();
   responder respond{socket_.get_executor(), home_, [self, slot](response res) {
@@ -138,10 +171,13 @@ void http_session::write_next() {
   while (keep_alive && answered < queue_.size() && queue_[answered]->res) {
     const auto& slot = *queue_[answered];
     // The last response of a connection that takes no more requests says so.
-    const bool last = stop_reading_ && !reading_ && answered + 1 == queue_.size();
+    // While draining, a connection whose client has sent nothing more ends here too.
+    const bool last = stop_reading_ && (!reading_ || (draining_ && nothing_received())) &&
+                      answered + 1 == queue_.size();
     keep_alive = slot.keep_alive && !last;
     append_wire(wire_, *slot.res, keep_alive);
     ctx_.metrics.record(slot.path, slot.res->status);
+    if (ctx_.settings.access_log) log_access(slot);
     ++answered;
   }
   writing_ = true;
@@ -160,6 +196,19 @@ void http_session::on_write(beast::error_code ec, std::size_t answered, bool kee
   if (stop_reading_ && queue_.empty() && !reading_) return close();
   write_next();
   read_next();
+}
+
+// One line per answered request; never the query string, a header value or a body.
+void http_session::log_access(const pending& slot) const {
+  boost::json::object fields{{"method", slot.method.empty() ? "-" : slot.method},
+                             {"path", slot.path},
+                             {"status", slot.res->status},
+                             {"client", slot.client.empty() ? peer_.to_string() : slot.client}};
+  if (slot.received != std::chrono::steady_clock::time_point{})
+    fields["us"] =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - slot.received).count();
+  if (!slot.client.empty() && slot.client != peer_.to_string()) fields["proxy"] = peer_.to_string();
+  log::info("request", std::move(fields));
 }
 
 void http_session::close() {

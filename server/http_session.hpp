@@ -26,7 +26,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
   http_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx, std::size_t home);
   ~http_session();
   void run();
-  // Thread-safe: stop reading new requests, answer the pending ones, then close.
+  // Thread-safe: stop reading new requests, answer the pending ones, then close. A connection
+  // waiting for a request stays open up to drain_idle for one already on its way.
   void finish();
 
  private:
@@ -34,6 +35,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
     std::optional<response> res;
     std::string path;  // for metrics
     bool keep_alive = true;
+    // For --access-log only.
+    std::string method{};
+    std::string client{};
+    std::chrono::steady_clock::time_point received{};
   };
 
   void read_next();
@@ -47,10 +52,14 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void discard_until_eof();
   void final_close();
   void watch();
+  bool nothing_received();  // no byte of a next request has arrived
   void touch() { last_activity_ = std::chrono::steady_clock::now(); }
+  void log_access(const pending& slot) const;
 
   static constexpr std::size_t max_pipelined = 16;
   static constexpr std::uint32_t header_limit = 16 * 1024;
+  static constexpr std::chrono::milliseconds drain_idle{250};
+  static constexpr std::chrono::milliseconds drain_tick{10};
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer watchdog_;
@@ -61,12 +70,15 @@ class http_session : public std::enable_shared_from_this<http_session> {
   std::string wire_;  // the responses being written: every ready one at the queue's front, in order
   server_context& ctx_;
   std::size_t home_;
+  boost::asio::ip::address peer_;  // the connection's remote address (--access-log)
   bool reading_ = false;
   bool writing_ = false;
   bool stop_reading_ = false;  // no more requests on this connection
   bool closed_ = false;
   bool linger_on_close_ = false;  // we refused input the client may still be sending
   bool lingering_ = false;
+  bool draining_ = false;  // shutting down while waiting for a request (finish())
+  std::chrono::steady_clock::time_point drain_deadline_;
 };
 
 }  // namespace monolite::server

@@ -37,14 +37,20 @@ usage_result<void> parse_flags(std::span<const option_spec> specs, const std::ve
     if (word.rfind("--", 0) != 0) return usage_error{"unexpected argument '" + word + "'"};
     const auto eq = word.find('=');
     std::string name = word.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-    if (name != "config" && !find_spec(specs, name)) return usage_error{"unknown flag --" + name};
+    const option_spec* spec = find_spec(specs, name);
+    if (name != "config" && !spec) return usage_error{"unknown flag --" + name};
+    std::string value;
     if (eq != std::string::npos) {
-      flags[name] = word.substr(eq + 1);
+      value = word.substr(eq + 1);
+    } else if (spec && spec->is_switch) {
+      value = "true";
     } else if (i + 1 < args.size()) {
-      flags[name] = args[++i];
+      value = args[++i];
     } else {
       return usage_error{"flag --" + name + " needs a value"};
     }
+    if (spec && spec->repeatable && flags.count(name)) value = flags[name] + "\n" + value;
+    flags[name] = std::move(value);
   }
   return {};
 }

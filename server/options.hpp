@@ -14,6 +14,8 @@ struct option_spec {
   std::string value_name;  // for the usage text, e.g. "BYTES"
   std::string help;
   std::string default_value;
+  bool is_switch = false;   // "--name" alone means true; "--name=false" is still accepted
+  bool repeatable = false;  // every occurrence is kept, one per line
 };
 
 struct usage_error {

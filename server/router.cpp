@@ -2,8 +2,8 @@
 
 namespace monolite::server {
 
-void router::add(std::string path, http::verb method, role needed, handler h) {
-  routes_.push_back({std::move(path), method, needed, std::move(h)});
+void router::add(std::string path, http::verb method, role needed, handler h, error_encoder errors) {
+  routes_.push_back({std::move(path), method, needed, std::move(h), errors});
 }
 
 void router::dispatch(request&& req, responder respond) const {
@@ -18,11 +18,13 @@ void router::dispatch(request&& req, responder respond) const {
       continue;
     }
     if (r.needed != role::none && check_) {
-      if (auto denied = check_(req, r.needed)) {
-        auto res = error_response(*denied);
-        if (denied->status == 401) res.set("WWW-Authenticate", "Bearer");
+      auto granted = check_(req, r.needed);
+      if (!granted) {
+        auto res = r.errors(granted.error());
+        if (granted.error().status == 401) res.set("WWW-Authenticate", "Bearer");
         return respond(std::move(res));
       }
+      respond.granted = *granted;
     }
     return r.h(std::move(req), std::move(respond));
   }

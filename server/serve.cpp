@@ -5,10 +5,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <filesystem>
+#include <thread>
 
 #include "server/http_session.hpp"
 #include "server/io_pool.hpp"
 #include "server/listener.hpp"
+#include "server/serve_replication.hpp"
 #include "server/log.hpp"
 #include "server/server_context.hpp"
 
@@ -41,6 +43,7 @@ proto::result<void> open_database(server_context& ctx, asio::any_io_executor wri
   if (fs_ec) return proto::internal_error("cannot create " + folder.string() + ": " + fs_ec.message());
   actors::writer_options writer_opts;
   writer_opts.mailbox_capacity = ctx.settings.writer_queue;
+  writer_opts.transaction_timeout = ctx.settings.transaction_timeout;
   // The writer opens first: it creates the file and switches it to WAL before readers attach.
   auto writer = actors::writer_actor::open(writer_executor, connection_options_for(ctx.settings), writer_opts);
   if (!writer) return writer.error();
@@ -49,7 +52,7 @@ proto::result<void> open_database(server_context& ctx, asio::any_io_executor wri
                                            ctx.settings.writer_queue);
   if (!readers) return readers.error();
   ctx.readers = std::move(*readers);
-  return {};
+  return open_hrana(ctx, connection_options_for(ctx.settings), writer_executor, reader_executors);
 }
 
 // Waits (polling every 20 ms) until every session has closed or the grace period is over, then
@@ -66,11 +69,14 @@ class shutdown_watch : public std::enable_shared_from_this<shutdown_watch> {
       timer_.async_wait([self = shared_from_this()](boost::system::error_code) { self->poll(); });
       return;
     }
+    if (!ctx_.writer) return pool_.stop();  // still restoring: nothing is open yet
     if (ctx_.sessions.size() > 0) {
       log::warn("grace period over; interrupting running statements", {{"open", ctx_.sessions.size()}});
       ctx_.writer->interrupt();
       ctx_.readers->interrupt();
+      if (ctx_.hrana) ctx_.hrana->interrupt();
     }
+    if (ctx_.hrana) ctx_.hrana->stop();
     ctx_.writer->close(pool_.context(0).get_executor(), [&pool = pool_] { pool.stop(); });
   }
 
@@ -128,6 +134,27 @@ std::vector<asio::any_io_executor> reader_executors(const cli::serve_settings& s
   return out;
 }
 
+// Restore (when asked and the file is missing), open the actors, start replication. 0 or an exit code.
+int prepare_database(server_context& ctx, io_pool& pool, asio::thread_pool& db_pool) {
+  auto prepared = restore_if_missing(ctx.settings);
+  if (prepared) prepared = open_database(ctx, db_pool.get_executor(), reader_executors(ctx.settings, pool, db_pool));
+  if (prepared) prepared = start_replication(ctx, pool.context(0).get_executor());
+  if (prepared) return 0;
+  log::error("cannot open database", {{"db", ctx.settings.db_path}, {"error", prepared.error().message}});
+  return 1;
+}
+
+void announce_ready(server_context& ctx, const listener& lst, const io_pool& pool) {
+  ctx.ready.store(true, std::memory_order_release);
+  log::info("listening", {{"address", ctx.settings.listen_host}, {"port", lst.port()}, {"db", ctx.settings.db_path},
+                          {"readers", ctx.readers->size()}, {"threads", pool.size()}});
+}
+
+bool restores_first(const cli::serve_settings& s) {
+  std::error_code ec;
+  return s.restore_if_missing && !std::filesystem::exists(s.db_path, ec);
+}
+
 }  // namespace
 
 int serve(const cli::serve_settings& settings) {
@@ -137,12 +164,15 @@ int serve(const cli::serve_settings& settings) {
   if (int code = load_auth(*ctx)) return code;
   io_pool pool(settings.threads);
   asio::thread_pool db_pool(1 + (settings.readers_on_io_threads ? 0 : settings.readers));
-  if (auto opened = open_database(*ctx, db_pool.get_executor(), reader_executors(settings, pool, db_pool)); !opened) {
-    log::error("cannot open database", {{"db", settings.db_path}, {"error", opened.error().message}});
-    return 1;
+  // A restore can take a while: then the port is open first, and /readyz says 503 until done.
+  const bool restore_first = restores_first(settings);
+  if (!restore_first) {
+    if (int code = prepare_database(*ctx, pool, db_pool)) return code;
   }
   add_sql_routes(*ctx);
+  add_hrana_routes(*ctx);
   add_system_routes(*ctx);
+  add_replication_routes(*ctx);
   install_access_check(*ctx);
   auto lst = listener::bind(pool, *ctx, {asio::ip::make_address(settings.listen_host), settings.listen_port});
   if (!lst) {
@@ -158,15 +188,28 @@ int serve(const cli::serve_settings& settings) {
     shut_down(*ctx, **lst, pool);
   });
   (*lst)->start();
-  ctx->ready.store(true, std::memory_order_release);
-  log::info("listening", {{"address", settings.listen_host}, {"port", (*lst)->port()}, {"db", settings.db_path},
-                          {"readers", ctx->readers->size()}, {"threads", pool.size()}});
+  std::atomic<int> exit_code{0};
+  std::thread starter;
+  if (restore_first) {
+    starter = std::thread([&] {
+      if (int code = prepare_database(*ctx, pool, db_pool)) {
+        exit_code = code;
+        return asio::post(pool.context(0), [&] { signals.cancel(), hangup.cancel(), pool.stop(); });
+      }
+      announce_ready(*ctx, **lst, pool);
+    });
+  } else {
+    announce_ready(*ctx, **lst, pool);
+  }
   pool.run();
+  if (starter.joinable()) starter.join();
   db_pool.join();  // the actors' last work is done; only now may their connections close
+  if (ctx->replicator) ctx->replicator->stop();
+  ctx->hrana.reset();
   ctx->readers.reset();
   ctx->writer.reset();
   log::info("stopped");
-  return 0;
+  return exit_code;
 }
 
 }  // namespace monolite::server

@@ -4,7 +4,9 @@
 #include <atomic>
 #include <memory>
 
+#include "actors/hrana_service.hpp"
 #include "actors/reader_pool.hpp"
+#include "actors/replicator.hpp"
 #include "actors/writer_actor.hpp"
 #include "server/auth.hpp"
 #include "server/config.hpp"
@@ -18,6 +20,8 @@ struct server_context {
   cli::serve_settings settings;
   std::shared_ptr<actors::writer_actor> writer;
   std::unique_ptr<actors::reader_pool> readers;
+  std::shared_ptr<actors::hrana::service> hrana;  // Hrana streams (server/hrana_routes.cpp)
+  std::shared_ptr<actors::replicator> replicator;  // null without --replica
   http_metrics metrics;
   session_registry sessions;
   router routes;
@@ -33,5 +37,10 @@ void install_access_check(server_context& ctx);
 // Re-reads --auth; on failure keeps the current configuration. Logs the outcome, never a secret.
 void reload_auth(server_context& ctx);
 void add_system_routes(server_context& ctx);
+// Hrana over HTTP: the service (after the writer and readers are open) and its routes.
+proto::result<void> open_hrana(server_context& ctx, const db::connection_options& db_options,
+                               boost::asio::any_io_executor timer_executor,
+                               const std::vector<boost::asio::any_io_executor>& reader_executors);
+void add_hrana_routes(server_context& ctx);
 
 }  // namespace monolite::server

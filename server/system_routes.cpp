@@ -1,4 +1,5 @@
 // /healthz (alive) and /readyz (serving, not draining): open to all; /metrics (Prometheus text): admin.
+#include "server/serve_replication.hpp"
 #include "server/server_context.hpp"
 
 namespace monolite::server {
@@ -10,11 +11,15 @@ void add_system_routes(server_context& ctx) {
   ctx.routes.add("/readyz", http::verb::get, role::none, [&ctx](request&&, responder respond) {
     if (ctx.draining.load(std::memory_order_acquire)) return respond(error_response(proto::not_ready("draining")));
     if (!ctx.ready.load(std::memory_order_acquire)) return respond(error_response(proto::not_ready("starting")));
+    if (!replication_ready(ctx)) return respond(error_response(proto::not_ready("a --replica-sync replica is failing")));
     respond(json_response(200, R"({"status":"ready"})"));
   });
   ctx.routes.add("/metrics", http::verb::get, role::admin, [&ctx](request&&, responder respond) {
+    if (!ctx.ready.load(std::memory_order_acquire)) return respond(error_response(proto::not_ready("starting")));
     gauge_snapshot gauges{ctx.writer->stats(), ctx.readers->rejected_full(), ctx.sessions.size()};
-    respond(text_response(200, render_prometheus(ctx.metrics, gauges), "text/plain; version=0.0.4"));
+    std::string text = render_prometheus(ctx.metrics, gauges);
+    append_replication_metrics(ctx, text);
+    respond(text_response(200, std::move(text), "text/plain; version=0.0.4"));
   });
 }
 

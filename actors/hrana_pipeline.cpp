@@ -1,0 +1,217 @@
+#include "actors/hrana_pipeline.hpp"
+
+#include <sqlite3.h>
+
+#include "db/sql_text.hpp"
+
+namespace monolite::actors::hrana {
+namespace asio = boost::asio;
+namespace {
+
+boost::system::result<std::string, ph::error> resolve_sql(const std::optional<std::string>& sql,
+                                                          const std::optional<std::int32_t>& sql_id, const stream& s) {
+  if (sql && sql_id) return ph::error{"give \"sql\" or \"sql_id\", not both", "INVALID_REQUEST"};
+  if (sql) return {boost::system::in_place_value, *sql};
+  if (!sql_id) return ph::error{"the request needs \"sql\" or \"sql_id\"", "INVALID_REQUEST"};
+  const auto it = s.sqls.find(*sql_id);
+  if (it == s.sqls.end())
+    return ph::error{"no SQL text is stored under sql_id " + std::to_string(*sql_id) + " in this stream",
+                     "SQL_NOT_FOUND"};
+  return {boost::system::in_place_value, it->second};
+}
+
+step make_step(const ph::stmt& st, std::optional<ph::condition> cond, const stream& s) {
+  step out;
+  out.cond = std::move(cond);
+  out.want_rows = st.want_rows;
+  auto sql = resolve_sql(st.sql, st.sql_id, s);
+  if (!sql) {
+    out.invalid = sql.error();
+  } else if (!st.args.empty() && !st.named_args.empty()) {
+    out.invalid = ph::error{"a statement takes positional or named arguments, not both",
+                            "ARGS_BOTH_POSITIONAL_AND_NAMED"};
+  } else {
+    out.stmt = proto::statement{std::move(*sql), st.args, st.named_args};
+  }
+  return out;
+}
+
+ph::stream_result of_kind(ph::request_kind kind) {
+  ph::stream_result r;
+  r.kind = kind;
+  return r;
+}
+
+}  // namespace
+
+pipeline_run::pipeline_run(std::shared_ptr<service> svc, std::shared_ptr<stream> s, bool registered,
+                           std::vector<ph::decoded_request> requests, asio::any_io_executor reply_to, std::size_t home,
+                           service::done_handler done)
+    : svc_(std::move(svc)), stream_(std::move(s)), registered_(registered), requests_(std::move(requests)),
+      reply_to_(std::move(reply_to)), home_(home), done_(std::move(done)) {
+  results_.reserve(requests_.size());
+}
+
+// A loop rather than recursion: requests that complete at once (store_sql...) may be many.
+void pipeline_run::next() {
+  in_loop_ = true;
+  while (index_ < requests_.size()) {
+    completed_ = false;
+    start(requests_[index_]);
+    if (!completed_) {  // gone to an actor; complete() calls next() again
+      in_loop_ = false;
+      return;
+    }
+  }
+  in_loop_ = false;
+  finish();
+}
+
+void pipeline_run::complete(ph::stream_result r) {
+  results_.push_back(std::move(r));
+  ++index_;
+  completed_ = true;
+  if (!in_loop_) next();
+}
+
+void pipeline_run::start(const ph::decoded_request& decoded) {
+  if (!decoded) {
+    ph::stream_result r;
+    r.failure = decoded.error();
+    return complete(std::move(r));
+  }
+  const auto& request = *decoded;
+  auto r = of_kind(request.kind);
+  if (stream_->closed) {
+    r.failure = ph::error{"the stream was closed by an earlier request of this pipeline", "STREAM_CLOSED"};
+    return complete(std::move(r));
+  }
+  switch (request.kind) {
+    case ph::request_kind::execute: return run_execute(request.statement);
+    case ph::request_kind::batch: return run_batch_request(request.steps);
+    case ph::request_kind::sequence: return run_sequence(request);
+    case ph::request_kind::describe: return run_describe(request);
+    case ph::request_kind::store_sql: return complete(store_sql(request));
+    case ph::request_kind::close_sql:
+      stream_->sqls.erase(*request.sql_id);
+      return complete(std::move(r));
+    case ph::request_kind::get_autocommit:
+      r.is_autocommit = stream_->transaction == stream::txn::none;
+      return complete(std::move(r));
+    case ph::request_kind::close: return close();
+  }
+}
+
+void pipeline_run::finish() {
+  pipeline_outcome out;
+  out.results = std::move(results_);
+  if (!stream_->closed && !registered_) {
+    // Only a pipeline ending in `close` runs unregistered, and close always closes.
+    stream_->closed = true;
+    svc_->end_transaction(stream_, reply_to_, [] {});
+  }
+  if (stream_->closed) {
+    if (registered_) svc_->registry_.remove(stream_->id);
+  } else {
+    out.next = stream_ref{stream_->id, svc_->registry_.give_back(*stream_)};
+  }
+  auto done = std::move(done_);
+  done(std::move(out));
+}
+
+ph::stream_result pipeline_run::store_sql(const ph::stream_request& request) {
+  auto r = of_kind(request.kind);
+  const auto& limits = svc_->limits_;
+  if (stream_->sqls.count(*request.sql_id))
+    r.failure = ph::error{"sql_id " + std::to_string(*request.sql_id) + " is already in use in this stream",
+                          "SQL_STORE_EXISTS"};
+  else if (stream_->sqls.size() >= limits.max_stored_sql)
+    r.failure = ph::error{"a stream stores at most " + std::to_string(limits.max_stored_sql) +
+                              " SQL texts; close some with close_sql",
+                          "SQL_STORE_TOO_MANY"};
+  else if (request.sql->size() > limits.max_stored_sql_bytes)
+    r.failure = ph::error{"a stored SQL text may hold at most " + std::to_string(limits.max_stored_sql_bytes) + " bytes",
+                          "SQL_STORE_TOO_LARGE"};
+  else
+    stream_->sqls.emplace(*request.sql_id, *request.sql);
+  return r;
+}
+
+void pipeline_run::close() {
+  svc_->end_transaction(stream_, reply_to_, [self = shared_from_this()] {
+    self->stream_->closed = true;
+    self->complete(of_kind(ph::request_kind::close));
+  });
+}
+
+void pipeline_run::run_execute(const ph::stmt& statement) {
+  auto run = std::make_shared<batch_run>();
+  run->steps.push_back(make_step(statement, std::nullopt, *stream_));
+  run_batch(run, [self = shared_from_this(), run] {
+    auto r = of_kind(ph::request_kind::execute);
+    const auto& outcome = run->outcomes.at(0);
+    if (run->failure) r.failure = run->failure;
+    else if (outcome.status == ph::step_outcome::state::failed) r.failure = outcome.failure;
+    else r.stmt = std::move(run->outcomes[0].result);
+    self->complete(std::move(r));
+  });
+}
+
+void pipeline_run::run_batch_request(const ph::batch& b) {
+  auto run = std::make_shared<batch_run>();
+  for (const auto& s : b.steps) run->steps.push_back(make_step(s.statement, s.cond, *stream_));
+  run->outcomes.resize(run->steps.size());
+  run_batch(run, [self = shared_from_this(), run] {
+    auto r = of_kind(ph::request_kind::batch);
+    if (run->failure) r.failure = run->failure;
+    else r.steps = std::move(run->outcomes);
+    self->complete(std::move(r));
+  });
+}
+
+void pipeline_run::run_sequence(const ph::stream_request& request) {
+  auto r = of_kind(request.kind);
+  auto sql = resolve_sql(request.sql, request.sql_id, *stream_);
+  if (!sql) {
+    r.failure = sql.error();
+    return complete(std::move(r));
+  }
+  auto run = std::make_shared<batch_run>();
+  run->stop_on_error = true;
+  for (auto& text : db::split_statements(*sql)) run->steps.push_back({std::nullopt, {std::move(text), {}, {}}, false, {}});
+  run->outcomes.resize(run->steps.size());
+  run_batch(run, [self = shared_from_this(), run, r]() mutable {
+    r.failure = run->failure;
+    for (const auto& o : run->outcomes)
+      if (!r.failure && o.status == ph::step_outcome::state::failed) r.failure = o.failure;
+    self->complete(std::move(r));
+  });
+}
+
+void pipeline_run::run_describe(const ph::stream_request& request) {
+  auto r = of_kind(request.kind);
+  auto sql = resolve_sql(request.sql, request.sql_id, *stream_);
+  if (!sql) {
+    r.failure = sql.error();
+    return complete(std::move(r));
+  }
+  auto described = std::make_shared<boost::system::result<proto::statement_description, ph::error>>(
+      proto::statement_description{});
+  const auto where = stream_->transaction == stream::txn::write  ? place::writer
+                     : stream_->transaction == stream::txn::read ? place::pinned
+                                                                 : place::shared_reader;
+  on_place(
+      where,
+      [described, sql = *sql](db::connection& conn, place, lease_state state) {
+        if (state == lease_state::expired) *described = transaction_timeout_error();
+        else *described = describe(conn, sql);
+      },
+      [self = shared_from_this(), described, r](proto::result<void> ran) mutable {
+        if (!ran) r.failure = ph::from_api_error(ran.error());
+        else if (!*described) r.failure = described->error();
+        else r.description = std::move(**described);
+        self->complete(std::move(r));
+      });
+}
+
+}  // namespace monolite::actors::hrana

@@ -1,0 +1,83 @@
+// replica_shipper — owns one replica (its object store) and the generation it writes there.
+// Executor: a strand on a thread of its own; store calls block that thread only. Snapshots are
+//   built and uploaded on a second thread of its own, so WAL segments keep flowing meanwhile.
+// Replies: when_shipped handlers run on the shipper's thread; callers post onward.
+// Mailbox: captured chunks wait in memory up to max_backlog_bytes; past that they are dropped and
+//   a new generation (with a full snapshot) starts, so a long outage costs memory only up to there.
+#pragma once
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json/object.hpp>
+#include <deque>
+#include <mutex>
+
+#include "actors/replication_types.hpp"
+#include "replica/object_store.hpp"
+
+namespace monolite::actors {
+
+using replica_log = std::function<void(bool is_error, std::string_view msg, boost::json::object fields)>;
+
+class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
+ public:
+  replica_shipper(std::shared_ptr<replica::object_store> store, replica_options options, snapshot_pinner pinner,
+                  replica_log log);
+  ~replica_shipper();
+
+  // Continues `generation` from `resume_at`, or starts a new one (with a snapshot) when empty.
+  void start(std::string generation, position resume_at);
+  void on_chunk(std::shared_ptr<const db::wal_chunk> chunk);
+  // `handler(true)` once everything through `at` is in the store.
+  void when_shipped(position at, std::function<void()> handler);
+  void snapshot_now();
+  // Continuity is lost: drop what is pending and begin a new generation with a snapshot.
+  void restart_generation();
+  void stop();  // cancels timers and joins the threads; pending work is abandoned
+  replica_stats stats() const;
+
+ private:
+  struct waiter {
+    position at;
+    std::function<void()> handler;
+  };
+  void new_generation();
+  void request_pin();
+  void on_pinned(proto::result<std::shared_ptr<pinned_snapshot>> pin, const std::string& generation);
+  void upload_snapshot(std::shared_ptr<pinned_snapshot> pin, std::string generation);
+  void on_snapshot_done(const std::string& generation, position at, bool ok);
+  void schedule_pump();
+  void pump();
+  bool upload_segment();
+  void on_failure(const std::string& what, const replica::store_error& error);
+  void advance(position shipped);
+  void run_retention();
+  void arm_periodic(boost::asio::steady_timer& timer, std::chrono::milliseconds every, void (replica_shipper::*fn)());
+  void publish_stats();
+
+  std::shared_ptr<replica::object_store> store_;
+  replica_options options_;
+  snapshot_pinner pinner_;
+  replica_log log_;
+  boost::asio::thread_pool thread_{1}, snapshot_thread_{1};
+  boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
+  boost::asio::steady_timer pump_timer_, snapshot_timer_, retention_timer_;
+
+  std::string generation_;
+  bool generation_ready_ = false;   // the snapshot position of a new generation is known
+  bool have_snapshot_ = false;      // the generation has a snapshot in the store
+  bool snapshot_running_ = false;
+  bool broken_ = false;             // continuity lost: start a new generation
+  bool pump_scheduled_ = false;
+  position segments_end_;           // chunks up to here are covered (snapshot or segments)
+  std::deque<std::shared_ptr<const db::wal_chunk>> pending_;
+  std::size_t pending_bytes_ = 0;
+  std::vector<waiter> waiters_;
+  unsigned failures_ = 0;
+  std::chrono::steady_clock::time_point last_upload_{};
+
+  mutable std::mutex stats_mutex_;  // guards stats_ only: read by /metrics from other threads
+  replica_stats stats_;
+};
+
+}  // namespace monolite::actors

@@ -1,0 +1,56 @@
+// What the writer and the replicator exchange: captured WAL chunks, a pinned read position for
+// snapshots, and per-replica statistics.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "db/connection.hpp"
+#include "db/wal_tail.hpp"
+#include "proto/replica_layout.hpp"
+
+namespace monolite::actors {
+
+using proto::layout::position;
+
+// A read transaction held open at a WAL position, so the database can be copied as of that
+// position while writes go on. Ends (ROLLBACK, close) when destroyed.
+struct pinned_snapshot {
+  std::unique_ptr<db::connection> reader;
+  position at;
+  std::uint32_t wal_frames = 0;  // frames of the live WAL that belong to the image (0: the file alone)
+  std::int64_t time_ms = 0;
+  std::string db_path;
+  ~pinned_snapshot();
+};
+
+using pin_handler = std::function<void(proto::result<std::shared_ptr<pinned_snapshot>>)>;
+// Asks the writer to pin its current position; the handler runs on the writer's strand.
+using snapshot_pinner = std::function<void(pin_handler)>;
+
+struct replica_options {
+  bool sync = false;                                     // acknowledge writes only once shipped
+  std::chrono::milliseconds interval{500};               // async: upload at most this often
+  std::chrono::milliseconds sync_timeout{10000};         // sync: fail a write after waiting this long
+  std::chrono::milliseconds snapshot_interval{std::chrono::hours(24)};
+  std::chrono::milliseconds retention{std::chrono::hours(72)};
+  std::chrono::milliseconds retention_check{std::chrono::hours(1)};
+  std::size_t max_backlog_bytes = 256u << 20;            // past this, a new generation starts
+  std::size_t max_segment_bytes = 16u << 20;
+};
+
+struct replica_stats {
+  std::string replica;                // URL without secrets
+  std::string generation;
+  std::uint64_t bytes_shipped = 0, objects_shipped = 0, errors = 0, snapshots = 0, deleted = 0;
+  std::uint64_t lag_frames = 0;
+  double lag_seconds = 0;             // age of the oldest commit not yet shipped
+  std::int64_t last_success_ms = 0;   // 0 = never
+  bool healthy = true;                // the last attempt succeeded
+};
+
+std::int64_t now_ms();
+
+}  // namespace monolite::actors

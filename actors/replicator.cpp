@@ -1,0 +1,117 @@
+#include "actors/replicator.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "replica/resume.hpp"
+
+namespace monolite::actors {
+namespace asio = boost::asio;
+
+pinned_snapshot::~pinned_snapshot() {
+  if (reader) reader->close();  // closing ends the read transaction
+}
+
+proto::result<std::shared_ptr<replicator>> replicator::open(const std::vector<std::string>& urls,
+                                                            const replica_options& options, replica_log log,
+                                                            asio::any_io_executor timers) {
+  std::vector<std::shared_ptr<replica::object_store>> stores;
+  for (const auto& url : urls) {
+    auto store = replica::open_store(url);
+    if (!store) return proto::api_error{2, "BAD_REPLICA", "--replica " + url + ": " + store.error().message};
+    stores.push_back(std::move(*store));
+  }
+  return std::shared_ptr<replicator>(new replicator(std::move(stores), options, std::move(log), timers));
+}
+
+replicator::replicator(std::vector<std::shared_ptr<replica::object_store>> stores, replica_options options,
+                       replica_log log, asio::any_io_executor timers)
+    : stores_(std::move(stores)), options_(options), log_(std::move(log)), timers_(timers) {}
+
+replicator::~replicator() { stop(); }
+
+resume_plan replicator::plan_resume(const std::string& db_path) {
+  resume_plan plan;
+  auto found = replica::find_resume_point(*stores_.front(), db_path);
+  if (!found) {
+    log_(false, "replica does not continue the local WAL; a new generation will start",
+         {{"replica", stores_.front()->describe()}, {"reason", found.error()}});
+    return plan;
+  }
+  plan.generation = found->generation;
+  plan.index = found->at.index;
+  plan.resume_frame = found->at.frame;
+  return plan;
+}
+
+void replicator::start(const resume_plan& plan, snapshot_pinner pinner) {
+  pinner_ = std::move(pinner);
+  for (std::size_t i = 0; i < stores_.size(); ++i) {
+    auto shipper = std::make_shared<replica_shipper>(stores_[i], options_, pinner_, log_);
+    std::string generation;
+    if (!plan.generation.empty() &&
+        (i == 0 || replica::holds_position(*stores_[i], plan.generation, {plan.index, *plan.resume_frame})))
+      generation = plan.generation;
+    shipper->start(generation, {plan.index, plan.resume_frame.value_or(0)});
+    shippers_.push_back(std::move(shipper));
+  }
+}
+
+void replicator::on_chunk(std::shared_ptr<const db::wal_chunk> chunk) {
+  for (auto& s : shippers_) s->on_chunk(chunk);
+}
+
+void replicator::on_discontinuity() {
+  log_(true, "the live WAL no longer continues what was captured; new generations will start", {});
+  for (auto& s : shippers_) s->restart_generation();
+}
+
+namespace {
+// Counts replicas down to zero; whichever comes first — all of them, or the deadline — answers.
+struct shipped_wait {
+  std::atomic<std::size_t> left;
+  std::atomic<bool> answered{false};
+  asio::any_io_executor reply_to;
+  std::function<void(bool)> handler;
+  asio::steady_timer deadline;
+  shipped_wait(std::size_t n, asio::any_io_executor r, std::function<void(bool)> h, asio::any_io_executor timers)
+      : left(n), reply_to(std::move(r)), handler(std::move(h)), deadline(timers) {}
+  void answer(bool ok, const std::shared_ptr<shipped_wait>& self) {
+    if (answered.exchange(true)) return;
+    asio::post(reply_to, [self, ok] { self->handler(ok); });
+  }
+};
+}  // namespace
+
+void replicator::when_shipped(position at, asio::any_io_executor reply_to, std::chrono::milliseconds timeout,
+                              std::function<void(bool)> handler) {
+  auto wait = std::make_shared<shipped_wait>(shippers_.size(), reply_to, std::move(handler), timers_);
+  wait->deadline.expires_after(timeout);
+  wait->deadline.async_wait([wait](boost::system::error_code ec) {
+    if (!ec) wait->answer(false, wait);
+  });
+  for (auto& s : shippers_) {
+    s->when_shipped(at, [wait] {
+      if (wait->left.fetch_sub(1) == 1) {
+        wait->answer(true, wait);
+        asio::post(wait->deadline.get_executor(), [wait] { wait->deadline.cancel(); });
+      }
+    });
+  }
+}
+
+void replicator::snapshot_now() {
+  for (auto& s : shippers_) s->snapshot_now();
+}
+
+void replicator::stop() {
+  for (auto& s : shippers_) s->stop();
+}
+
+std::vector<replica_stats> replicator::stats() const {
+  std::vector<replica_stats> out;
+  for (const auto& s : shippers_) out.push_back(s->stats());
+  return out;
+}
+
+}  // namespace monolite::actors

@@ -1,0 +1,120 @@
+#include "db/db_image.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <unordered_map>
+
+#include "db/wal_tail.hpp"
+#include "proto/wal.hpp"
+
+namespace monolite::db {
+namespace wal = proto::wal;
+
+namespace {
+
+struct fd_guard {
+  int fd = -1;
+  ~fd_guard() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+proto::api_error io_error(const std::string& what, const std::string& path) {
+  return proto::internal_error(what + " " + path + ": " + std::strerror(errno));
+}
+
+// Page number → byte offset of its newest frame among the first `frames`.
+struct wal_index {
+  wal::header header;
+  std::unordered_map<std::uint32_t, std::uint64_t> newest;
+  std::uint32_t db_pages = 0;
+};
+
+proto::result<wal_index> index_wal(int fd, std::uint32_t frames, const std::string& path) {
+  auto head = read_file_range(fd, 0, wal::header_size);
+  if (!head) return head.error();
+  auto h = wal::parse_header(*head);
+  if (!h) return proto::internal_error("no valid WAL header in " + path);
+  wal_index out{*h, {}, 0};
+  auto bytes = read_file_range(fd, wal::header_size, std::size_t(frames) * h->frame_size());
+  if (!bytes) return bytes.error();
+  const auto scan = wal::scan_frames(*h, *bytes, h->sum);
+  if (scan.frames < frames) return proto::internal_error("the WAL holds fewer valid frames than expected: " + path);
+  for (std::uint32_t i = 0; i < frames; ++i) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes->data()) + std::size_t(i) * h->frame_size();
+    const auto f = wal::parse_frame_header(p);
+    out.newest[f.page_number] = wal::header_size + std::uint64_t(i) * h->frame_size() + wal::frame_header_size;
+    if (f.is_commit()) out.db_pages = f.db_size_after_commit;
+  }
+  return out;
+}
+
+// Page size and page count from the database header (when the WAL contributes nothing).
+proto::result<std::pair<std::uint32_t, std::uint32_t>> db_geometry(int fd, const std::string& path) {
+  auto head = read_file_range(fd, 0, 100);
+  if (!head) return head.error();
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) return io_error("cannot stat", path);
+  if (head->size() < 100) return std::pair<std::uint32_t, std::uint32_t>{4096, 0};  // empty database
+  const auto* p = reinterpret_cast<const unsigned char*>(head->data());
+  std::uint32_t page_size = (std::uint32_t(p[16]) << 8) | p[17];
+  if (page_size == 1) page_size = 65536;
+  if (page_size < 512) return proto::internal_error("not a SQLite database: " + path);
+  std::uint32_t pages = wal::read_be32(p + 28);
+  // The in-header size is valid only when its "version-valid-for" matches the change counter.
+  if (pages == 0 || wal::read_be32(p + 92) != wal::read_be32(p + 24))
+    pages = static_cast<std::uint32_t>(st.st_size / page_size);
+  return std::pair{page_size, pages};
+}
+
+}  // namespace
+
+proto::result<image_info> read_image(const std::string& db_path, std::uint32_t wal_frames,
+                                     const std::function<void(std::string_view)>& sink) {
+  fd_guard db{::open(db_path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (db.fd < 0) return io_error("cannot open", db_path);
+  auto geometry = db_geometry(db.fd, db_path);
+  if (!geometry) return geometry.error();
+  image_info info{geometry->first, geometry->second};
+  fd_guard wal_fd;
+  wal_index index;
+  const std::string wal_path = db_path + "-wal";
+  if (wal_frames > 0) {
+    wal_fd.fd = ::open(wal_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (wal_fd.fd < 0) return io_error("cannot open", wal_path);
+    auto built = index_wal(wal_fd.fd, wal_frames, wal_path);
+    if (!built) return built.error();
+    index = std::move(*built);
+    info = {index.header.page_size, index.db_pages};
+  }
+  constexpr std::uint32_t batch_pages = 256;
+  for (std::uint32_t first = 1; first <= info.pages; first += batch_pages) {
+    const std::uint32_t count = std::min(batch_pages, info.pages - first + 1);
+    auto block = read_file_range(db.fd, std::uint64_t(first - 1) * info.page_size, std::size_t(count) * info.page_size);
+    if (!block) return block.error();
+    block->resize(std::size_t(count) * info.page_size, '\0');  // pages past the file's end are zeros
+    for (std::uint32_t i = 0; i < count && !index.newest.empty(); ++i) {
+      auto it = index.newest.find(first + i);
+      if (it == index.newest.end()) continue;
+      auto page = read_file_range(wal_fd.fd, it->second, info.page_size);
+      if (!page || page->size() != info.page_size) return proto::internal_error("short read in " + wal_path);
+      std::memcpy(block->data() + std::size_t(i) * info.page_size, page->data(), info.page_size);
+    }
+    sink(*block);
+  }
+  return info;
+}
+
+proto::result<std::uint32_t> committed_wal_frames(const std::string& db_path) {
+  wal_tail tail(db_path);
+  auto started = tail.start(0);
+  if (!started) return started.error();
+  if (*started) return proto::result<std::uint32_t>(boost::system::in_place_value, (*started)->end().frame);
+  return proto::result<std::uint32_t>(boost::system::in_place_value, tail.position().frame);
+}
+
+}  // namespace monolite::db

@@ -1,0 +1,66 @@
+// wal_tail — follows the live WAL of the write connection. After each commit the writer calls
+// capture(): the frames added since the last call are read from the -wal file, checked (salts,
+// checksum chain, ending on a commit frame) and returned as one chunk for the replicator. A new
+// WAL header (SQLite restarted the WAL after a checkpoint) starts the next "index".
+// Used only on the writer's strand.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proto/error.hpp"
+#include "proto/replica_layout.hpp"
+#include "proto/wal.hpp"
+
+namespace monolite::db {
+
+struct wal_chunk {
+  std::uint32_t index = 0;
+  std::uint32_t first_frame = 1;
+  std::uint32_t prev_index_frames = 0;  // set on the first chunk of an index > 0
+  std::array<unsigned char, proto::wal::header_size> wal_header{};
+  proto::wal::checksum chain_in;
+  std::string frames;
+  std::vector<std::int64_t> commit_times_ms;
+  std::uint32_t frame_count() const;
+  proto::layout::position end() const { return {index, first_frame + frame_count() - 1}; }
+};
+
+class wal_tail {
+ public:
+  explicit wal_tail(std::string db_path);
+  ~wal_tail();
+  wal_tail(const wal_tail&) = delete;
+  wal_tail& operator=(const wal_tail&) = delete;
+
+  // Reads the WAL as it is now (its valid, committed frames) and calls that position `index`.
+  // With `resume_frame`, the tail stands after that frame instead (a replica holds up to there),
+  // and returns the frames after it as the first chunk.
+  proto::result<std::optional<wal_chunk>> start(std::uint32_t index, std::optional<std::uint32_t> resume_frame = {},
+                                                std::int64_t now_ms = 0);
+  // The frames up to `wal_frames` (SQLite's count after the commit that just happened).
+  proto::result<std::optional<wal_chunk>> capture(std::uint32_t wal_frames, std::int64_t now_ms);
+
+  proto::layout::position position() const { return {index_, frames_}; }
+  // Salts and chain value of the current index (for continuity checks at startup).
+  const std::optional<proto::wal::header>& header() const { return header_; }
+  proto::wal::checksum chain() const { return chain_; }
+
+ private:
+  enum class wal_state { empty, has_header };
+  proto::result<wal_state> read_header(std::array<unsigned char, proto::wal::header_size>& raw);
+
+  std::string wal_path_;
+  int fd_ = -1;
+  std::uint32_t index_ = 0, frames_ = 0, prev_index_frames_ = 0;
+  std::optional<proto::wal::header> header_;
+  std::array<unsigned char, proto::wal::header_size> raw_header_{};
+  proto::wal::checksum chain_;
+};
+
+// Reads `size` bytes at `offset`; fewer at the end of the file.
+proto::result<std::string> read_file_range(int fd, std::uint64_t offset, std::size_t size);
+
+}  // namespace monolite::db

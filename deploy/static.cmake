@@ -1,0 +1,15 @@
+# Static linking for the `static` preset (CMakePresets.json), read right after project() through
+# CMAKE_PROJECT_INCLUDE: every library comes from its Debian archive (*.a) and only glibc stays
+# shared, so the binary runs on any x86-64 Linux with glibc 2.36 or newer (Debian 12, Ubuntu 22.10+).
+set(CMAKE_FIND_LIBRARY_SUFFIXES .a)
+set(Boost_USE_STATIC_LIBS ON)
+set(OPENSSL_USE_STATIC_LIBS ON)
+
+# yaml-cpp's CMake package in Debian describes only the shared library. A target of the same name
+# defined first makes that package keep it.
+find_library(MONOLITE_YAML_CPP_ARCHIVE NAMES libyaml-cpp.a REQUIRED)
+add_library(yaml-cpp STATIC IMPORTED GLOBAL)
+set_target_properties(yaml-cpp PROPERTIES IMPORTED_LOCATION "${MONOLITE_YAML_CPP_ARCHIVE}")
+
+add_link_options(-static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,--as-needed)
+add_compile_options(-ffunction-sections -fdata-sections)

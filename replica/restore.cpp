@@ -1,0 +1,208 @@
+#include "replica/restore.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "proto/lz4.hpp"
+#include "proto/restore_plan.hpp"
+#include "proto/wal_segment.hpp"
+#include "replica/ordered_fetcher.hpp"
+#include "replica/resume.hpp"
+
+namespace monolite::replica {
+namespace fs = std::filesystem;
+namespace wal = proto::wal;
+using proto::layout::position;
+using restore_result = boost::system::result<restore_report, restore_error>;
+
+namespace {
+
+restore_result fail(std::string message) { return restore_result(boost::system::in_place_error, restore_error{std::move(message)}); }
+
+// The database being rebuilt: a temporary file that pages are written into.
+struct image_file {
+  std::string path;
+  int fd = -1;
+  std::uint32_t page_size = 0;
+  std::uint32_t pages = 0;
+  ~image_file() {
+    if (fd >= 0) ::close(fd);
+  }
+  bool write_at(std::uint64_t offset, std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<std::size_t>(n)), offset += static_cast<std::uint64_t>(n);
+    }
+    return true;
+  }
+};
+
+// Where the replay stands, and where it must stop.
+struct replay {
+  position at;
+  std::int64_t last_time_ms = 0;
+  std::optional<std::int64_t> until_ms;
+  std::optional<position> stop_at;
+  bool finished = false;
+};
+
+std::optional<std::string> write_snapshot(std::string_view compressed, image_file& image) {
+  std::uint64_t offset = 0;
+  bool ok = true;
+  auto done = proto::lz4::decompress(compressed, [&](std::string_view piece) {
+    ok = image.write_at(offset, piece);
+    offset += piece.size();
+    return ok;
+  });
+  if (!done) return "snapshot: " + done.error().message;
+  if (!ok) return "cannot write " + image.path + ": " + std::strerror(errno);
+  std::string head(100, '\0');
+  if (offset < 100 || ::pread(image.fd, head.data(), 100, 0) != 100) return std::string("the snapshot is not a database");
+  const auto* p = reinterpret_cast<const unsigned char*>(head.data());
+  image.page_size = (std::uint32_t(p[16]) << 8) | p[17];
+  if (image.page_size == 1) image.page_size = 65536;
+  if (image.page_size < 512) return std::string("the snapshot is not a database");
+  image.pages = static_cast<std::uint32_t>(offset / image.page_size);
+  return std::nullopt;
+}
+
+// Applies the whole transactions of one segment that lie after `r.at` and within the target.
+std::optional<std::string> apply_segment(const proto::wal_segment& seg, image_file& image, replay& r) {
+  const auto header = seg.parsed_header();
+  if (header.page_size != image.page_size) return std::string("a WAL segment's page size differs from the snapshot's");
+  if (seg.index == r.at.index + 1 && seg.prev_index_frames != r.at.frame)
+    return "WAL index " + std::to_string(r.at.index) + " ended at frame " + std::to_string(seg.prev_index_frames) +
+           " but the replica holds it only up to frame " + std::to_string(r.at.frame);
+  std::vector<std::pair<std::uint32_t, std::string_view>> txn;
+  std::size_t commit = 0;
+  for (std::uint32_t i = 0; i < seg.frame_count() && !r.finished; ++i) {
+    const std::string_view frame = std::string_view(seg.frames).substr(std::size_t(i) * header.frame_size(), header.frame_size());
+    const auto f = wal::parse_frame_header(reinterpret_cast<const unsigned char*>(frame.data()));
+    const position here{seg.index, seg.first_frame + i};
+    if (here > r.at) txn.emplace_back(f.page_number, frame.substr(wal::frame_header_size));
+    if (!f.is_commit()) continue;
+    const std::int64_t time = seg.commit_times_ms[commit++];
+    if (here <= r.at) continue;
+    if (r.until_ms && time > *r.until_ms) return r.finished = true, std::nullopt;
+    for (const auto& [page, bytes] : txn)
+      if (!image.write_at(std::uint64_t(page - 1) * image.page_size, bytes)) return "cannot write " + image.path;
+    txn.clear();
+    image.pages = f.db_size_after_commit;
+    r.at = here, r.last_time_ms = time;
+    if (r.stop_at && r.at >= *r.stop_at) r.finished = true;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_integrity(const std::string& path) {
+  sqlite3* db = nullptr;
+  std::string verdict;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+    sqlite3_exec(db, "PRAGMA integrity_check", [](void* out, int, char** values, char**) {
+      auto& v = *static_cast<std::string*>(out);
+      v += (v.empty() ? "" : "; ") + std::string(values[0] ? values[0] : "");
+      return 0;
+    }, &verdict, nullptr);
+  } else {
+    verdict = sqlite3_errmsg(db);
+  }
+  sqlite3_close(db);
+  std::error_code ec;
+  fs::remove(path + "-wal", ec), fs::remove(path + "-shm", ec);
+  if (verdict == "ok") return std::nullopt;
+  return "the restored database fails PRAGMA integrity_check: " + verdict.substr(0, 500);
+}
+
+}  // namespace
+
+namespace {
+
+std::string megabytes(std::uint64_t bytes) { return std::to_string(bytes / 1048576) + "." + std::to_string(bytes % 1048576 * 10 / 1048576) + " MB"; }
+
+// Downloads and applies the plan into `image`; fills `report`.
+std::optional<std::string> rebuild(object_store& store, const proto::restore_plan& plan, const restore_request& req,
+                                   image_file& image, restore_report& report) {
+  std::vector<std::string> keys{plan.snapshot.key};
+  for (const auto& s : plan.segments) keys.push_back(s.key);
+  ordered_fetcher fetcher(store, keys, req.parallelism, 2 * std::size_t(req.parallelism));
+  auto snapshot = fetcher.next();
+  if (!snapshot) return "cannot download " + plan.snapshot.key + ": " + snapshot.error().message;
+  report.bytes_downloaded += snapshot->size();
+  if (auto error = write_snapshot(*snapshot, image)) return error;
+  replay r{plan.snapshot.at, plan.snapshot.time_ms, req.timestamp_ms, req.stop_at, false};
+  if (r.stop_at && r.at >= *r.stop_at) r.finished = true;
+  for (std::size_t i = 0; i < plan.segments.size() && !r.finished; ++i) {
+    auto bytes = fetcher.next();
+    if (!bytes) return "cannot download " + plan.segments[i].key + ": " + bytes.error().message;
+    report.bytes_downloaded += bytes->size();
+    auto raw = proto::lz4::decompress(*bytes);
+    auto seg = raw ? proto::decode_segment(*raw) : proto::result<proto::wal_segment>(raw.error());
+    if (!seg) return plan.segments[i].key + ": " + seg.error().message;
+    if (auto error = apply_segment(*seg, image, r)) return plan.segments[i].key + ": " + error.value();
+    ++report.segments;
+    if (req.progress && (i + 1) % 100 == 0)
+      req.progress("applied " + std::to_string(i + 1) + "/" + std::to_string(plan.segments.size()) + " WAL segments (" +
+                   megabytes(report.bytes_downloaded) + " downloaded)");
+  }
+  if (::ftruncate(image.fd, off_t(image.pages) * image.page_size) != 0 || ::fsync(image.fd) != 0)
+    return "cannot write " + image.path + ": " + std::strerror(errno);
+  report.at = r.at, report.time_ms = r.last_time_ms;
+  report.db_bytes = std::uint64_t(image.pages) * image.page_size;
+  return std::nullopt;
+}
+
+// Moves the checked file into place; never replaces a file that appeared meanwhile.
+std::optional<std::string> move_into_place(const std::string& temp, const std::string& output) {
+  if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, output.c_str(), RENAME_NOREPLACE) != 0)
+    return "cannot move the restored database to " + output + ": " + std::strerror(errno);
+  const auto folder = fs::path(output).parent_path();
+  const int dir = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dir >= 0) ::fsync(dir), ::close(dir);
+  return std::nullopt;
+}
+
+}  // namespace
+
+restore_result restore(object_store& store, const restore_request& req) {
+  restore_report report;
+  std::error_code ec;
+  if (fs::exists(req.output, ec)) {
+    if (req.if_db_not_exists) return report.outcome = restore_outcome::output_exists, report;
+    return fail(req.output + " already exists; restore never overwrites a database (choose another -o)");
+  }
+  auto catalog = read_catalog(store);
+  if (!catalog) return fail("cannot list " + store.describe() + ": " + catalog.error().message);
+  if (catalog->empty() && req.if_replica_exists) return report.outcome = restore_outcome::replica_empty, report;
+  auto plan = proto::plan_restore(*catalog, {req.generation, req.timestamp_ms, req.stop_at});
+  if (!plan) return fail(plan.error());
+  report.generation = plan->generation;
+  if (req.progress)
+    req.progress("restoring generation " + plan->generation + ": snapshot of " +
+                 proto::layout::rfc3339_time(plan->snapshot.time_ms) + " and " + std::to_string(plan->segments.size()) +
+                 " WAL segments");
+  const auto folder = fs::path(req.output).parent_path();
+  if (!folder.empty()) fs::create_directories(folder, ec);
+  image_file image;
+  image.path = req.output + ".restoring-" + std::to_string(::getpid());
+  image.fd = ::open(image.path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (image.fd < 0) return fail("cannot create " + image.path + ": " + std::strerror(errno));
+  auto error = rebuild(store, *plan, req, image, report);
+  if (!error) error = check_integrity(image.path);
+  if (!error) error = move_into_place(image.path, req.output);
+  if (error) {
+    fs::remove(image.path, ec);
+    return fail(*error);
+  }
+  return report;
+}
+
+}  // namespace monolite::replica

@@ -1,0 +1,74 @@
+#include "replica/resume.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "db/wal_tail.hpp"
+#include "proto/lz4.hpp"
+#include "proto/wal_segment.hpp"
+
+namespace monolite::replica {
+namespace wal = proto::wal;
+using failure = boost::system::result<resume_point, std::string>;
+
+store_result<std::vector<proto::layout::generation>> read_catalog(object_store& store) {
+  auto listed = store.list("generations/");
+  if (!listed) return listed.error();
+  std::vector<proto::layout::listed_object> objects;
+  objects.reserve(listed->size());
+  for (auto& o : *listed) objects.push_back({std::move(o.key), o.size});
+  return proto::layout::parse_catalog(objects);
+}
+
+namespace {
+
+// The chain value after the first `frames` frames of the local WAL, if they are all valid and
+// the last one ends a transaction.
+std::optional<wal::checksum> local_chain_after(const std::string& db_path, const proto::wal_segment& newest,
+                                               std::uint32_t frames) {
+  const std::string path = db_path + "-wal";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  const auto header = newest.parsed_header();
+  auto head = db::read_file_range(fd, 0, wal::header_size);
+  auto body = db::read_file_range(fd, wal::header_size, std::size_t(frames) * header.frame_size());
+  ::close(fd);
+  if (!head || !body || head->size() != wal::header_size) return std::nullopt;
+  if (std::memcmp(head->data(), newest.wal_header.data(), wal::header_size) != 0) return std::nullopt;
+  const auto scan = wal::scan_frames(header, *body, header.sum);
+  if (scan.frames != frames) return std::nullopt;
+  return scan.sum;
+}
+
+}  // namespace
+
+boost::system::result<resume_point, std::string> find_resume_point(object_store& store, const std::string& db_path) {
+  auto catalog = read_catalog(store);
+  if (!catalog) return failure(boost::system::in_place_error, "cannot list the replica: " + catalog.error().message);
+  if (catalog->empty()) return failure(boost::system::in_place_error, "the replica is empty");
+  const auto& gen = catalog->back();
+  if (gen.snapshots.empty() || gen.segments.empty())
+    return failure(boost::system::in_place_error, "the newest generation has no WAL segment yet");
+  const auto& last = gen.segments.back();
+  if (gen.end() != proto::layout::position{last.index, last.last_frame})
+    return failure(boost::system::in_place_error, "the newest generation ends with a snapshot");
+  auto bytes = store.get(last.key);
+  if (!bytes) return failure(boost::system::in_place_error, "cannot read " + last.key + ": " + bytes.error().message);
+  auto raw = proto::lz4::decompress(*bytes);
+  if (!raw) return failure(boost::system::in_place_error, raw.error().message);
+  auto segment = proto::decode_segment(*raw);
+  if (!segment) return failure(boost::system::in_place_error, segment.error().message);
+  const auto header = segment->parsed_header();
+  const auto replica_chain = wal::scan_frames(header, segment->frames, segment->chain_in).sum;
+  const auto local = local_chain_after(db_path, *segment, last.last_frame);
+  if (!local || *local != replica_chain)
+    return failure(boost::system::in_place_error, "the local WAL does not hold the replica's last frames");
+  return resume_point{gen.id, {last.index, last.last_frame}};
+}
+
+bool holds_position(object_store& store, const std::string& generation, proto::layout::position at) {
+  auto catalog = read_catalog(store);
+  return catalog && !catalog->empty() && catalog->back().id == generation && catalog->back().end() == at;
+}
+
+}  // namespace monolite::replica

@@ -1,0 +1,29 @@
+// Does a replica continue the live WAL? Compares the newest WAL segment of the replica's newest
+// generation with the local -wal file: same WAL header (salts), the local WAL holds at least as
+// many valid frames, and the checksum chain after the segment's last frame is the same. Then
+// the generation continues from there; anything else starts a new generation.
+#pragma once
+#include <string>
+
+#include <boost/system/result.hpp>
+
+#include "proto/replica_layout.hpp"
+#include "replica/object_store.hpp"
+
+namespace monolite::replica {
+
+struct resume_point {
+  std::string generation;
+  proto::layout::position at;
+};
+
+// The error says why the replica does not continue the local WAL (for the log).
+boost::system::result<resume_point, std::string> find_resume_point(object_store& store, const std::string& db_path);
+
+// True when `store`'s newest generation is `generation` and ends exactly at `at`.
+bool holds_position(object_store& store, const std::string& generation, proto::layout::position at);
+
+// The replica's catalog (every generation, oldest first).
+store_result<std::vector<proto::layout::generation>> read_catalog(object_store& store);
+
+}  // namespace monolite::replica

@@ -1,0 +1,225 @@
+"""Replication to a file replica: kill -9 drills, restarts, point-in-time restores, generations."""
+
+import os
+import random
+import time
+import unittest
+
+from harness import LOAD_SCHEMA, wait_until
+from replica_harness import (Ballast, ReplicationTestCase, SequentialWriter, TimedLoad, file_replica_keys,
+                             file_url, generations, metric, parse_layout, restore, rfc3339,
+                             wait_caught_up)
+
+KILL_CYCLES = 3
+WRITERS = 4
+WRITERS_PER_CYCLE = 10
+MIN_ACKS_BEFORE_KILL = 300
+LOAD_BEFORE_KILL_S = 1.5
+ACK_GRACE_S = 1.0  # async mode: a write acknowledged this long before the kill is in the replica
+
+
+class FileReplicaTestCase(ReplicationTestCase):
+    def setUp(self):
+        self.workdir = self.make_tempdir()
+        self.db_path = os.path.join(self.workdir, "app.db")
+        self.replica_dir = os.path.join(self.workdir, "replica")
+        self.url = file_url(self.replica_dir)
+
+    def serve(self, *extra):
+        return self.start_replicated(self.db_path, self.url, *extra, workdir=self.workdir)
+
+    def output(self, name):
+        return os.path.join(self.workdir, "restored", name)
+
+    def assert_one_generation(self):
+        done, ids = generations(self.url)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(len(ids), 1, f"expected one generation:\n{done.stdout}")
+        return ids[0]
+
+
+class KillNineDrillTest(FileReplicaTestCase):
+    """Writes under load, kill -9, restore elsewhere: what was acknowledged is there."""
+
+    def drill(self, sync):
+        extra = ("--replica-sync", "--replica-sync-timeout", "10s") if sync else ()
+        must_have, sent = set(), set()
+        for cycle in range(KILL_CYCLES):
+            server = self.serve(*extra)
+            http = self.client(server)
+            self.execute_ok(http, LOAD_SCHEMA)
+            load = TimedLoad(server.port, WRITERS, first_writer=cycle * WRITERS_PER_CYCLE).start()
+            started = time.monotonic()
+            reached = wait_until(lambda: load.acked_count() >= MIN_ACKS_BEFORE_KILL and
+                                 time.monotonic() - started >= LOAD_BEFORE_KILL_S, timeout=30)
+            time.sleep(random.uniform(0.0, 0.4))
+            killed_at = time.monotonic()
+            server.kill9()
+            load.stop()
+            self.assertTrue(reached, f"cycle {cycle}: only {load.acked_count()} writes acknowledged")
+            self.assertEqual(load.other_statuses, [], f"cycle {cycle}: writes failed")
+            must_have |= load.acked() if sync else load.acked_before(killed_at - ACK_GRACE_S)
+            sent |= load.sent
+
+            ids = self.restore_ok(self.output(f"cycle{cycle}.db"), self.url)
+            self.assert_restored_load(ids, must_have, sent)
+            lost = len(load.acked() - ids)
+            self.assertLess(lost, len(load.acked()), "the restore holds none of this cycle's writes")
+
+    def test_async_acknowledged_writes_survive_kill9(self):
+        self.drill(sync=False)
+
+    def test_sync_every_acknowledged_write_survives_kill9(self):
+        self.drill(sync=True)
+
+
+class RestartTest(FileReplicaTestCase):
+    """A restart — SIGTERM or kill -9 — continues the generation when the WAL is continuous."""
+
+    def test_restart_continues_the_generation(self):
+        acked = set()
+        generation = None
+        for cycle, how in enumerate(["term", "kill", "term", "kill", "kill"]):
+            server = self.serve()
+            http = self.client(server)
+            self.execute_ok(http, LOAD_SCHEMA)
+            load = TimedLoad(server.port, WRITERS, first_writer=cycle * WRITERS_PER_CYCLE).start()
+            wait_until(lambda: load.acked_count() >= 200, timeout=30)
+            load.stop()
+            self.assertEqual(load.other_statuses, [])
+            self.assertGreaterEqual(load.acked_count(), 200)
+            acked |= load.acked()
+            self.assertTrue(wait_caught_up(http, new_generation=cycle == 0), "the replica did not catch up")
+            if how == "term":
+                self.assertEqual(server.stop(), 0, server.log_tail())
+            else:
+                server.kill9()
+
+            current = self.assert_one_generation()
+            if generation is None:
+                generation = current
+            self.assertEqual(current, generation, f"cycle {cycle} ({how}) started a new generation:\n"
+                                                  f"{server.log_tail()}")
+            ids = self.restore_ok(self.output(f"cycle{cycle}.db"), self.url)
+            self.assertEqual({i for i in ids if i > 0}, acked, f"cycle {cycle} ({how}): restore not exact")
+
+        snapshots, segments, others = parse_layout(file_replica_keys(self.replica_dir))
+        self.assertEqual(others, [])
+        self.assertEqual({s.generation for s in snapshots + segments}, {generation})
+        self.assertGreater(len(segments), 0)
+
+
+class PointInTimeTest(FileReplicaTestCase):
+    def test_restore_at_a_time_returns_exactly_the_rows_committed_before_it(self):
+        server = self.serve("--snapshot-interval", "1s")
+        http = self.client(server)
+        self.execute_ok(http, LOAD_SCHEMA)
+        began = time.time()
+        writer = SequentialWriter(server.port, pause=0.03).start()
+        ballast = Ballast(server.port).start()  # WAL restarts between the marks
+        marks = []
+        for offset in (0.4, 1.3, 2.2, 3.1, 4.0):
+            wait_until(lambda: writer.quiet_point_after(began + offset + 0.2) is not None, timeout=30)
+            marks.append(writer.quiet_point_after(began + offset))
+        writer.stop()
+        ballast.stop()
+        self.assertEqual(writer.failures, [])
+        self.assertEqual(ballast.failures, [])
+        self.assertNotIn(None, marks)
+        self.assertTrue(wait_caught_up(http))
+
+        snapshots, segments, _ = parse_layout(file_replica_keys(self.replica_dir))
+        self.assertGreaterEqual(len(snapshots), 3, "expected periodic snapshots (--snapshot-interval 1s)")
+        self.assertGreaterEqual(max(s.index for s in segments), 3, "expected WAL restarts")
+        for n, (mark, expected) in enumerate(marks):
+            ids = self.restore_ok(self.output(f"t{n}.db"), self.url, "--timestamp", rfc3339(mark))
+            self.assertEqual(ids, expected, f"restore at {rfc3339(mark)}: wrong rows")
+        # the same instant spelled with a UTC offset
+        mark, expected = marks[2]
+        spelled = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(mark + 3600)) + \
+            f".{int(mark * 1000) % 1000:03d}+01:00"
+        self.assertEqual(self.restore_ok(self.output("offset.db"), self.url, "--timestamp", spelled), expected)
+
+        before = rfc3339(began - 3600)
+        done = self.assert_restore_fails(self.output("early.db"), self.url, "--timestamp", before)
+        self.assertIn("no snapshot at or before", done.stderr)
+        done = restore(self.output("bad-time.db"), self.url, "--timestamp", "yesterday")
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertIn("--timestamp", done.stderr)
+
+    def test_generation_flag_picks_the_generation(self):
+        first_rows, second_rows = set(range(1, 51)), set(range(1000, 1021))
+        for rows in (first_rows, second_rows):
+            server = self.serve()
+            http = self.client(server)
+            self.execute_ok(http, LOAD_SCHEMA)
+            for row in sorted(rows):
+                self.execute_ok(http, "INSERT INTO load VALUES (?, 0, 0)", [row])
+            self.assertTrue(wait_caught_up(http))
+            self.assertEqual(server.stop(), 0)
+            # a lost disk: the next start has no local WAL, so it must begin a new generation
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(self.db_path + suffix):
+                    os.remove(self.db_path + suffix)
+
+        done, ids = generations(self.url)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(len(ids), 2, done.stdout)
+        old, new = sorted(ids)
+        self.assertEqual(self.restore_ok(self.output("latest.db"), self.url), second_rows)
+        self.assertEqual(self.restore_ok(self.output("old.db"), self.url, "--generation", old), first_rows)
+        self.assertEqual(self.restore_ok(self.output("new.db"), self.url, "--generation", new), second_rows)
+
+        done = self.assert_restore_fails(self.output("bogus.db"), self.url,
+                                         "--generation", "20000101T000000Z-deadbeef")
+        self.assertIn("20000101T000000Z-deadbeef", done.stderr)
+        snapshots, _, _ = parse_layout(file_replica_keys(self.replica_dir))
+        old_start = min(s.time_s for s in snapshots if s.generation == old)
+        done = self.assert_restore_fails(self.output("too-early.db"), self.url, "--generation", old,
+                                         "--timestamp", rfc3339(old_start - 5))
+        self.assertIn("no snapshot at or before", done.stderr)
+
+
+class RetentionTest(FileReplicaTestCase):
+    RETENTION_S = 3.0
+
+    def test_old_objects_go_but_the_oldest_retained_point_restores_exactly(self):
+        server = self.serve("--snapshot-interval", "700ms", "--retention", "3s", "--retention-check", "500ms")
+        http = self.client(server)
+        self.execute_ok(http, LOAD_SCHEMA)
+        writer = SequentialWriter(server.port, pause=0.05).start()
+        time.sleep(1.5)
+        first_snapshots, first_segments, _ = parse_layout(file_replica_keys(self.replica_dir))
+        self.assertTrue(first_snapshots and first_segments, "nothing replicated after 1.5 s")
+        time.sleep(self.RETENTION_S + 3.5)
+        writer.stop()
+        self.assertEqual(writer.failures, [])
+        self.assertTrue(wait_caught_up(http))
+        deleted = metric(http, "monolite_replica_deleted_total")
+        self.assertEqual(server.stop(), 0)
+        stopped = time.time()
+
+        self.assertGreater(deleted, 0, "retention deleted nothing")
+        snapshots, segments, _ = parse_layout(file_replica_keys(self.replica_dir))
+        keys = {s.key for s in snapshots + segments}
+        self.assertNotIn(first_snapshots[0].key, keys, "the first snapshot outlived the retention")
+        self.assertNotIn(first_segments[0].key, keys, "the first WAL segment outlived the retention")
+        oldest = min(s.time_s for s in snapshots)
+        # the newest snapshot at or before the cutoff is kept; none much older than the window
+        self.assertLess(stopped - oldest, self.RETENTION_S + 0.7 + 1.5)
+        self.assertGreaterEqual(stopped - oldest, self.RETENTION_S - 1.0)
+
+        point = writer.quiet_point_after(max(oldest, stopped - self.RETENTION_S) + 0.05)
+        self.assertIsNotNone(point)
+        mark, expected = point
+        ids = self.restore_ok(self.output("oldest.db"), self.url, "--timestamp", rfc3339(mark))
+        self.assertEqual(ids, expected)
+        latest = self.restore_ok(self.output("latest.db"), self.url)
+        self.assertEqual(latest, {r[0] for r in writer.rows})
+        done = self.assert_restore_fails(self.output("expired.db"), self.url,
+                                         "--timestamp", rfc3339(oldest - 1.0))
+        self.assertIn("no snapshot at or before", done.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
