@@ -147,12 +147,13 @@ void pipeline_run::close() {
 void pipeline_run::run_execute(const ph::stmt& statement) {
   auto run = std::make_shared<batch_run>();
   run->steps.push_back(make_step(statement, std::nullopt, *stream_));
+  run->outcomes.resize(1);
   run_batch(run, [self = shared_from_this(), run] {
     auto r = of_kind(ph::request_kind::execute);
-    const auto& outcome = run->outcomes.at(0);
+    auto& outcome = run->outcomes[0];
     if (run->failure) r.failure = run->failure;
     else if (outcome.status == ph::step_outcome::state::failed) r.failure = outcome.failure;
-    else r.stmt = std::move(run->outcomes[0].result);
+    else r.stmt = std::move(outcome.result);
     self->complete(std::move(r));
   });
 }

@@ -93,6 +93,13 @@ bool replica_shipper::upload_segment() {
     stats_.objects_shipped += 1;
     stats_.last_success_ms = now_ms();
     stats_.healthy = true;
+    for (auto commit_ms : segment.commit_times_ms) {
+      const double delay = double(stats_.last_success_ms - commit_ms) / 1000.0;
+      std::size_t bucket = 0;
+      while (bucket < ship_delay_bucket_count && delay > ship_delay_buckets[bucket]) ++bucket;
+      stats_.ship_delay_counts[bucket] += 1;
+      stats_.ship_delay_sum += delay;
+    }
   }
   advance({segment.index, segment.last_frame()});
   return true;

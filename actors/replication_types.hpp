@@ -41,6 +41,10 @@ struct replica_options {
   std::size_t max_segment_bytes = 16u << 20;
 };
 
+// Seconds from a commit to its segment being in the replica (Prometheus histogram buckets).
+inline constexpr double ship_delay_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+inline constexpr std::size_t ship_delay_bucket_count = sizeof(ship_delay_buckets) / sizeof(double);
+
 struct replica_stats {
   std::string replica;                // URL without secrets
   std::string generation;
@@ -49,6 +53,8 @@ struct replica_stats {
   double lag_seconds = 0;             // age of the oldest commit not yet shipped
   std::int64_t last_success_ms = 0;   // 0 = never
   bool healthy = true;                // the last attempt succeeded
+  std::uint64_t ship_delay_counts[ship_delay_bucket_count + 1] = {};  // last one: +Inf
+  double ship_delay_sum = 0;
 };
 
 std::int64_t now_ms();

@@ -134,6 +134,7 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
   std::shared_ptr<replicator> replicator_;
   std::uint64_t commits_at_last_tick_ = 0;
   std::shared_ptr<lease_book> lease_;  // created on the strand by the first run_exclusive
+  std::atomic<lease_id> lease_holder_{0};  // mirrors the holder for run_exclusive's mailbox check
 
   std::atomic<std::size_t> in_flight_{0};
   std::atomic<bool> closing_{false};

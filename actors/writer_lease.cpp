@@ -48,7 +48,9 @@ void writer_actor::run_exclusive(lease_id id, std::function<void(db::connection&
                                  asio::any_io_executor reply_to, std::function<void(lease_reply)> done) {
   if (closing_.load(std::memory_order_acquire))
     return reply(reply_to, std::move(done), {proto::not_ready("the server is shutting down"), false});
-  if (in_flight_.fetch_add(1, std::memory_order_acq_rel) >= options_.mailbox_capacity) {
+  // The holder's own calls always get in: otherwise a full mailbox would leave it unable to commit.
+  const bool holder = id != 0 && lease_holder_.load(std::memory_order_acquire) == id;
+  if (in_flight_.fetch_add(1, std::memory_order_acq_rel) >= options_.mailbox_capacity && !holder) {
     in_flight_.fetch_sub(1, std::memory_order_acq_rel);
     rejected_full_.fetch_add(1, std::memory_order_relaxed);
     return reply(reply_to, std::move(done), {proto::overloaded("the writer's queue is full; retry shortly"), false});
@@ -88,6 +90,7 @@ void writer_actor::start_exclusive(exclusive_job j) {
 
 void writer_actor::begin_lease(lease_id id) {
   lease_->holder = id;
+  lease_holder_.store(id, std::memory_order_release);
   const auto generation = ++lease_->generation;
   lease_->timer.expires_after(options_.transaction_timeout);
   lease_->timer.async_wait([self = shared_from_this(), generation](boost::system::error_code ec) {
@@ -105,6 +108,7 @@ void writer_actor::end_lease(bool timed_out) {
     lease_->expired.insert(lease_->holder);
   }
   lease_->holder = 0;
+  lease_holder_.store(0, std::memory_order_release);
   lease_->timer.cancel();
   if (!pending_.empty() && !drain_scheduled_) {
     drain_scheduled_ = true;
@@ -122,6 +126,7 @@ void writer_actor::abandon_lease() {
   if (!lease_) return;
   if (lease_->holder != 0 && !sqlite3_get_autocommit(conn_.handle())) (void)conn_.exec("ROLLBACK");
   lease_->holder = 0;
+  lease_holder_.store(0, std::memory_order_release);
   lease_->timer.cancel();
   lease_->expired.clear();
   for (auto& j : lease_->waiting) {

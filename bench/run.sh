@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # monolite benchmark: monolite vs PostgreSQL 15 vs the HTTP ceiling vs in-process SQLite.
-#   bench/run.sh [--quick] [--scale] [--soak SECONDS] [--no-main] [--seconds S]
+#   bench/run.sh [--quick] [--scale] [--soak SECONDS] [--replication] [--no-main] [--seconds S]
 # Prints a table and writes bench/results/<timestamp>.json. See bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

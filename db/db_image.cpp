@@ -34,12 +34,12 @@ struct wal_index {
   std::uint32_t db_pages = 0;
 };
 
-proto::result<wal_index> index_wal(int fd, std::uint32_t frames, const std::string& path) {
+proto::result<void> index_wal(int fd, std::uint32_t frames, const std::string& path, wal_index& out) {
   auto head = read_file_range(fd, 0, wal::header_size);
   if (!head) return head.error();
   auto h = wal::parse_header(*head);
   if (!h) return proto::internal_error("no valid WAL header in " + path);
-  wal_index out{*h, {}, 0};
+  out = wal_index{*h, {}, 0};
   auto bytes = read_file_range(fd, wal::header_size, std::size_t(frames) * h->frame_size());
   if (!bytes) return bytes.error();
   const auto scan = wal::scan_frames(*h, *bytes, h->sum);
@@ -50,7 +50,7 @@ proto::result<wal_index> index_wal(int fd, std::uint32_t frames, const std::stri
     out.newest[f.page_number] = wal::header_size + std::uint64_t(i) * h->frame_size() + wal::frame_header_size;
     if (f.is_commit()) out.db_pages = f.db_size_after_commit;
   }
-  return out;
+  return {};
 }
 
 // Page size and page count from the database header (when the WAL contributes nothing).
@@ -86,9 +86,7 @@ proto::result<image_info> read_image(const std::string& db_path, std::uint32_t w
   if (wal_frames > 0) {
     wal_fd.fd = ::open(wal_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (wal_fd.fd < 0) return io_error("cannot open", wal_path);
-    auto built = index_wal(wal_fd.fd, wal_frames, wal_path);
-    if (!built) return built.error();
-    index = std::move(*built);
+    if (auto built = index_wal(wal_fd.fd, wal_frames, wal_path, index); !built) return built.error();
     info = {index.header.page_size, index.db_pages};
   }
   constexpr std::uint32_t batch_pages = 256;

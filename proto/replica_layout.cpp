@@ -121,6 +121,12 @@ std::optional<std::int64_t> generation::last_time_ms() const {
   return t;
 }
 
+std::int64_t generation::start_time_ms() const {
+  std::optional<std::int64_t> t = first_time_ms();
+  for (const auto& s : segments) t = std::min(t.value_or(s.first_time_ms), s.first_time_ms);
+  return t.value_or(0);
+}
+
 position generation::end() const {
   position p;
   for (const auto& s : snapshots) p = std::max(p, s.at);
@@ -156,7 +162,11 @@ std::vector<generation> parse_catalog(const std::vector<listed_object>& objects)
     });
     out.push_back(std::move(g));
   }
-  return out;  // std::map kept them sorted by id, i.e. by creation time
+  // Oldest first by when their history starts (two generations may begin in the same second).
+  std::stable_sort(out.begin(), out.end(), [](const generation& a, const generation& b) {
+    return std::pair(a.start_time_ms(), a.id) < std::pair(b.start_time_ms(), b.id);
+  });
+  return out;
 }
 
 std::string compact_time(std::int64_t ms) {

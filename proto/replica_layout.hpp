@@ -40,10 +40,11 @@ struct generation {
   std::uint64_t bytes = 0;
   std::optional<std::int64_t> first_time_ms() const;  // of its first snapshot
   std::optional<std::int64_t> last_time_ms() const;   // of its newest snapshot or segment
+  std::int64_t start_time_ms() const;                 // of its oldest object (0: none)
   position end() const;                               // last position it holds
 };
 
-// "20261122T031502Z-1f2e3d4c": creation time first, so generations sort by age.
+// "20261122T031502Z-1f2e3d4c": creation time first, for people reading a listing.
 std::string new_generation_id(std::int64_t now_ms, std::uint32_t random);
 
 std::string snapshot_key(std::string_view generation, position at, std::int64_t time_ms);
@@ -54,7 +55,8 @@ struct listed_object {
   std::string key;
   std::uint64_t size = 0;
 };
-// Generations sorted oldest first; names that do not follow the layout are ignored.
+// Generations sorted oldest first (by their oldest object's time, then id); names that do not
+// follow the layout are ignored.
 std::vector<generation> parse_catalog(const std::vector<listed_object>& objects);
 
 // Times: "20261122T031502.123Z" in names, RFC 3339 for people.

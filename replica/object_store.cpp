@@ -1,9 +1,15 @@
 #include "replica/object_store.hpp"
 
+#include <stdexcept>
+
 #include "replica/file_store.hpp"
 #include "replica/s3_store.hpp"
 
 namespace monolite::replica {
+
+void throw_exception_from_error(const store_error& error, const boost::source_location&) {
+  throw std::runtime_error(error.message);
+}
 
 store_result<std::unique_ptr<object_store>> open_store(std::string_view url) {
   if (url.starts_with("file://")) return open_file_store(url);

@@ -48,6 +48,9 @@ class object_store {
   virtual store_result<void> remove(const std::vector<std::string>& keys) = 0;
 };
 
+// Lets store_result<T>::value() throw; only where a failure is a bug (tests, invariants).
+[[noreturn]] void throw_exception_from_error(const store_error& error, const boost::source_location& location);
+
 // file:///abs/path or s3://bucket/prefix?endpoint=…&region=…&force_path_style=true
 store_result<std::unique_ptr<object_store>> open_store(std::string_view url);
 

@@ -1,5 +1,6 @@
 #include "server/replica_commands.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -85,7 +86,11 @@ int run_restore(const std::vector<std::string>& raw_args) {
   req.generation = v->at("generation");
   req.if_db_not_exists = v->at("if-db-not-exists") == "true";
   req.if_replica_exists = v->at("if-replica-exists") == "true";
-  req.parallelism = static_cast<unsigned>(std::clamp(std::atoi(v->at("parallelism").c_str()), 1, 64));
+  const auto& parallelism = v->at("parallelism");
+  if (parallelism.empty() || parallelism.size() > 2 || !std::all_of(parallelism.begin(), parallelism.end(), ::isdigit) ||
+      std::stoi(parallelism) < 1 || std::stoi(parallelism) > 64)
+    return usage_failure("--parallelism: '" + parallelism + "' is not a number from 1 to 64");
+  req.parallelism = static_cast<unsigned>(std::stoi(parallelism));
   req.progress = [](const std::string& line) { std::cerr << line << "\n"; };
   auto store = open_or_report(v->at("replica"));
   if (!store) return 1;

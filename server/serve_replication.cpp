@@ -81,6 +81,26 @@ bool replication_ready(const server_context& ctx) {
   return true;
 }
 
+namespace {
+void append_ship_delay_histogram(const std::vector<actors::replica_stats>& stats, std::string& out) {
+  const char* name = "monolite_replica_ship_delay_seconds";
+  out.append("# HELP ").append(name).append(" Time from a commit to its WAL segment being in the replica.\n");
+  out.append("# TYPE ").append(name).append(" histogram\n");
+  for (const auto& s : stats) {
+    const std::string label = "replica=\"" + s.replica + "\"";
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i <= actors::ship_delay_bucket_count; ++i) {
+      cumulative += s.ship_delay_counts[i];
+      const std::string le = i < actors::ship_delay_bucket_count ? std::to_string(actors::ship_delay_buckets[i]) : "+Inf";
+      out.append(name).append("_bucket{").append(label).append(",le=\"").append(le).append("\"} ");
+      out.append(std::to_string(cumulative)).append("\n");
+    }
+    out.append(name).append("_sum{").append(label).append("} ").append(std::to_string(s.ship_delay_sum)).append("\n");
+    out.append(name).append("_count{").append(label).append("} ").append(std::to_string(cumulative)).append("\n");
+  }
+}
+}  // namespace
+
 void append_replication_metrics(const server_context& ctx, std::string& out) {
   if (!ctx.replicator) return;
   const auto stats = ctx.replicator->stats();
@@ -98,6 +118,7 @@ void append_replication_metrics(const server_context& ctx, std::string& out) {
   family("monolite_replica_snapshots_total", "counter", "Snapshots uploaded.", [&](auto& s) { return n(s.snapshots); });
   family("monolite_replica_errors_total", "counter", "Failed replica operations.", [&](auto& s) { return n(s.errors); });
   family("monolite_replica_deleted_total", "counter", "Objects deleted by retention.", [&](auto& s) { return n(s.deleted); });
+  append_ship_delay_histogram(stats, out);
   family("monolite_replica_last_success_seconds", "gauge", "Unix time of the last successful upload (0: none).",
          [&](auto& s) { return n(s.last_success_ms / 1000); });
 }

@@ -1,4 +1,5 @@
-"""Entry point: python3 -m harness [--quick] [--scale] [--soak SECONDS] [--no-main] (see bench/README.md)."""
+"""Entry point: python3 -m harness [--quick] [--scale] [--soak SECONDS] [--replication] [--no-main]
+(see bench/README.md)."""
 import argparse
 import signal
 import sys
@@ -6,7 +7,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import machine, phases, report
+from . import machine, phases, replication, report
 from .loadgen import BENCH
 from .procs import Ledger, ensure_binary
 from .scale import scale
@@ -17,7 +18,10 @@ def parse_args(argv):
     p.add_argument("--quick", action="store_true", help="short runs (about 3 minutes in all)")
     p.add_argument("--scale", action="store_true", help="also throughput vs database size and client count")
     p.add_argument("--soak", type=int, metavar="SECONDS", default=0, help="also a mixed-load soak, RSS every 10 s")
-    p.add_argument("--no-main", action="store_true", help="skip the main comparison (run only --scale/--soak)")
+    p.add_argument("--replication", action="store_true",
+                   help="also replication: throughput with a file replica, lag, sync mode, restore of 1 GiB")
+    p.add_argument("--no-main", action="store_true",
+                   help="skip the main comparison (run only --scale/--soak/--replication)")
     p.add_argument("--seconds", type=float, help="seconds per measured run (default 10, quick 3)")
     p.add_argument("--monolite", type=Path, default=BENCH.parent / "build/release/monolite")
     p.add_argument("--loop", type=Path, required=True, help="monolite_sqlite_loop binary")
@@ -40,7 +44,7 @@ def main(argv=None) -> int:
     out = BENCH / "results" / stamp
     doc = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "json": str(out.with_suffix(".json")),
            "settings": {"seconds": seconds, "warmup": ctx.warmup, "rows": phases.ROWS, "quick": args.quick,
-                        "soak": args.soak, "scale": args.scale,
+                        "soak": args.soak, "scale": args.scale, "replication": args.replication,
                         "wrk": "-t2 (-t1 for 1 client), --timeout 10s",
                         "pgbench": "-M prepared -j 2 (-j 1 for 1 client), TCP 127.0.0.1"},
            "machine": machine.describe(ctx.monolite_bin, BENCH.parent)}
@@ -76,3 +80,6 @@ def run_phases(ctx: phases.Context, args, doc: dict, out: Path) -> None:
         doc["soak"] = phases.soak(ctx, seed, args.soak)
     if args.scale:
         doc["scale"] = scale(ctx, out.with_name(out.name + "-scale"))
+    if args.replication:
+        doc["replication"] = {}
+        replication.run(ctx, seed, doc["replication"])

@@ -32,12 +32,14 @@ def record(rps, latencies_us: tuple, requests, errors, seconds, **extra) -> dict
             "requests": requests, "errors": errors, "seconds": round(seconds, 2), **extra}
 
 
-def run_wrk(url: str, workload: str, clients: int, seconds: float, rows: int) -> dict:
-    """wrk -t{1|2} -c{clients} with bench/wrk/{workload}.lua; latencies from the script's done()."""
+def run_wrk(url: str, workload: str, clients: int, seconds: float, rows: int, env: dict | None = None) -> dict:
+    """wrk -t{1|2} -c{clients} with bench/wrk/{workload}.lua; latencies from the script's done().
+    env: extra environment for the script (e.g. BENCH_RATE for insert_paced.lua)."""
     cmd = ["wrk", f"-t{threads_for(clients)}", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
            "-s", str(WRK_DIR / f"{workload}.lua"), url]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60,
-                       env=env_with(BENCH_WRK_DIR=WRK_DIR, BENCH_ROWS=rows))
+                       env=env_with(BENCH_WRK_DIR=WRK_DIR, BENCH_ROWS=rows,
+                                BENCH_THREADS=threads_for(clients), **(env or {})))
     line = next((l for l in p.stdout.splitlines() if l.startswith("BENCH_RESULT ")), None)
     if p.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({p.returncode}): {p.stderr.strip()} {p.stdout[-500:]}")

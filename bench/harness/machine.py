@@ -27,6 +27,18 @@ def _first_line(cmd: list) -> str:
         return "?"
 
 
+def disk_of(path: Path) -> str:
+    """The file system and block device holding path (where a file:// replica lives)."""
+    fields = _first_line(["findmnt", "-n", "-o", "SOURCE,FSTYPE", "-T", str(path)]).split()
+    if len(fields) < 2:
+        return "?"
+    dev = Path(fields[0]).name.rstrip("0123456789") if fields[0].startswith("/dev/") else ""
+    rot = Path(f"/sys/block/{dev}/queue/rotational")
+    kind = f"queue/rotational={rot.read_text().strip()}" if rot.exists() else "?"
+    virtio = ", virtio" if dev.startswith("vd") else ""
+    return f"{fields[1]} on {fields[0]} ({kind}{virtio})"
+
+
 def loadavg() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 

@@ -132,6 +132,62 @@ def rss_lines(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _replication_runs(doc: dict) -> str:
+    rows = []
+    for e in [e for t in doc.get("throughput", []) for e in t["runs"]] + ([doc["sync"]] if "sync" in doc else []):
+        rep = e.get("replica", {})
+        rows.append((f"insert@{e['clients']} {e['durability']}", f"{e['rps']:,.0f}", f"{e['p50_ms']:.2f}",
+                     f"{e['p99_ms']:.2f}", e["errors"], rep.get("objects", ""), rep.get("objects_per_s", "")))
+    return table(rows, ("run", "req/s", "p50 ms", "p99 ms", "errors", "uploads", "uploads/s"))
+
+
+def _bucket(q: dict) -> str:
+    return f"({q['lower']:g}, {q['upper']:g}] s, ~{q['interpolated']:.3f} s interpolated"
+
+
+def _replica_line(doc: dict) -> str:
+    pr = doc["fsync_probe"]
+    return (f"replica: a file:// directory on {doc['disk']}; one upload done like the file store's (write "
+            f"{pr['object_kib']} KiB, fsync, rename, fsync the folder) takes p50 {pr['p50_ms']} ms, p99 "
+            f"{pr['p99_ms']} ms here = {pr['uploads_per_s']:,.0f} uploads/s")
+
+
+def _lag_line(lg: dict) -> str:
+    return (f"lag: {lg['achieved_rate']:,.0f} inserts/s reached (target {lg['target_rate']:,}/s, "
+            f"{lg['load']['seconds']:.0f} s, {lg['load']['errors']} errors), {lg['commits']:,} commits "
+            f"({lg['writes_per_commit']} writes each); ship delay per commit, at bucket resolution: p50 in "
+            f"{_bucket(lg['p50_s'])}; p99 in {_bucket(lg['p99_s'])}; mean {lg['mean_s']} s; "
+            f"lag gauge max {lg['lag_gauge_max_s']} s ({lg['lag_gauge_samples']} samples, 0.1 s apart)")
+
+
+def _sync_line(sy: dict) -> str:
+    return (f"sync: {sy['acknowledged_per_s']:,.0f} acknowledged writes/s, p50 {sy['p50_ms']:.2f} ms, "
+            f"p99 {sy['p99_ms']:.2f} ms, {sy['writes_per_upload']} writes per upload")
+
+
+def _restore_line(r: dict) -> str:
+    return (f"restore: {r['db_bytes'] / 2**20:,.0f} MiB database ({r['snapshot_bytes'] / 2**20:,.0f} MiB LZ4 "
+            f"snapshot + {r['segments_applied']} WAL segments) in {r['restore_s']:.2f} s = {r['mib_per_s']:,.0f} "
+            f"MiB/s (process wall {r['restore_wall_s']:.2f} s); PRAGMA integrity_check alone "
+            f"{r['integrity_check_s']:.2f} s (without it ~{r['mib_per_s_without_integrity_check']:,.0f} MiB/s); "
+            f"at start the snapshot was in the replica {r['snapshot_s']:.1f} s after launch "
+            f"= {r['snapshot_mib_per_s']:,.0f} MiB/s")
+
+
+def _with_unit(v, unit: str) -> str:
+    return {"x": f"{v:.2f}x", "s": f"{v:g} s", "/s": f"{v:,.0f}/s"}.get(unit, f"{v:,.0f} {unit}")
+
+
+def replication_section(doc: dict) -> str:
+    lines = [fn(doc[k] if k else doc) for k, fn in (("", _replica_line), ("lag", _lag_line),
+                                                     ("sync", _sync_line), ("restore", _restore_line))
+             if (k or "fsync_probe") in doc]
+    checks = [(c["check"], _with_unit(c["value"], c["unit"]), f"{c['direction']} {_with_unit(c['target'], c['unit'])}",
+               f"{c['ratio']:.2f}", c["status"]) for c in doc.get("checks", [])]
+    return "\n".join([_replication_runs(doc), *("  " + l for l in lines), "",
+                      table(checks, ("check", "value", "target", "value/target", "result"))])
+
+
 # (JSON key, title, renderer): a section is printed when its key is in the document.
 SECTIONS = (
     ("results", "Throughput and latency (percentiles from wrk's histogram / pgbench --log):", results_table),
@@ -144,6 +200,8 @@ SECTIONS = (
     ("rss", f"monolite RSS (target < {RSS_TARGET_MIB} MiB):", rss_lines),
     ("soak", "Soak (monolite NORMAL):", _soak_line),
     ("scale", "Scale (monolite NORMAL):", _scale_table),
+    ("replication", "Replication (bench/harness/replication.py; monolite NORMAL unless named, 64 clients):",
+     replication_section),
     ("notes", "Notes:", lambda ns: "\n".join(f"  - {n}" for n in ns)),
 )
 

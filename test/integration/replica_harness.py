@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from harness import (HOST, LOAD_SCHEMA, WRITER_ID_STRIDE, Client, ServerTestCase, db_file_integrity,
-                     db_file_load_ids, free_port, load_insert, run_cli, unpaired_ids, wait_until)
+from harness import (HOST, WRITER_ID_STRIDE, Client, ServerTestCase, db_file_integrity, db_file_load_ids,
+                     free_port, load_insert, run_cli, unpaired_ids)
 
 RESTORE_TIMEOUT_S = 120.0
 GENERATION_RE = re.compile(r"\b(\d{8}T\d{6}Z-[0-9a-f]{8})\b")

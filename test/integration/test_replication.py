@@ -5,7 +5,7 @@ import random
 import time
 import unittest
 
-from harness import LOAD_SCHEMA, wait_until
+from harness import LOAD_SCHEMA, db_file_load_ids, wait_until
 from replica_harness import (Ballast, ReplicationTestCase, SequentialWriter, TimedLoad, file_replica_keys,
                              file_url, generations, metric, parse_layout, restore, rfc3339,
                              wait_caught_up)
@@ -30,6 +30,30 @@ class FileReplicaTestCase(ReplicationTestCase):
 
     def output(self, name):
         return os.path.join(self.workdir, "restored", name)
+
+    FIRST_ROWS, SECOND_ROWS = set(range(1, 51)), set(range(1000, 1021))
+
+    def make_two_generations(self):
+        """Two server runs, the second after a lost disk (so a new generation): (old id, new id)."""
+        for rows in (self.FIRST_ROWS, self.SECOND_ROWS):
+            server = self.serve()
+            http = self.client(server)
+            self.execute_ok(http, LOAD_SCHEMA)
+            for row in sorted(rows):
+                self.execute_ok(http, "INSERT INTO load VALUES (?, 0, 0)", [row])
+            self.assertTrue(wait_caught_up(http))
+            self.assertEqual(server.stop(), 0)
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(self.db_path + suffix):
+                    os.remove(self.db_path + suffix)
+        done, ids = generations(self.url)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(len(ids), 2, done.stdout)
+        # which one is older, by the snapshot times (ids of the same second differ only randomly)
+        snapshots, _, _ = parse_layout(file_replica_keys(self.replica_dir))
+        started = {g: min(s.time_s for s in snapshots if s.generation == g) for g in ids}
+        old, new = sorted(ids, key=started.get)
+        return old, new
 
     def assert_one_generation(self):
         done, ids = generations(self.url)
@@ -148,36 +172,129 @@ class PointInTimeTest(FileReplicaTestCase):
         self.assertIn("--timestamp", done.stderr)
 
     def test_generation_flag_picks_the_generation(self):
-        first_rows, second_rows = set(range(1, 51)), set(range(1000, 1021))
-        for rows in (first_rows, second_rows):
-            server = self.serve()
-            http = self.client(server)
-            self.execute_ok(http, LOAD_SCHEMA)
-            for row in sorted(rows):
-                self.execute_ok(http, "INSERT INTO load VALUES (?, 0, 0)", [row])
-            self.assertTrue(wait_caught_up(http))
-            self.assertEqual(server.stop(), 0)
-            # a lost disk: the next start has no local WAL, so it must begin a new generation
-            for suffix in ("", "-wal", "-shm"):
-                if os.path.exists(self.db_path + suffix):
-                    os.remove(self.db_path + suffix)
-
-        done, ids = generations(self.url)
-        self.assertEqual(done.returncode, 0, done.stderr)
-        self.assertEqual(len(ids), 2, done.stdout)
-        old, new = sorted(ids)
-        self.assertEqual(self.restore_ok(self.output("latest.db"), self.url), second_rows)
+        first_rows, second_rows = self.FIRST_ROWS, self.SECOND_ROWS
+        old, new = self.make_two_generations()
         self.assertEqual(self.restore_ok(self.output("old.db"), self.url, "--generation", old), first_rows)
         self.assertEqual(self.restore_ok(self.output("new.db"), self.url, "--generation", new), second_rows)
+
+        # a time after the first generation's last commit and before the second one began
+        snapshots, segments, _ = parse_layout(file_replica_keys(self.replica_dir))
+        old_end = max(s.last_time_s for s in segments if s.generation == old)
+        new_start = min(s.time_s for s in snapshots if s.generation == new)
+        self.assertLess(old_end + 0.02, new_start)
+        between = rfc3339((old_end + new_start) / 2)
+        self.assertEqual(self.restore_ok(self.output("between.db"), self.url, "--timestamp", between), first_rows)
+        self.assertEqual(self.restore_ok(self.output("latest.db"), self.url), second_rows)
 
         done = self.assert_restore_fails(self.output("bogus.db"), self.url,
                                          "--generation", "20000101T000000Z-deadbeef")
         self.assertIn("20000101T000000Z-deadbeef", done.stderr)
-        snapshots, _, _ = parse_layout(file_replica_keys(self.replica_dir))
         old_start = min(s.time_s for s in snapshots if s.generation == old)
         done = self.assert_restore_fails(self.output("too-early.db"), self.url, "--generation", old,
                                          "--timestamp", rfc3339(old_start - 5))
         self.assertIn("no snapshot at or before", done.stderr)
+
+
+class SameSecondGenerationsTest(FileReplicaTestCase):
+    def test_latest_restore_uses_the_newest_generation_started_in_the_same_second(self):
+        old, new = self.make_two_generations()
+        # Generation ids name their start to the second plus a random suffix. Give the newer
+        # generation the older one's second and a suffix that sorts first: what two generations
+        # started within one second look like half of the time.
+        renamed = old.split("-")[0] + "-00000000"
+        self.assertNotEqual(renamed, old)
+        root = os.path.join(self.replica_dir, "generations")
+        os.rename(os.path.join(root, new), os.path.join(root, renamed))
+        self.assertEqual(self.restore_ok(self.output("latest.db"), self.url), self.SECOND_ROWS,
+                         "the restore took the older generation")
+        self.assertEqual(self.restore_ok(self.output("now.db"), self.url, "--timestamp", rfc3339(time.time())),
+                         self.SECOND_ROWS)
+
+
+class BlockedReplica:
+    """Makes a file replica fail every upload (its generations/ folder becomes a plain file)
+    until unblock() puts the folder back."""
+
+    def __init__(self, root):
+        self.root = root
+        self.folder = os.path.join(root, "generations")
+        self.away = os.path.join(root, "generations.away")
+
+    def block(self):
+        os.rename(self.folder, self.away)
+        with open(self.folder, "w") as f:
+            f.write("blocked by the test\n")
+
+    def unblock(self):
+        os.remove(self.folder)
+        os.rename(self.away, self.folder)
+
+
+class OutageTest(FileReplicaTestCase):
+    def test_sync_mode_with_one_replica_failing(self):
+        second_dir = os.path.join(self.workdir, "second")
+        second = file_url(second_dir)
+        server = self.serve("--replica", second, "--replica-sync", "--replica-sync-timeout", "1s")
+        http = self.client(server)
+        self.execute_ok(http, LOAD_SCHEMA)
+        self.assertTrue(wait_caught_up(http))
+        blocked = BlockedReplica(second_dir)
+        acked, failed = set(), set()
+        for cycle in range(3):
+            row = cycle * 10
+            self.execute_ok(http, "INSERT INTO load VALUES (?, 0, 0)", [row + 1])
+            acked.add(row + 1)
+            blocked.block()
+            try:
+                began = time.monotonic()
+                self.assert_error(http.execute("INSERT INTO load VALUES (?, 0, 0)", [row + 2]),
+                                  503, "REPLICA_UNAVAILABLE")
+                self.assertGreaterEqual(time.monotonic() - began, 0.9)
+                failed.add(row + 2)
+                self.assertTrue(wait_until(lambda: http.get("/readyz").status == 503, timeout=10),
+                                "/readyz stayed 200 while a sync replica failed")
+                self.assertGreater(metric(http, "monolite_replica_errors_total"), 0)
+            finally:
+                blocked.unblock()
+            self.assertTrue(wait_until(lambda: http.get("/readyz").status == 200, timeout=15),
+                            f"/readyz did not recover:\n{server.log_tail()}")
+            self.execute_ok(http, "INSERT INTO load VALUES (?, 0, 0)", [row + 3])
+            acked.add(row + 3)
+        self.assertTrue(wait_caught_up(http))
+        for n, url in enumerate((self.url, second)):
+            self.assertEqual(self.restore_ok(self.output(f"r{n}.db"), url), acked | failed, url)
+
+    def test_writes_made_during_an_outage_survive_kill9(self):
+        server = self.serve()
+        http = self.client(server)
+        self.execute_ok(http, LOAD_SCHEMA)
+        self.assertTrue(wait_caught_up(http))
+        blocked = BlockedReplica(self.replica_dir)
+        acked = set()
+        for cycle in range(2):
+            blocked.block()
+            load = TimedLoad(server.port, 2, first_writer=cycle * 10, pause=0.002).start()
+            time.sleep(3.0)  # past the checkpoint gate's bound: the WAL may restart meanwhile
+            server.kill9()
+            load.stop()
+            self.assertEqual(load.other_statuses, [])
+            self.assertGreater(load.acked_count(), 50)
+            acked |= load.acked()
+            blocked.unblock()
+
+            server = self.serve()
+            http = self.client(server)
+            self.assertTrue(wait_caught_up(http, new_generation=False))
+            self.assertTrue(wait_until(lambda: self.restore_count() >= len(acked), timeout=20))
+            ids = self.restore_ok(self.output(f"r{cycle}.db"), self.url)
+            self.assert_restored_load(ids, acked, acked)
+
+    def restore_count(self):
+        path = self.output(f"probe-{time.monotonic_ns()}.db")
+        done = restore(path, self.url)
+        if done.returncode != 0:
+            return -1
+        return sum(1 for i in db_file_load_ids(path) if i > 0)
 
 
 class RetentionTest(FileReplicaTestCase):

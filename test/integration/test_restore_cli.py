@@ -112,6 +112,20 @@ class RestoreEdgesTest(ReplicationTestCase):
         self.assertEqual(done.returncode, 2, done.stderr)
         self.assertIn("-o", done.stderr)
 
+    def test_bad_parallelism_is_a_usage_error(self):
+        for value in ("abc", "0", "-3"):
+            done = restore(self.out("x.db"), self.url, "--parallelism", value)
+            self.assertEqual(done.returncode, 2, f"--parallelism {value}: {done.returncode} {done.stderr}")
+            self.assertIn("--parallelism", done.stderr)
+            self.assertFalse(os.path.exists(self.out("x.db")))
+
+    def test_unreachable_replica_is_an_error_even_with_if_replica_exists(self):
+        url = f"s3://bucket/p?endpoint=http://127.0.0.1:{free_port()}&region=us-east-1&connect_timeout_ms=2000"
+        env = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"}
+        for extra in ((), ("--if-replica-exists",)):
+            done = self.assert_restore_fails(self.out("x.db"), url, *extra, env=env)
+            self.assertIn("cannot reach", done.stderr)
+
     def test_missing_middle_segment_is_a_gap(self):
         snapshot, segments = self.layout()
         same_index = [s for a, s, b in zip(segments, segments[1:], segments[2:])

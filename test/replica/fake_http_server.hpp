@@ -1,6 +1,7 @@
-// A scripted HTTP/1.1 server on a loopback port for s3_http tests: blocking sockets, a thread per
-// connection, every reply "200 OK" with the request's number as its body. Its behaviour picks the
-// failure to simulate. Everything it starts stops in the destructor.
+// A scripted HTTP/1.1 server on a loopback port for the S3 client's tests: blocking sockets, a thread
+// per connection. Either every reply is "200 OK" with the request's number as its body and a
+// `behaviour` picks the failure to simulate, or a `responder` writes each reply. It keeps the head
+// (request line and headers) of every request. Everything it starts stops in the destructor.
 #pragma once
 #include <netinet/in.h>
 #include <poll.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -24,7 +26,12 @@ class fake_http_server {
     never_reply,              // read each request and stay silent
   };
 
-  explicit fake_http_server(behaviour b) : behaviour_(b) {
+  // The whole HTTP response (status line, headers, body) to a request's head and body.
+  using responder = std::function<std::string(const std::string& head, const std::string& body)>;
+
+  explicit fake_http_server(responder respond) : fake_http_server(behaviour::keep_alive, std::move(respond)) {}
+
+  explicit fake_http_server(behaviour b, responder respond = {}) : behaviour_(b), respond_(std::move(respond)) {
     listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -51,6 +58,10 @@ class fake_http_server {
   std::string port() const { return std::to_string(port_); }
   int connections() const { return accepted_; }
   int requests() const { return requests_; }
+  std::vector<std::string> heads() const {
+    std::lock_guard lock(mutex_);
+    return heads_;
+  }
 
  private:
   // Waits up to 50 ms for `fd` to be readable; false while nothing came (or when stopping).
@@ -70,8 +81,8 @@ class fake_http_server {
     }
   }
 
-  // Reads one request (headers and Content-Length body) into `pending`; false on EOF or stop.
-  bool read_request(int fd, std::string& pending) {
+  // Reads one request (head and Content-Length body) from `pending` and the socket; false on EOF or stop.
+  bool read_request(int fd, std::string& pending, std::string& head, std::string& body) {
     for (;;) {
       const auto end = pending.find("\r\n\r\n");
       if (end != std::string::npos) {
@@ -79,6 +90,8 @@ class fake_http_server {
         const auto at = pending.find("Content-Length: ");
         if (at != std::string::npos && at < end) length = std::stoul(pending.substr(at + 16));
         if (pending.size() >= end + 4 + length) {
+          head = pending.substr(0, end);
+          body = pending.substr(end + 4, length);
           pending.erase(0, end + 4 + length);
           return true;
         }
@@ -93,30 +106,37 @@ class fake_http_server {
   }
 
   void serve(int fd) {
-    std::string pending;
-    for (int on_connection = 1; read_request(fd, pending); ++on_connection) {
+    std::string pending, head, body;
+    for (int on_connection = 1; read_request(fd, pending, head, body); ++on_connection) {
       const int number = ++requests_;
+      {
+        std::lock_guard lock(mutex_);
+        heads_.push_back(head);
+      }
       if (behaviour_ == behaviour::close_without_reply) break;
       if (behaviour_ == behaviour::close_on_second_request && on_connection == 2) break;
       if (behaviour_ == behaviour::never_reply) {
         while (!stopping_) readable(fd);
         break;
       }
-      const std::string body = std::to_string(number);
-      const std::string reply = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\nETag: \"e" +
-                                body + "\"\r\n\r\n" + body;
+      const std::string count = std::to_string(number);
+      const std::string reply = respond_ ? respond_(head, body)
+                                         : "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(count.size()) +
+                                               "\r\nETag: \"e" + count + "\"\r\n\r\n" + count;
       ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
     }
     ::close(fd);
   }
 
   behaviour behaviour_;
+  responder respond_;
   int listener_ = -1;
   unsigned short port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> accepted_{0};
   std::atomic<int> requests_{0};
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
+  std::vector<std::string> heads_;
   std::vector<std::thread> connections_;
   std::thread acceptor_;
 };

@@ -1,0 +1,157 @@
+"""--replication: monolite with a file replica (docs/replication.md), four measurements:
+1. insert@64 with a replica vs without (both servers up, runs in the order without, with, with,
+   without so that drift cancels), with --synchronous normal and full;
+2. replication lag at a steady 5,000 inserts/s (wrk/insert_paced.lua): p50/p99 of
+   monolite_replica_ship_delay_seconds from two scrapes of /metrics, and the max of
+   monolite_replica_lag_seconds sampled during the run;
+3. --replica-sync: acknowledged inserts/s at 64 clients;
+4. restore of a ~1 GiB database (restore_bench.py).
+The replica is a directory in the run directory, i.e. on the local disk (file:// store)."""
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from . import machine, prom, restore_bench
+from .loadgen import run_wrk
+from .phases import ROWS, Context, check_server_log, fresh_copy, monolite_workload
+from .procs import Monolite
+from .prom import counters, metric, wait_shipped, wait_snapshot
+
+CLIENTS = 64
+TPUT_TARGET = 0.9         # insert req/s with a replica / without
+LAG_RATE = 5000           # inserts/s for the lag measurement
+LAG_TARGET_S = 1.0        # p99 ship delay
+SYNC_TARGET = 10_000      # acknowledged writes/s in --replica-sync
+DELAY = "monolite_replica_ship_delay_seconds"
+
+
+def replica_server(ctx: Context, db: Path, sync: str, name: str, *flags) -> Monolite:
+    """monolite serve with --replica file://<run dir>/replica-<name>."""
+    url = f"file://{ctx.run_dir / ('replica-' + name)}"
+    return Monolite(ctx.monolite_bin, db, sync, ctx.ledger, ctx.run_dir / f"monolite-{name}.log",
+                    extra=("--replica", url, *flags))
+
+
+def counter_delta(after: dict, before: dict, seconds: float) -> dict:
+    d = {k: after[k] - before[k] for k in after}
+    return {"objects": int(d["objects"]), "objects_per_s": round(d["objects"] / seconds, 1),
+            "mib_uploaded": round(d["bytes"] / 2**20, 1), "errors": int(d["errors"])}
+
+
+# --- 1. throughput with and without a replica -------------------------------------------------
+
+def throughput(ctx: Context, seed: Path, sync: str) -> dict:
+    plain_db = fresh_copy(ctx, seed, f"repl-plain-{sync}.db")
+    repl_db = fresh_copy(ctx, seed, f"repl-tput-{sync}.db")
+    runs = {"without": [], "with": []}
+    with Monolite(ctx.monolite_bin, plain_db, sync.lower(), ctx.ledger,
+                  ctx.run_dir / f"monolite-plain-{sync}.log") as plain, \
+            replica_server(ctx, repl_db, sync.lower(), f"tput-{sync}") as repl:
+        wait_snapshot(repl)
+        for srv in (plain, repl):
+            run_wrk(srv.url, "point_read", CLIENTS, ctx.warmup, ROWS)
+        for kind in ("without", "with", "with", "without"):
+            srv = repl if kind == "with" else plain
+            before = counters(repl)
+            e = monolite_workload(ctx, srv, f"{sync} {kind} replica", "insert", CLIENTS)
+            if kind == "with":
+                wait_shipped(repl)
+                e["replica"] = counter_delta(counters(repl), before, e["seconds"])
+            runs[kind].append(e)
+    check_server_log(ctx, plain, f"monolite {sync} without replica")
+    check_server_log(ctx, repl, f"monolite {sync} with replica")
+    mean = {k: sum(e["rps"] for e in v) / len(v) for k, v in runs.items()}
+    return {"synchronous": sync, "runs": runs["without"] + runs["with"],
+            "rps_without": round(mean["without"], 1), "rps_with": round(mean["with"], 1),
+            "ratio": round(mean["with"] / mean["without"], 3)}
+
+
+# --- 2. lag at a steady rate -------------------------------------------------------------------
+
+def sample_lag(srv: Monolite, running, interval: float = 0.1) -> list:
+    """monolite_replica_lag_seconds every `interval` s while running() is true."""
+    samples = []
+    while running():
+        samples.append(metric(srv, "monolite_replica_lag_seconds"))
+        time.sleep(interval)
+    return samples
+
+
+def paced_inserts(srv: Monolite, rate: int, seconds: float) -> tuple:
+    """wrk/insert_paced.lua at `rate` req/s in all; lag gauge sampled meanwhile."""
+    with ThreadPoolExecutor(1) as pool:
+        job = pool.submit(run_wrk, srv.url, "insert_paced", CLIENTS, seconds, ROWS, {"BENCH_RATE": rate})
+        samples = sample_lag(srv, lambda: not job.done())
+        return job.result(), samples
+
+
+def lag(ctx: Context, seed: Path) -> dict:
+    seconds = max(ctx.seconds, 5)
+    with replica_server(ctx, fresh_copy(ctx, seed, "repl-lag.db"), "normal", "lag") as srv:
+        wait_snapshot(srv)
+        run_wrk(srv.url, "point_read", CLIENTS, ctx.warmup, ROWS)
+        ctx.log(f"replication lag: inserts at {LAG_RATE}/s for {seconds:.0f} s")
+        before = prom.histogram(prom.scrape(srv.url), DELAY)
+        r, samples = paced_inserts(srv, LAG_RATE, seconds)
+        wait_shipped(srv)
+        h = prom.delta(prom.histogram(prom.scrape(srv.url), DELAY), before)
+    check_server_log(ctx, srv, "monolite lag")
+    if r["errors"]:
+        ctx.note(f"replication lag run: {r['errors']} errors {r.get('error_kinds')}")
+    q = {p: prom.quantile(h, p / 100) for p in (50, 99)}
+    return {"target_rate": LAG_RATE, "achieved_rate": r["rps"], "load": r, "commits": int(h["count"]),
+            "writes_per_commit": round(r["requests"] / h["count"], 1) if h["count"] else None,
+            "p50_s": q[50], "p99_s": q[99], "mean_s": round(h["sum"] / h["count"], 4) if h["count"] else None,
+            "histogram": h["buckets"], "lag_gauge_max_s": round(max(samples, default=0), 3),
+            "lag_gauge_samples": len(samples)}
+
+
+# --- 3. sync mode ------------------------------------------------------------------------------
+
+def sync_mode(ctx: Context, seed: Path) -> dict:
+    with replica_server(ctx, fresh_copy(ctx, seed, "repl-sync.db"), "normal", "sync", "--replica-sync") as srv:
+        wait_snapshot(srv)
+        run_wrk(srv.url, "point_read", CLIENTS, ctx.warmup, ROWS)
+        before = counters(srv)
+        e = monolite_workload(ctx, srv, "NORMAL --replica-sync", "insert", CLIENTS)
+        e["replica"] = counter_delta(counters(srv), before, e["seconds"])
+    check_server_log(ctx, srv, "monolite --replica-sync")
+    e["acknowledged_per_s"] = round((e["requests"] - e["errors"]) / e["seconds"], 1)
+    objects = e["replica"]["objects"]
+    e["writes_per_upload"] = round((e["requests"] - e["errors"]) / objects, 1) if objects else None
+    return e
+
+
+# --- all of it ---------------------------------------------------------------------------------
+
+def checks(doc: dict) -> list:
+    """Each target against what was measured (so far); the ratio is value / target."""
+    out = [(f"insert@64 {t['synchronous']}: with replica / without", t["ratio"], "x", TPUT_TARGET, ">=")
+           for t in doc.get("throughput", [])]
+    if "lag" in doc:
+        out.append(("lag p99 at 5,000 writes/s (bucket upper bound)", doc["lag"]["p99_s"]["upper"], "s",
+                    LAG_TARGET_S, "<="))
+    if "sync" in doc:
+        out.append(("--replica-sync acknowledged writes/s", doc["sync"]["acknowledged_per_s"], "/s",
+                    SYNC_TARGET, ">="))
+    if "restore" in doc:
+        out.append(("restore of ~1 GiB, database bytes/s", doc["restore"]["mib_per_s"], "MiB/s",
+                    restore_bench.TARGET_MIB_S, ">="))
+    return [{"check": n, "value": v, "unit": u, "target": t, "direction": d, "ratio": round(v / t, 2),
+             "status": "PASS" if (v >= t if d == ">=" else v <= t) else "MISS"} for n, v, u, t, d in out]
+
+
+def run(ctx: Context, seed: Path, doc: dict, with_restore: bool = True) -> None:
+    """Fills doc as it goes, so that what was measured is kept if a later step fails."""
+    try:
+        doc.update(disk=machine.disk_of(ctx.run_dir), fsync_probe=restore_bench.fsync_probe(ctx.run_dir))
+        ctx.log(f"replica disk: {doc['disk']}; file-store upload probe {doc['fsync_probe']}")
+        doc["throughput"] = []
+        for sync in ("NORMAL", "FULL"):
+            doc["throughput"].append(throughput(ctx, seed, sync))
+        doc["lag"] = lag(ctx, seed)
+        doc["sync"] = sync_mode(ctx, seed)
+        if with_restore:
+            doc["restore"] = restore_bench.restore(ctx)
+    finally:
+        doc["checks"] = checks(doc)
