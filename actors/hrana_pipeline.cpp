@@ -170,13 +170,19 @@ void pipeline_run::run_batch_request(const ph::batch& b) {
   });
 }
 
-void pipeline_run::run_sequence(const ph::stream_request& request) {
-  auto r = of_kind(request.kind);
+std::optional<std::string> pipeline_run::sql_or_fail(const ph::stream_request& request) {
   auto sql = resolve_sql(request.sql, request.sql_id, *stream_);
-  if (!sql) {
-    r.failure = sql.error();
-    return complete(std::move(r));
-  }
+  if (sql) return std::move(*sql);
+  auto r = of_kind(request.kind);
+  r.failure = sql.error();
+  complete(std::move(r));
+  return std::nullopt;
+}
+
+void pipeline_run::run_sequence(const ph::stream_request& request) {
+  auto sql = sql_or_fail(request);
+  if (!sql) return;
+  auto r = of_kind(request.kind);
   auto run = std::make_shared<batch_run>();
   run->stop_on_error = true;
   for (auto& text : db::split_statements(*sql)) run->steps.push_back({std::nullopt, {std::move(text), {}, {}}, false, {}});
@@ -190,12 +196,9 @@ void pipeline_run::run_sequence(const ph::stream_request& request) {
 }
 
 void pipeline_run::run_describe(const ph::stream_request& request) {
+  auto sql = sql_or_fail(request);
+  if (!sql) return;
   auto r = of_kind(request.kind);
-  auto sql = resolve_sql(request.sql, request.sql_id, *stream_);
-  if (!sql) {
-    r.failure = sql.error();
-    return complete(std::move(r));
-  }
   auto described = std::make_shared<boost::system::result<proto::statement_description, ph::error>>(
       proto::statement_description{});
   const auto where = stream_->transaction == stream::txn::write  ? place::writer

@@ -23,6 +23,8 @@ class pipeline_run : public std::enable_shared_from_this<pipeline_run> {
 
   void run_execute(const ph::stmt& statement);
   void run_batch_request(const ph::batch& b);
+  // The request's SQL text; when it has none, the request is answered with the error.
+  std::optional<std::string> sql_or_fail(const ph::stream_request& request);
   void run_sequence(const ph::stream_request& request);
   void run_describe(const ph::stream_request& request);
   ph::stream_result store_sql(const ph::stream_request& request);

@@ -41,8 +41,7 @@ void service::pipeline(std::optional<stream_ref> baton, bool read_only, std::vec
     s->id = next_id_.fetch_add(1, std::memory_order_relaxed);
     s->settings.read_only = read_only;
     // A pipeline that ends by closing its new stream never hands out a baton: no need to register.
-    const auto& last = requests.empty() ? ph::decoded_request(ph::error{}) : requests.back();
-    registered = !(last && last->kind == ph::request_kind::close);
+    registered = requests.empty() || !requests.back() || requests.back()->kind != ph::request_kind::close;
     if (registered) {
       if (auto added = registry_.add(s); !added) return refuse(added.error());
     }

@@ -41,8 +41,17 @@ resume_plan replicator::plan_resume(const std::string& db_path) {
   plan.generation = found->generation;
   plan.index = found->at.index;
   plan.resume_frame = found->at.frame;
+  plan.prev_index_frames = found->prev_index_frames;
   return plan;
 }
+
+namespace {
+// Where the first replica's generation ends (the plan may begin in the index after it).
+position replica_end(const resume_plan& plan) {
+  if (plan.prev_index_frames > 0 && plan.resume_frame == 0u) return {plan.index - 1, plan.prev_index_frames};
+  return {plan.index, plan.resume_frame.value_or(0)};
+}
+}  // namespace
 
 void replicator::start(const resume_plan& plan, snapshot_pinner pinner) {
   pinner_ = std::move(pinner);
@@ -50,7 +59,7 @@ void replicator::start(const resume_plan& plan, snapshot_pinner pinner) {
     auto shipper = std::make_shared<replica_shipper>(stores_[i], options_, pinner_, log_);
     std::string generation;
     if (!plan.generation.empty() &&
-        (i == 0 || replica::holds_position(*stores_[i], plan.generation, {plan.index, *plan.resume_frame})))
+        (i == 0 || replica::holds_position(*stores_[i], plan.generation, replica_end(plan))))
       generation = plan.generation;
     shipper->start(generation, {plan.index, plan.resume_frame.value_or(0)});
     shippers_.push_back(std::move(shipper));

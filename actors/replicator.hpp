@@ -18,6 +18,7 @@ struct resume_plan {
   std::string generation;                  // empty: every replica starts a new generation
   std::uint32_t index = 0;
   std::optional<std::uint32_t> resume_frame;
+  std::uint32_t prev_index_frames = 0;     // the replica ends exactly where the previous index did
 };
 
 class replicator {

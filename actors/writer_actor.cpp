@@ -118,6 +118,7 @@ void writer_actor::checkpoint(int mode) {
   checkpoints_.fetch_add(1, std::memory_order_relaxed);
   // Frames still in the WAL after a full backfill are reused from the start by the next commit.
   wal_backfilled_ = rc == SQLITE_OK && wal_frames == checkpointed;
+  if (wal_backfilled_ && tail_) tail_->write_mark();
   wal_pages_ = wal_backfilled_ ? 0 : wal_frames - checkpointed;
 }
 

@@ -18,7 +18,7 @@ void writer_actor::attach_replicator(std::shared_ptr<replicator> rep, const resu
     int persist = 1;
     sqlite3_file_control(self->conn_.handle(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     self->tail_ = std::make_unique<db::wal_tail>(self->conn_.options().path);
-    auto first = self->tail_->start(plan.index, plan.resume_frame, now_ms());
+    auto first = self->tail_->start(plan.index, plan.resume_frame, now_ms(), plan.prev_index_frames);
     if (!first) {
       self->tail_.reset();
       return asio::post(done_on, [done, error = first.error()] { done(error); });

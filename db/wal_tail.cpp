@@ -29,7 +29,36 @@ proto::result<std::string> read_file_range(int fd, std::uint64_t offset, std::si
   return out;
 }
 
-wal_tail::wal_tail(std::string db_path) : wal_path_(std::move(db_path) + "-wal") {}
+wal_tail::wal_tail(std::string db_path) : wal_path_(db_path + "-wal"), mark_path_(db_path + "-walmark") {}
+
+void wal_tail::write_mark() const {
+  if (!header_) return;
+  unsigned char bytes[wal::header_size + 12];
+  std::memcpy(bytes, raw_header_.data(), wal::header_size);
+  wal::write_be32(bytes + 32, frames_);
+  wal::write_be32(bytes + 36, chain_.s0);
+  wal::write_be32(bytes + 40, chain_.s1);
+  // Not synced: like the WAL itself under synchronous=NORMAL, it survives a crash of the process,
+  // and a lost mark only costs a new generation.
+  const int fd = ::open(mark_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  [[maybe_unused]] auto written = ::write(fd, bytes, sizeof bytes);
+  ::close(fd);
+}
+
+std::optional<wal_mark> read_wal_mark(const std::string& db_path) {
+  const int fd = ::open((db_path + "-walmark").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  auto bytes = read_file_range(fd, 0, wal::header_size + 12);
+  ::close(fd);
+  if (!bytes || bytes->size() != wal::header_size + 12) return std::nullopt;
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes->data());
+  wal_mark mark;
+  std::memcpy(mark.wal_header.data(), p, wal::header_size);
+  mark.frames = wal::read_be32(p + 32);
+  mark.chain = {wal::read_be32(p + 36), wal::read_be32(p + 40)};
+  return mark;
+}
 
 wal_tail::~wal_tail() {
   if (fd_ >= 0) ::close(fd_);
@@ -51,9 +80,10 @@ proto::result<wal_tail::wal_state> wal_tail::read_header(std::array<unsigned cha
 }
 
 proto::result<std::optional<wal_chunk>> wal_tail::start(std::uint32_t index, std::optional<std::uint32_t> resume_frame,
-                                                        std::int64_t now_ms) {
+                                                        std::int64_t now_ms, std::uint32_t prev_index_frames) {
   index_ = index;
-  frames_ = prev_index_frames_ = 0;
+  frames_ = 0;
+  prev_index_frames_ = prev_index_frames;
   header_.reset();
   auto found = read_header(raw_header_);
   if (!found) return found.error();

@@ -38,12 +38,17 @@ class wal_tail {
   // Reads the WAL as it is now (its valid, committed frames) and calls that position `index`.
   // With `resume_frame`, the tail stands after that frame instead (a replica holds up to there),
   // and returns the frames after it as the first chunk.
+  // `prev_index_frames`: where the previous index ended, when the replica holds it to its end.
   proto::result<std::optional<wal_chunk>> start(std::uint32_t index, std::optional<std::uint32_t> resume_frame = {},
-                                                std::int64_t now_ms = 0);
+                                                std::int64_t now_ms = 0, std::uint32_t prev_index_frames = 0);
   // The frames up to `wal_frames` (SQLite's count after the commit that just happened).
   proto::result<std::optional<wal_chunk>> capture(std::uint32_t wal_frames, std::int64_t now_ms);
 
   proto::layout::position position() const { return {index_, frames_}; }
+  // After a checkpoint that copied every frame (SQLite restarts the WAL with the next commit):
+  // records in `<db>-walmark` how this WAL index ended — its header, frame count and chain value —
+  // so a restart can tell whether the replica holds that index to its very end.
+  void write_mark() const;
   // Salts and chain value of the current index (for continuity checks at startup).
   const std::optional<proto::wal::header>& header() const { return header_; }
   proto::wal::checksum chain() const { return chain_; }
@@ -52,13 +57,20 @@ class wal_tail {
   enum class wal_state { empty, has_header };
   proto::result<wal_state> read_header(std::array<unsigned char, proto::wal::header_size>& raw);
 
-  std::string wal_path_;
+  std::string wal_path_, mark_path_;
   int fd_ = -1;
   std::uint32_t index_ = 0, frames_ = 0, prev_index_frames_ = 0;
   std::optional<proto::wal::header> header_;
   std::array<unsigned char, proto::wal::header_size> raw_header_{};
   proto::wal::checksum chain_;
 };
+
+struct wal_mark {
+  std::array<unsigned char, proto::wal::header_size> wal_header{};
+  std::uint32_t frames = 0;
+  proto::wal::checksum chain;
+};
+std::optional<wal_mark> read_wal_mark(const std::string& db_path);
 
 // Reads `size` bytes at `offset`; fewer at the end of the file.
 proto::result<std::string> read_file_range(int fd, std::uint64_t offset, std::size_t size);

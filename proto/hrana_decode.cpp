@@ -263,11 +263,15 @@ result<json::object> parse_body(std::string_view body) {
   return std::move(parsed.get_object());
 }
 
-result<std::optional<std::string>> decode_baton(const json::object& o) {
-  const auto* baton = field(o, "baton");
-  if (!baton) return std::optional<std::string>{};
-  if (!baton->is_string()) return api_error{400, "BATON_INVALID", "\"baton\" must be a string or null"};
-  return std::optional<std::string>{std::string(baton->get_string())};
+// The body's object, with its baton (absent or null: a new stream) already read into `baton`.
+result<json::object> parse_with_baton(std::string_view body, std::optional<std::string>& baton) {
+  auto object = parse_body(body);
+  if (!object) return object.error();
+  if (const auto* b = field(*object, "baton")) {
+    if (!b->is_string()) return api_error{400, "BATON_INVALID", "\"baton\" must be a string or null"};
+    baton = std::string(b->get_string());
+  }
+  return object;
 }
 
 }  // namespace
@@ -287,12 +291,9 @@ std::string_view request_name(request_kind kind) {
 }
 
 result<pipeline_body> decode_pipeline(std::string_view body) {
-  auto object = parse_body(body);
-  if (!object) return object.error();
   pipeline_body out;
-  auto baton = decode_baton(*object);
-  if (!baton) return baton.error();
-  out.baton = std::move(*baton);
+  auto object = parse_with_baton(body, out.baton);
+  if (!object) return object.error();
   const auto* requests = field(*object, "requests");
   if (!requests || !requests->is_array()) return bad_request("\"requests\" must be an array");
   for (const auto& item : requests->get_array()) out.requests.push_back(decode_request(item));
@@ -300,12 +301,9 @@ result<pipeline_body> decode_pipeline(std::string_view body) {
 }
 
 result<cursor_body> decode_cursor(std::string_view body) {
-  auto object = parse_body(body);
-  if (!object) return object.error();
   cursor_body out;
-  auto baton = decode_baton(*object);
-  if (!baton) return baton.error();
-  out.baton = std::move(*baton);
+  auto object = parse_with_baton(body, out.baton);
+  if (!object) return object.error();
   if (!field(*object, "batch")) return bad_request("a cursor request needs a \"batch\"");
   out.steps = decode_batch(field(*object, "batch"));
   return out;

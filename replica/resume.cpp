@@ -40,6 +40,17 @@ std::optional<wal::checksum> local_chain_after(const std::string& db_path, const
   return scan.sum;
 }
 
+// The mark of the last complete checkpoint matches the replica's end, and the live WAL is either
+// empty or the very next one (SQLite adds 1 to salt-1 at each restart).
+bool restarted_right_after(const std::string& db_path, const proto::wal_segment& newest, std::uint32_t frames,
+                           wal::checksum chain) {
+  const auto mark = db::read_wal_mark(db_path);
+  if (!mark || mark->wal_header != newest.wal_header || mark->frames != frames || !(mark->chain == chain)) return false;
+  db::wal_tail live(db_path);
+  if (!live.start(0)) return false;
+  return !live.header() || live.header()->salt1 == newest.parsed_header().salt1 + 1;
+}
+
 }  // namespace
 
 boost::system::result<resume_point, std::string> find_resume_point(object_store& store, const std::string& db_path) {
@@ -61,9 +72,10 @@ boost::system::result<resume_point, std::string> find_resume_point(object_store&
   const auto header = segment->parsed_header();
   const auto replica_chain = wal::scan_frames(header, segment->frames, segment->chain_in).sum;
   const auto local = local_chain_after(db_path, *segment, last.last_frame);
-  if (!local || *local != replica_chain)
-    return failure(boost::system::in_place_error, "the local WAL does not hold the replica's last frames");
-  return resume_point{gen.id, {last.index, last.last_frame}};
+  if (local && *local == replica_chain) return resume_point{gen.id, {last.index, last.last_frame}};
+  if (restarted_right_after(db_path, *segment, last.last_frame, replica_chain))
+    return resume_point{gen.id, {last.index + 1, 0}, last.last_frame};
+  return failure(boost::system::in_place_error, "the local WAL does not hold the replica's last frames");
 }
 
 bool holds_position(object_store& store, const std::string& generation, proto::layout::position at) {

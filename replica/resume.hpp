@@ -1,7 +1,9 @@
 // Does a replica continue the live WAL? Compares the newest WAL segment of the replica's newest
 // generation with the local -wal file: same WAL header (salts), the local WAL holds at least as
-// many valid frames, and the checksum chain after the segment's last frame is the same. Then
-// the generation continues from there; anything else starts a new generation.
+// many valid frames, and the checksum chain after the segment's last frame is the same. Or: the
+// WAL was restarted once since, and the mark of the last complete checkpoint (db/wal_tail.hpp)
+// says that index ended exactly at the replica's last frame. Then the generation continues;
+// anything else starts a new generation.
 #pragma once
 #include <string>
 
@@ -15,6 +17,7 @@ namespace monolite::replica {
 struct resume_point {
   std::string generation;
   proto::layout::position at;
+  std::uint32_t prev_index_frames = 0;  // continuing in the index after the replica's last one
 };
 
 // The error says why the replica does not continue the local WAL (for the log).

@@ -10,6 +10,8 @@ test_packages=(python3 sqlite3 clang libclang-rt-14-dev)
 
 wanted=("${build_packages[@]}")
 [ "${1:-build}" = test ] && wanted+=("${test_packages[@]}")
+# The client tests (test/clients) need Node.js and npm: Debian's packages when none is on PATH.
+[ "${1:-build}" = test ] && ! command -v npm >/dev/null 2>&1 && wanted+=(nodejs npm)
 
 missing=()
 for pkg in "${wanted[@]}"; do

@@ -9,10 +9,11 @@
 The replica is a directory in the run directory, i.e. on the local disk (file:// store)."""
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from pathlib import Path
 
 from . import machine, prom, restore_bench
-from .loadgen import run_wrk
+from .loadgen import percentile, run_wrk
 from .phases import ROWS, Context, check_server_log, fresh_copy, monolite_workload
 from .procs import Monolite
 from .prom import counters, metric, wait_shipped, wait_snapshot
@@ -43,7 +44,7 @@ def counter_delta(after: dict, before: dict, seconds: float) -> dict:
 def throughput(ctx: Context, seed: Path, sync: str) -> dict:
     plain_db = fresh_copy(ctx, seed, f"repl-plain-{sync}.db")
     repl_db = fresh_copy(ctx, seed, f"repl-tput-{sync}.db")
-    runs = {"without": [], "with": []}
+    runs = []
     with Monolite(ctx.monolite_bin, plain_db, sync.lower(), ctx.ledger,
                   ctx.run_dir / f"monolite-plain-{sync}.log") as plain, \
             replica_server(ctx, repl_db, sync.lower(), f"tput-{sync}") as repl:
@@ -57,11 +58,11 @@ def throughput(ctx: Context, seed: Path, sync: str) -> dict:
             if kind == "with":
                 wait_shipped(repl)
                 e["replica"] = counter_delta(counters(repl), before, e["seconds"])
-            runs[kind].append(e)
+            runs.append({**e, "replica_attached": kind == "with"})
     check_server_log(ctx, plain, f"monolite {sync} without replica")
     check_server_log(ctx, repl, f"monolite {sync} with replica")
-    mean = {k: sum(e["rps"] for e in v) / len(v) for k, v in runs.items()}
-    return {"synchronous": sync, "runs": runs["without"] + runs["with"],
+    mean = {k: sum(e["rps"] for e in runs if e["replica_attached"] == (k == "with")) / 2 for k in ("without", "with")}
+    return {"synchronous": sync, "runs": runs,
             "rps_without": round(mean["without"], 1), "rps_with": round(mean["with"], 1),
             "ratio": round(mean["with"] / mean["without"], 3)}
 
@@ -85,6 +86,21 @@ def paced_inserts(srv: Monolite, rate: int, seconds: float) -> tuple:
         return job.result(), samples
 
 
+def segment_times(replica: Path) -> dict:
+    """From the WAL segment names (index, first commit time) and the files' mtimes (written, before
+    the fsync and rename): how many segments over how many WAL indexes (a new index follows each
+    checkpoint), and how long after its first commit each segment was written."""
+    rows = []
+    for f in replica.glob("generations/*/wal/*.wal.lz4"):
+        head, first, _ = f.name.split("_")
+        t = datetime.strptime(first, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
+        rows.append((head.split("-")[0], f.stat().st_mtime - t))
+    waits = sorted(w for _, w in rows)
+    return {"segments": len(rows), "wal_indexes": len({i for i, _ in rows}),
+            "first_commit_to_written_p50_s": round(percentile(waits, 50), 3) if waits else None,
+            "first_commit_to_written_max_s": round(waits[-1], 3) if waits else None}
+
+
 def lag(ctx: Context, seed: Path) -> dict:
     seconds = max(ctx.seconds, 5)
     with replica_server(ctx, fresh_copy(ctx, seed, "repl-lag.db"), "normal", "lag") as srv:
@@ -96,6 +112,7 @@ def lag(ctx: Context, seed: Path) -> dict:
         wait_shipped(srv)
         h = prom.delta(prom.histogram(prom.scrape(srv.url), DELAY), before)
     check_server_log(ctx, srv, "monolite lag")
+    segments = segment_times(ctx.run_dir / "replica-lag")
     if r["errors"]:
         ctx.note(f"replication lag run: {r['errors']} errors {r.get('error_kinds')}")
     q = {p: prom.quantile(h, p / 100) for p in (50, 99)}
@@ -103,7 +120,7 @@ def lag(ctx: Context, seed: Path) -> dict:
             "writes_per_commit": round(r["requests"] / h["count"], 1) if h["count"] else None,
             "p50_s": q[50], "p99_s": q[99], "mean_s": round(h["sum"] / h["count"], 4) if h["count"] else None,
             "histogram": h["buckets"], "lag_gauge_max_s": round(max(samples, default=0), 3),
-            "lag_gauge_samples": len(samples)}
+            "lag_gauge_samples": len(samples), "wal_segments": segments}
 
 
 # --- 3. sync mode ------------------------------------------------------------------------------

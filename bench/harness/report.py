@@ -153,11 +153,15 @@ def _replica_line(doc: dict) -> str:
 
 
 def _lag_line(lg: dict) -> str:
+    sg = lg["wal_segments"]
     return (f"lag: {lg['achieved_rate']:,.0f} inserts/s reached (target {lg['target_rate']:,}/s, "
             f"{lg['load']['seconds']:.0f} s, {lg['load']['errors']} errors), {lg['commits']:,} commits "
             f"({lg['writes_per_commit']} writes each); ship delay per commit, at bucket resolution: p50 in "
             f"{_bucket(lg['p50_s'])}; p99 in {_bucket(lg['p99_s'])}; mean {lg['mean_s']} s; "
-            f"lag gauge max {lg['lag_gauge_max_s']} s ({lg['lag_gauge_samples']} samples, 0.1 s apart)")
+            f"lag gauge max {lg['lag_gauge_max_s']} s ({lg['lag_gauge_samples']} samples, 0.1 s apart); "
+            f"{sg['segments']} WAL segments over {sg['wal_indexes']} WAL indexes (one per checkpoint), each written "
+            f"p50 {sg['first_commit_to_written_p50_s']} s, max {sg['first_commit_to_written_max_s']} s after its "
+            "first commit")
 
 
 def _sync_line(sy: dict) -> str:
@@ -168,7 +172,7 @@ def _sync_line(sy: dict) -> str:
 def _restore_line(r: dict) -> str:
     return (f"restore: {r['db_bytes'] / 2**20:,.0f} MiB database ({r['snapshot_bytes'] / 2**20:,.0f} MiB LZ4 "
             f"snapshot + {r['segments_applied']} WAL segments) in {r['restore_s']:.2f} s = {r['mib_per_s']:,.0f} "
-            f"MiB/s (process wall {r['restore_wall_s']:.2f} s); PRAGMA integrity_check alone "
+            f"MiB/s = {r['mb_per_s']:,.0f} MB/s (process wall {r['restore_wall_s']:.2f} s); PRAGMA integrity_check alone "
             f"{r['integrity_check_s']:.2f} s (without it ~{r['mib_per_s_without_integrity_check']:,.0f} MiB/s); "
             f"at start the snapshot was in the replica {r['snapshot_s']:.1f} s after launch "
             f"= {r['snapshot_mib_per_s']:,.0f} MiB/s")

@@ -127,7 +127,7 @@ def restore(ctx: Context) -> dict:
                      f"{count.stdout.strip()} restored vs {served['events_rows']} served")
         return {**served, "db_bytes": db_bytes, "segments_applied": int(m.group(1)),
                 "downloaded_mib": float(m.group(3)), "restore_s": seconds, "restore_wall_s": round(wall, 2),
-                "mib_per_s": round(db_bytes / 2**20 / seconds, 1),
+                "mib_per_s": round(db_bytes / 2**20 / seconds, 1), "mb_per_s": round(db_bytes / 1e6 / seconds, 1),
                 "integrity_check_s": round(check_s, 2), "integrity_ok": check.stdout.strip() == "ok",
                 "mib_per_s_without_integrity_check": round(db_bytes / 2**20 / max(0.001, seconds - check_s), 1),
                 "snapshot_mib_per_s": round(db_bytes / 2**20 / served["snapshot_s"], 1),
