@@ -22,7 +22,8 @@ RUN cmake --preset static >/dev/null \
  && ./build/static/monolite version
 
 FROM debian:bookworm-slim
-RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home --shell /usr/sbin/nologin monolite \
+RUN groupadd --system --gid 10001 monolite \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /data --no-create-home --shell /usr/sbin/nologin monolite \
  && mkdir -p /data \
  && chown monolite:monolite /data
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt

@@ -3,14 +3,22 @@
 #   fuzz    — each libFuzzer target (fuzz/) for MONOLITE_FUZZ_SECONDS (default 60) on its seed corpus
 #   tsan    — the unit tests (actors, db, proto) under ThreadSanitizer
 #   asan    — every test, unit and integration, under AddressSanitizer + UndefinedBehaviorSanitizer
+#   container — builds the container image (Dockerfile) with podman and runs it against S3
+#             (test/deploy/container_test.py; needs root)
 #   release — every test against the optimised binary (this run's ctest summary closes the output)
 # MONOLITE_TEST_PRESETS="release" limits the run to some of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
 
-presets=${MONOLITE_TEST_PRESETS:-"fuzz tsan asan release"}
+presets=${MONOLITE_TEST_PRESETS:-"fuzz tsan asan container release"}
 for preset in $presets; do
+  if [ "$preset" = container ]; then
+    echo "=== container: image build and test" >&2
+    scripts/deps.sh container
+    python3 test/deploy/container_test.py
+    continue
+  fi
   echo "=== $preset: build" >&2
   if [ "$preset" = fuzz ]; then
     cmake --preset fuzz -DMONOLITE_FUZZ_SECONDS="${MONOLITE_FUZZ_SECONDS:-60}" >/dev/null

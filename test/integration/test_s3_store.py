@@ -1,12 +1,16 @@
-"""The S3 replica store (replica/s3_*) against moto_server with SigV4 signature checking.
+"""The S3 replica store (replica/s3_*) through the test-only `store_probe` executable (STORE_PROBE_BIN).
 
-Drives the test-only `store_probe` executable (STORE_PROBE_BIN) and checks what landed in the
-bucket independently, with boto3 and the aws CLI.
+- against moto_server with SigV4 signature checking (moto.py), plain and TLS; what landed in the
+  bucket is checked independently, with boto3 and the aws CLI;
+- against endpoints that refuse, never accept or never answer (deadlines);
+- against a small keep-alive server, to see pooled connections reused (moto closes each one).
 """
 
 import hashlib
+import http.server
 import os
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -14,7 +18,7 @@ import time
 import unittest
 from concurrent.futures import ThreadPoolExecutor
 
-from moto import HOST, MotoServer, free_port
+from moto import HOST, TLS_HOST, MotoServer, free_port, make_test_certificates
 
 DEFAULT_PROBE = "/work/main/build/release/test/store_probe"
 PROBE_TIMEOUT_S = 120.0
@@ -302,6 +306,84 @@ class S3StoreTlsTest(StoreProbeCase):
         url = self.s3.url(self.prefix, endpoint=f"https://{HOST}:{self.s3.port}")  # cert says localhost
         message = self.assert_fails(self.probe("list", url=url), "unreachable")
         self.assertIn("certificate verify failed", message)
+
+
+class KeepAliveServer:
+    """An in-memory object server speaking HTTP/1.1 with keep-alive, over TCP or TLS, that counts
+    connections. It stands in for moto where moto cannot help: werkzeug's development server
+    answers every request with `Connection: close`. Signatures are not checked here."""
+
+    def __init__(self, certificates=None):
+        objects, connections = {}, []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                connections.append(self.client_address)
+                super().setup()
+
+            def log_message(self, *args):
+                pass
+
+            def reply(self, body=b""):
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_PUT(self):
+                objects[self.path] = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.reply()
+
+            def do_GET(self):
+                self.reply(objects.get(self.path, b""))
+
+        self.connections = connections
+        self.server = http.server.ThreadingHTTPServer((HOST, 0), Handler)
+        self.server.daemon_threads = True
+        if certificates:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(os.path.join(certificates, "server.pem"), os.path.join(certificates, "server.key"))
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.endpoint = f"https://{TLS_HOST}:{self.port}" if certificates else f"http://{HOST}:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever)
+        self.thread.start()
+
+    @property
+    def port(self):
+        return self.server.server_address[1]
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join()
+        self.server.server_close()
+
+
+class S3StoreKeepAliveTest(unittest.TestCase):
+    """Requests reuse pooled connections, over TCP and over TLS."""
+
+    def run_parallel(self, certificates=None):
+        server = KeepAliveServer(certificates)
+        try:
+            env = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"}
+            if certificates:
+                env["SSL_CERT_FILE"] = os.path.join(certificates, "ca.pem")
+            args = [probe_path(), f"s3://bucket/p?endpoint={server.endpoint}", "parallel", "2", "10", "ka"]
+            process = subprocess.run(args, env=child_env(env), capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
+            self.assertEqual(process.returncode, 0, process.stderr)
+            return len(server.connections)
+        finally:
+            server.stop()
+
+    def test_plain_connections_are_reused(self):
+        # 2 threads, 20 requests each (10 puts, 10 gets): one connection per thread.
+        self.assertLessEqual(self.run_parallel(), 2)
+
+    def test_tls_connections_are_reused(self):
+        with tempfile.TemporaryDirectory(prefix="monolite-tls-") as certificates:
+            make_test_certificates(certificates)
+            self.assertLessEqual(self.run_parallel(certificates), 2)
 
 
 if __name__ == "__main__":

@@ -1,3 +1,4 @@
+// The S3 reply reader: entities, element lookup, and the replies the replica client parses.
 #include "proto/s3_xml.hpp"
 
 #include <boost/test/unit_test.hpp>

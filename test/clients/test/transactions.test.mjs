@@ -88,7 +88,7 @@ describe("interactive transactions", () => {
     assert.equal(ghosts.rows[0].c, 0);
   });
 
-  test("deferred transactions and Drizzle-style savepoint-free nesting work", async () => {
+  test("deferred transactions read and write", async () => {
     const tx = await client.transaction("deferred");
     try {
       await tx.execute("UPDATE acct SET balance = balance * 2");
