@@ -67,6 +67,17 @@ void replica_shipper::new_generation() {
   publish_stats();
 }
 
+void replica_shipper::drop_front() {
+  pending_bytes_ -= pending_.front()->frames.size();
+  pending_frames_ -= pending_.front()->frame_count();
+  pending_.pop_front();
+}
+
+void replica_shipper::drop_all() {
+  pending_.clear();
+  pending_bytes_ = pending_frames_ = 0;
+}
+
 void replica_shipper::restart_generation() {
   asio::post(strand_, [self = shared_from_this()] {
     self->broken_ = true;
@@ -100,10 +111,7 @@ void replica_shipper::on_pinned(proto::result<std::shared_ptr<pinned_snapshot>> 
   if (!generation_ready_) {  // a new generation: its history starts at this position
     generation_ready_ = true;
     segments_end_ = (*pin)->at;
-    while (!pending_.empty() && pending_.front()->end() <= segments_end_) {
-      pending_bytes_ -= pending_.front()->frames.size();
-      pending_.pop_front();
-    }
+    while (!pending_.empty() && pending_.front()->end() <= segments_end_) drop_front();
     schedule_pump();
   }
   asio::post(snapshot_thread_, [self = shared_from_this(), pin = std::move(*pin), generation]() mutable {
@@ -166,14 +174,15 @@ void replica_shipper::on_snapshot_done(const std::string& generation, position a
 void replica_shipper::on_chunk(std::shared_ptr<const db::wal_chunk> chunk) {
   asio::post(strand_, [self = shared_from_this(), chunk = std::move(chunk)]() mutable {
     self->pending_bytes_ += chunk->frames.size();
+    self->pending_frames_ += chunk->frame_count();
     self->pending_.push_back(std::move(chunk));
     if (self->pending_bytes_ > self->options_.max_backlog_bytes) {
       self->log_(true, "replication backlog over its limit; dropping it and starting a new generation",
                  {{"replica", self->stats_.replica}, {"bytes", self->pending_bytes_}});
-      self->pending_.clear();
-      self->pending_bytes_ = 0;
+      self->drop_all();
       self->broken_ = true;
     }
+    self->publish_stats();
     self->schedule_pump();
   });
 }

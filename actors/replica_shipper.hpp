@@ -46,7 +46,9 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   void on_pinned(proto::result<std::shared_ptr<pinned_snapshot>> pin, const std::string& generation);
   void upload_snapshot(std::shared_ptr<pinned_snapshot> pin, std::string generation);
   void on_snapshot_done(const std::string& generation, position at, bool ok);
-  void schedule_pump();
+  void schedule_pump(bool urgent = false);
+  void drop_front();
+  void drop_all();
   void pump();
   bool upload_segment();
   void on_failure(const std::string& what, const replica::store_error& error);
@@ -71,13 +73,14 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   bool pump_scheduled_ = false;
   position segments_end_;           // chunks up to here are covered (snapshot or segments)
   std::deque<std::shared_ptr<const db::wal_chunk>> pending_;
-  std::size_t pending_bytes_ = 0;
+  std::size_t pending_bytes_ = 0, pending_frames_ = 0;
   std::vector<waiter> waiters_;
   unsigned failures_ = 0;
   std::chrono::steady_clock::time_point last_upload_{};
 
   mutable std::mutex stats_mutex_;  // guards stats_ only: read by /metrics from other threads
   replica_stats stats_;
+  std::int64_t oldest_pending_ms_ = 0;  // commit time of the oldest unshipped chunk (0: none)
 };
 
 }  // namespace monolite::actors

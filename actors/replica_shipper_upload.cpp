@@ -15,33 +15,38 @@ std::int64_t now_ms() {
       .count();
 }
 
-// Async mode uploads at most once per interval; sync mode (or anyone waiting) goes at once.
-void replica_shipper::schedule_pump() {
-  if (pump_scheduled_) return;
-  pump_scheduled_ = true;
+// Async mode uploads at most once per interval; sync mode, anyone waiting, or frames left over
+// by the previous upload (it stopped at a WAL index boundary or the size cap) go at once.
+// After a failure, the backoff decides. An earlier time replaces a later one already set.
+void replica_shipper::schedule_pump(bool urgent) {
   auto when = last_upload_ + options_.interval;
-  if (options_.sync || !waiters_.empty() || broken_) when = std::chrono::steady_clock::now();
+  if (urgent || options_.sync || !waiters_.empty() || broken_) when = std::chrono::steady_clock::now();
   if (failures_ > 0) when = last_upload_ + std::min<std::chrono::milliseconds>(5s, 100ms * (1u << std::min(failures_, 6u)));
-  pump_timer_.expires_at(when);
+  if (pump_scheduled_ && pump_timer_.expiry() <= when) return;
+  pump_scheduled_ = true;
+  pump_timer_.expires_at(when);  // cancels a later wait: its handler sees operation_aborted
   pump_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec) return;
     self->pump_scheduled_ = false;
-    if (!ec) self->pump();
+    self->pump();
   });
 }
 
 void replica_shipper::pump() {
   if (broken_) {
     broken_ = false;
-    pending_.clear();
-    pending_bytes_ = 0;
+    drop_all();
     new_generation();
     return;
   }
   if (!generation_ready_ || pending_.empty()) return publish_stats();
   last_upload_ = std::chrono::steady_clock::now();
-  if (upload_segment()) failures_ = 0;
+  const bool shipped = upload_segment();
+  if (shipped) failures_ = 0;
   publish_stats();
-  if (!pending_.empty() || broken_) schedule_pump();
+  // The upload blocked this strand, so whatever is still pending was waiting before it began and
+  // did not fit (a WAL index boundary or the size cap): it goes now, not an interval later.
+  if (!pending_.empty() || broken_) schedule_pump(shipped && !pending_.empty());
 }
 
 namespace {
@@ -83,10 +88,7 @@ bool replica_shipper::upload_segment() {
     on_failure("WAL segment upload failed", put.error());
     return false;
   }
-  for (std::size_t i = 0; i < used; ++i) {
-    pending_bytes_ -= pending_.front()->frames.size();
-    pending_.pop_front();
-  }
+  for (std::size_t i = 0; i < used; ++i) drop_front();
   {
     std::lock_guard lock(stats_mutex_);
     stats_.bytes_shipped += bytes.size();
@@ -145,20 +147,20 @@ void replica_shipper::run_retention() {
 }
 
 void replica_shipper::publish_stats() {
-  std::uint64_t frames = 0;
-  for (const auto& c : pending_) frames += c->frame_count();
-  const double lag = pending_.empty() || pending_.front()->commit_times_ms.empty()
-                         ? 0.0
-                         : double(now_ms() - pending_.front()->commit_times_ms.front()) / 1000.0;
   std::lock_guard lock(stats_mutex_);
   stats_.generation = generation_;
-  stats_.lag_frames = frames;
-  stats_.lag_seconds = std::max(0.0, lag);
+  stats_.lag_frames = pending_frames_;
+  oldest_pending_ms_ = pending_.empty() || pending_.front()->commit_times_ms.empty()
+                           ? 0
+                           : pending_.front()->commit_times_ms.front();
 }
 
+// The lag is computed when asked, so a scrape sees it grow while nothing is uploaded.
 replica_stats replica_shipper::stats() const {
   std::lock_guard lock(stats_mutex_);
-  return stats_;
+  replica_stats out = stats_;
+  out.lag_seconds = oldest_pending_ms_ ? std::max(0.0, double(now_ms() - oldest_pending_ms_) / 1000.0) : 0.0;
+  return out;
 }
 
 }  // namespace monolite::actors

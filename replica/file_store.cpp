@@ -1,6 +1,7 @@
 #include "replica/file_store.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,7 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 namespace monolite::replica {
 namespace fs = std::filesystem;
@@ -66,13 +66,22 @@ class file_store final : public object_store {
 
   store_result<std::string> get(const std::string& key) override {
     const fs::path path = root_ / key;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      if (errno == ENOENT) return store_error{store_failure::not_found, "no object " + key + " in " + describe()};
-      return io_error("cannot read", path, errno);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) return store_error{store_failure::not_found, "no object " + key + " in " + describe()};
+    if (fd < 0) return io_error("cannot read", path, errno);
+    struct stat st{};
+    std::string bytes;
+    bool ok = ::fstat(fd, &st) == 0;
+    if (ok) bytes.resize(static_cast<std::size_t>(st.st_size));
+    for (std::size_t got = 0; ok && got < bytes.size();) {
+      const ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      ok = n > 0;
+      got += ok ? static_cast<std::size_t>(n) : 0;
     }
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) return io_error("cannot read", path, errno);
+    const int err = errno;
+    ::close(fd);
+    if (!ok) return io_error("cannot read", path, err);
     return bytes;
   }
 

@@ -26,7 +26,7 @@ healthcheck() {
 
 case "${1:-serve}" in
   healthcheck) healthcheck; exit ;;
-  serve) [ $# -gt 0 ] && shift ;;
+  serve) if [ $# -gt 0 ]; then shift; fi ;;
   -*) ;;  # flags only: they are serve's
   *) exec monolite "$@" ;;
 esac

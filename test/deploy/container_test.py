@@ -276,6 +276,27 @@ class ContainerTest(unittest.TestCase):
         errors = [r for r in container.log_records() if r.get("level") == "error"]
         self.assertTrue(errors, container.logs())
         self.assertNotIn("app.db", volume_files(volume), "an empty database was created instead")
+        return container
+
+    def test_replica_over_tls(self):
+        # The statically linked OpenSSL checks the store's certificate: against the image's CA
+        # bundle (SSL_CERT_FILE) by default, against a mounted CA when SSL_CERT_FILE names it.
+        s3 = MotoServer(tls=True)
+        s3.start()
+        self.addCleanup(s3.stop)
+        env = {"MONOLITE_REPLICA": s3.url("ct/tls"), **s3.env(), "MONOLITE_INSECURE_NO_AUTH": "true"}
+        env.pop("SSL_CERT_FILE")
+        refused = self.assert_fails_to_boot(env)  # the test CA is not in the image's bundle
+        self.assertIn("certificate verify failed", refused.logs())
+
+        env["SSL_CERT_FILE"] = "/etc/monolite/ca.pem"
+        container = self.container(new_volume(), env, [(s3.ca_file, "/etc/monolite/ca.pem")]).start()
+        container.wait_answering("SELECT 1")
+        client = container.client()
+        self.assertEqual(client.execute("CREATE TABLE t(x)").status, 200)
+        client.close()
+        self.assertEqual(container.stop(), 0, container.logs())
+        self.assertTrue(s3.keys("ct/tls/"), container.logs())
 
     def test_serving_beyond_loopback_needs_auth(self):
         container = self.container(new_volume(), {"MONOLITE_LISTEN": "0.0.0.0:1"}).start()

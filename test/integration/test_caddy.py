@@ -22,7 +22,7 @@ import unittest
 
 from harness import (HOST, LOAD_SCHEMA, READY_TIMEOUT_S, STOP_TIMEOUT_S, Background, Client, Server,
                      ServerTestCase, WriteLoad, binary_path, child_env, db_file_integrity, db_file_load_ids,
-                     free_port, serve_args, wait_until)
+                     free_port, raw_request, read_response, run_cli, serve_args, wait_until)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PROXY_SNIPPET = os.path.join(REPO, "deploy", "monolite.caddy")
@@ -255,7 +255,6 @@ class DirectAccessLogTest(CaddyTestCase):
         self.assertEqual(logged, [c[2] for c in cases])
 
     def test_bad_range_is_a_usage_error(self):
-        from harness import run_cli
         result = run_cli(["serve", "--db", self.db_path, "--trusted-proxies", "10.0.0.0/33"])
         self.assertEqual(result.returncode, 2)
         self.assertIn("--trusted-proxies", result.stderr)
@@ -263,6 +262,27 @@ class DirectAccessLogTest(CaddyTestCase):
     @staticmethod
     def _records(server):
         return [r for r in server.log_records() if r.get("msg") == "request"]
+
+
+class ComposeFileTest(unittest.TestCase):
+    """deploy/compose.yaml cannot run here (no container engine with a registry); its shape can."""
+
+    def test_caddy_gets_the_shipped_config_and_monolite_stays_private(self):
+        import yaml  # PyYAML comes with moto, which the suite needs anyway
+        with open(os.path.join(REPO, "deploy", "compose.yaml"), encoding="utf-8") as f:
+            compose = yaml.safe_load(f)
+        monolite, caddy = compose["services"]["monolite"], compose["services"]["caddy"]
+        self.assertNotIn("ports", monolite, "only Caddy may reach monolite")
+        self.assertEqual(caddy["environment"]["MONOLITE_UPSTREAM"], "monolite:8080")
+        self.assertEqual(caddy["depends_on"]["monolite"]["condition"], "service_healthy")
+        mounted = {v.split(":")[0] for v in caddy["volumes"] if v.startswith("./")}
+        self.assertEqual(mounted, {"./Caddyfile", "./monolite.caddy"})
+        for path in mounted:
+            self.assertTrue(os.path.exists(os.path.join(REPO, "deploy", path)), path)
+        self.assertIn("MONOLITE_AUTH", monolite["environment"])
+        self.assertEqual(monolite["build"]["context"], "..")
+        grace = float(monolite["stop_grace_period"].rstrip("s"))
+        self.assertGreater(grace, 10, "docker stop must leave time for the drain and the checkpoint")
 
 
 class RestartTest(CaddyTestCase):
@@ -306,6 +326,30 @@ class RestartTest(CaddyTestCase):
         self.assertEqual(db_file_integrity(self.db_path), ["ok"])
         self.assertEqual(load.acked() - db_file_load_ids(self.db_path), set(), "acknowledged writes lost")
         self.assertLess(max(restart_ms), 1000)
+
+    def test_request_on_an_idle_connection_during_shutdown_is_answered(self):
+        # What a proxy does at the worst moment: send on a pooled connection just after SIGTERM.
+        server = self.start_server("--shutdown-grace", "5", db_path=self.db_path, workdir=self.workdir)
+        sock = self.socket(server)
+        reader = sock.makefile("rb")
+        sock.sendall(raw_request("GET", "/healthz"))
+        self.assertEqual(read_response(reader).status, 200)
+        server.send_signal(signal.SIGTERM)
+        time.sleep(0.05)
+        sock.sendall(raw_request("POST", "/sql/execute", json.dumps({"sql": "CREATE TABLE t(x)"}).encode()))
+        resp = read_response(reader)
+        self.assertEqual(resp.status, 200, resp.raw)
+        self.assertEqual((resp.header("connection") or "").lower(), "close")
+        self.assertEqual(server.wait(STOP_TIMEOUT_S), 0, server.log_tail())
+
+    def test_passed_socket_must_match_listen(self):
+        held = HeldSocket()
+        self.addCleanup(held.close)
+        server = ActivatedServer(self.workdir, serve_args(self.db_path, free_port()), held)
+        with self.assertRaises(RuntimeError) as failed:
+            server.start()
+        self.assertIn("LISTEN_FDS", str(failed.exception))
+        self.assertEqual(server.proc.returncode, 1)
 
     def test_requests_wait_while_nothing_listens(self):
         # Without a held socket the port refuses connections during a restart; Caddy retries the

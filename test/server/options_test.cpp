@@ -58,6 +58,17 @@ BOOST_AUTO_TEST_CASE(flag_beats_env_beats_file_beats_default) {
   BOOST_TEST(cli::load_serve_settings({"--config", config, "--listen", "[::1]:1004"}).value().listen_host == "::1");
 }
 
+BOOST_AUTO_TEST_CASE(transaction_timeout_is_a_flag_and_a_variable) {
+  env_guard env;
+  BOOST_TEST(cli::load_serve_settings({}).value().transaction_timeout.count() == 5000);
+  env.set("MONOLITE_TRANSACTION_TIMEOUT", "0.25");
+  BOOST_TEST(cli::load_serve_settings({}).value().transaction_timeout.count() == 250);
+  BOOST_TEST(cli::load_serve_settings({"--transaction-timeout", "30"}).value().transaction_timeout.count() == 30000);
+  auto bad = cli::load_serve_settings({"--transaction-timeout", "soon"});
+  BOOST_REQUIRE(bad.has_error());
+  BOOST_TEST(bad.error().message.find("--transaction-timeout") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(public_listen_needs_auth_or_an_explicit_opt_out) {
   BOOST_TEST(cli::load_serve_settings({"--listen", "0.0.0.0:8080", "--auth", "/etc/monolite/auth.yaml"}).has_value());
   BOOST_TEST(cli::load_serve_settings({"--listen", "0.0.0.0:8080", "--insecure-no-auth", "true"}).has_value());
