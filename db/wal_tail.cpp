@@ -29,15 +29,24 @@ proto::result<std::string> read_file_range(int fd, std::uint64_t offset, std::si
   return out;
 }
 
-wal_tail::wal_tail(std::string db_path) : wal_path_(db_path + "-wal"), mark_path_(db_path + "-walmark") {}
+wal_tail::wal_tail(std::string db_path)
+    : db_path_(db_path), wal_path_(db_path + "-wal"), mark_path_(db_path + "-walmark") {}
+
+std::uint64_t file_inode(const std::string& path) {
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_ino) : 0;
+}
 
 void wal_tail::write_mark() const {
   if (!header_) return;
-  unsigned char bytes[wal::header_size + 12];
+  unsigned char bytes[wal::header_size + 20];
+  const std::uint64_t inode = file_inode(db_path_);
   std::memcpy(bytes, raw_header_.data(), wal::header_size);
   wal::write_be32(bytes + 32, frames_);
   wal::write_be32(bytes + 36, chain_.s0);
   wal::write_be32(bytes + 40, chain_.s1);
+  wal::write_be32(bytes + 44, static_cast<std::uint32_t>(inode >> 32));
+  wal::write_be32(bytes + 48, static_cast<std::uint32_t>(inode));
   // Not synced: like the WAL itself under synchronous=NORMAL, it survives a crash of the process,
   // and a lost mark only costs a new generation.
   const int fd = ::open(mark_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -49,14 +58,15 @@ void wal_tail::write_mark() const {
 std::optional<wal_mark> read_wal_mark(const std::string& db_path) {
   const int fd = ::open((db_path + "-walmark").c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
-  auto bytes = read_file_range(fd, 0, wal::header_size + 12);
+  auto bytes = read_file_range(fd, 0, wal::header_size + 20);
   ::close(fd);
-  if (!bytes || bytes->size() != wal::header_size + 12) return std::nullopt;
+  if (!bytes || bytes->size() != wal::header_size + 20) return std::nullopt;
   const auto* p = reinterpret_cast<const unsigned char*>(bytes->data());
   wal_mark mark;
   std::memcpy(mark.wal_header.data(), p, wal::header_size);
   mark.frames = wal::read_be32(p + 32);
   mark.chain = {wal::read_be32(p + 36), wal::read_be32(p + 40)};
+  mark.db_inode = std::uint64_t(wal::read_be32(p + 44)) << 32 | wal::read_be32(p + 48);
   return mark;
 }
 

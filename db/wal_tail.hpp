@@ -57,7 +57,7 @@ class wal_tail {
   enum class wal_state { empty, has_header };
   proto::result<wal_state> read_header(std::array<unsigned char, proto::wal::header_size>& raw);
 
-  std::string wal_path_, mark_path_;
+  std::string db_path_, wal_path_, mark_path_;
   int fd_ = -1;
   std::uint32_t index_ = 0, frames_ = 0, prev_index_frames_ = 0;
   std::optional<proto::wal::header> header_;
@@ -69,7 +69,10 @@ struct wal_mark {
   std::array<unsigned char, proto::wal::header_size> wal_header{};
   std::uint32_t frames = 0;
   proto::wal::checksum chain;
+  std::uint64_t db_inode = 0;  // the database file the mark belongs to
 };
+// The inode of the database file (0 if it cannot be read).
+std::uint64_t file_inode(const std::string& path);
 std::optional<wal_mark> read_wal_mark(const std::string& db_path);
 
 // Reads `size` bytes at `offset`; fewer at the end of the file.

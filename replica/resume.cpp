@@ -40,15 +40,16 @@ std::optional<wal::checksum> local_chain_after(const std::string& db_path, const
   return scan.sum;
 }
 
-// The mark of the last complete checkpoint matches the replica's end, and the live WAL is either
-// empty or the very next one (SQLite adds 1 to salt-1 at each restart).
+// The mark of the last complete checkpoint matches the replica's end, belongs to this database
+// file, and the live WAL is the very next one (SQLite adds 1 to salt-1 at each restart).
 bool restarted_right_after(const std::string& db_path, const proto::wal_segment& newest, std::uint32_t frames,
                            wal::checksum chain) {
   const auto mark = db::read_wal_mark(db_path);
   if (!mark || mark->wal_header != newest.wal_header || mark->frames != frames || !(mark->chain == chain)) return false;
+  if (mark->db_inode == 0 || mark->db_inode != db::file_inode(db_path)) return false;
   db::wal_tail live(db_path);
   if (!live.start(0)) return false;
-  return !live.header() || live.header()->salt1 == newest.parsed_header().salt1 + 1;
+  return live.header() && live.header()->salt1 == newest.parsed_header().salt1 + 1;
 }
 
 }  // namespace
