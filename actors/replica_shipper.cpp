@@ -27,6 +27,8 @@ void replica_shipper::stop() {
     pump_timer_.cancel();
     snapshot_timer_.cancel();
     retention_timer_.cancel();
+    waiters_.clear();  // their handlers hold whoever waits (the writer): let go of them
+    drop_all();
   });
   thread_.join();
   snapshot_thread_.join();

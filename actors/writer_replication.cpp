@@ -73,7 +73,8 @@ void writer_actor::gated_checkpoint(int mode) {
   const auto bound = std::max<std::chrono::milliseconds>(2s, replicator_->options().interval * 4);
   replicator_->when_shipped(tail_->position(), strand_, bound, [self = shared_from_this(), mode](bool) {
     self->checkpoint_waiting_ = false;
-    if (!self->closed_) self->checkpoint(mode);
+    // A lease's open transaction would make the checkpoint stop short; the next commit asks again.
+    if (!self->closed_ && !self->leased()) self->checkpoint(mode);
   });
 }
 
@@ -104,6 +105,7 @@ void writer_actor::close_now(asio::any_io_executor done_on, std::function<void()
   replicator_->when_shipped(tail_->position(), strand_, 10s, [self = shared_from_this(), done_on, done](bool) {
     self->checkpoint(SQLITE_CHECKPOINT_PASSIVE);
     self->tail_.reset();
+    self->replicator_.reset();
     self->conn_.close();
     asio::post(done_on, done);
   });
