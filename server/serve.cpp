@@ -159,11 +159,12 @@ bool restores_first(const cli::serve_settings& s) {
 
 int serve(const cli::serve_settings& settings) {
   log::set_level(settings.log_level);
+  // The pools first, so that on every return the context (actors, timers) goes before them.
+  io_pool pool(settings.threads);
+  asio::thread_pool db_pool(1 + (settings.readers_on_io_threads ? 0 : settings.readers));
   auto ctx = std::make_unique<server_context>();
   ctx->settings = settings;
   if (int code = load_auth(*ctx)) return code;
-  io_pool pool(settings.threads);
-  asio::thread_pool db_pool(1 + (settings.readers_on_io_threads ? 0 : settings.readers));
   // A restore can take a while: then the port is open first, and /readyz says 503 until done.
   const bool restore_first = restores_first(settings);
   if (!restore_first) {
