@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "actors/replication_types.hpp"
+#include "proto/wal_segment.hpp"
 #include "replica/object_store.hpp"
 
 namespace monolite::actors {
@@ -51,6 +52,8 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   void drop_all();
   void pump();
   bool upload_segment();
+  proto::wal_segment next_segment(std::size_t& used) const;
+  void record_upload(std::size_t bytes, const std::vector<std::int64_t>& commit_times_ms);
   void on_failure(const std::string& what, const replica::store_error& error);
   void advance(position shipped);
   void run_retention();

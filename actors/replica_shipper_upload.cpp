@@ -57,20 +57,15 @@ bool continues(const db::wal_chunk& chunk, position end) {
 }
 }  // namespace
 
-// Joins the pending chunks that continue one another within one WAL index into one segment.
-bool replica_shipper::upload_segment() {
-  if (!continues(*pending_.front(), segments_end_)) {
-    log_(true, "the WAL does not continue the replica; starting a new generation",
-         {{"replica", stats_.replica}, {"index", pending_.front()->index}, {"frame", pending_.front()->first_frame}});
-    broken_ = true;
-    return false;
-  }
+// Joins the pending chunks that continue one another within one WAL index (up to the size cap)
+// into one segment; `used` says how many.
+proto::wal_segment replica_shipper::next_segment(std::size_t& used) const {
   proto::wal_segment segment;
   const auto& first = *pending_.front();
   segment.index = first.index, segment.first_frame = first.first_frame;
   segment.prev_index_frames = first.prev_index_frames;
   segment.wal_header = first.wal_header, segment.chain_in = first.chain_in;
-  std::size_t used = 0;
+  used = 0;
   for (position end = segments_end_; used < pending_.size(); ++used) {
     const auto& c = *pending_[used];
     if (used > 0 && (c.index != end.index || c.first_frame != end.frame + 1)) break;
@@ -79,6 +74,18 @@ bool replica_shipper::upload_segment() {
     segment.commit_times_ms.insert(segment.commit_times_ms.end(), c.commit_times_ms.begin(), c.commit_times_ms.end());
     end = c.end();
   }
+  return segment;
+}
+
+bool replica_shipper::upload_segment() {
+  if (!continues(*pending_.front(), segments_end_)) {
+    log_(true, "the WAL does not continue the replica; starting a new generation",
+         {{"replica", stats_.replica}, {"index", pending_.front()->index}, {"frame", pending_.front()->first_frame}});
+    broken_ = true;
+    return false;
+  }
+  std::size_t used = 0;
+  const proto::wal_segment segment = next_segment(used);
   const std::string key = proto::layout::segment_key(generation_, segment.index, segment.first_frame,
                                                      segment.last_frame(), segment.commit_times_ms.front(),
                                                      segment.commit_times_ms.back());
@@ -89,22 +96,24 @@ bool replica_shipper::upload_segment() {
     return false;
   }
   for (std::size_t i = 0; i < used; ++i) drop_front();
-  {
-    std::lock_guard lock(stats_mutex_);
-    stats_.bytes_shipped += bytes.size();
-    stats_.objects_shipped += 1;
-    stats_.last_success_ms = now_ms();
-    stats_.healthy = true;
-    for (auto commit_ms : segment.commit_times_ms) {
-      const double delay = double(stats_.last_success_ms - commit_ms) / 1000.0;
-      std::size_t bucket = 0;
-      while (bucket < ship_delay_bucket_count && delay > ship_delay_buckets[bucket]) ++bucket;
-      stats_.ship_delay_counts[bucket] += 1;
-      stats_.ship_delay_sum += delay;
-    }
-  }
+  record_upload(bytes.size(), segment.commit_times_ms);
   advance({segment.index, segment.last_frame()});
   return true;
+}
+
+void replica_shipper::record_upload(std::size_t bytes, const std::vector<std::int64_t>& commit_times_ms) {
+  std::lock_guard lock(stats_mutex_);
+  stats_.bytes_shipped += bytes;
+  stats_.objects_shipped += 1;
+  stats_.last_success_ms = now_ms();
+  stats_.healthy = true;
+  for (auto commit_ms : commit_times_ms) {
+    const double delay = double(stats_.last_success_ms - commit_ms) / 1000.0;
+    std::size_t bucket = 0;
+    while (bucket < ship_delay_bucket_count && delay > ship_delay_buckets[bucket]) ++bucket;
+    stats_.ship_delay_counts[bucket] += 1;
+    stats_.ship_delay_sum += delay;
+  }
 }
 
 void replica_shipper::on_failure(const std::string& what, const replica::store_error& error) {

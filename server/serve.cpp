@@ -150,6 +150,22 @@ void announce_ready(server_context& ctx, const listener& lst, const io_pool& poo
                           {"readers", ctx.readers->size()}, {"threads", pool.size()}});
 }
 
+void add_routes(server_context& ctx) {
+  add_sql_routes(ctx);
+  add_hrana_routes(ctx);
+  add_system_routes(ctx);
+  add_replication_routes(ctx);
+  install_access_check(ctx);
+}
+
+// After the pools stopped: the replicator's threads first, then the connections.
+void release_actors(server_context& ctx) {
+  if (ctx.replicator) ctx.replicator->stop();
+  ctx.hrana.reset();
+  ctx.readers.reset();
+  ctx.writer.reset();
+}
+
 bool restores_first(const cli::serve_settings& s) {
   std::error_code ec;
   return s.restore_if_missing && !std::filesystem::exists(s.db_path, ec);
@@ -170,11 +186,7 @@ int serve(const cli::serve_settings& settings) {
   if (!restore_first) {
     if (int code = prepare_database(*ctx, pool, db_pool)) return code;
   }
-  add_sql_routes(*ctx);
-  add_hrana_routes(*ctx);
-  add_system_routes(*ctx);
-  add_replication_routes(*ctx);
-  install_access_check(*ctx);
+  add_routes(*ctx);
   auto lst = listener::bind(pool, *ctx, {asio::ip::make_address(settings.listen_host), settings.listen_port});
   if (!lst) {
     log::error("cannot listen", {{"error", lst.error().message}});
@@ -205,10 +217,7 @@ int serve(const cli::serve_settings& settings) {
   pool.run();
   if (starter.joinable()) starter.join();
   db_pool.join();  // the actors' last work is done; only now may their connections close
-  if (ctx->replicator) ctx->replicator->stop();
-  ctx->hrana.reset();
-  ctx->readers.reset();
-  ctx->writer.reset();
+  release_actors(*ctx);
   log::info("stopped");
   return exit_code;
 }

@@ -75,6 +75,32 @@ std::optional<position> replica_position_of(replica::object_store& store, const 
   }
 }
 
+// Restores the replica at exactly `at` into a temporary folder and compares the two images.
+int compare_with_replica(replica::object_store& store, const std::string& db_path, std::uint32_t live_frames,
+                         position at) {
+  const fs::path temp = fs::temp_directory_path() / ("monolite-verify-" + std::to_string(::getpid()));
+  fs::create_directories(temp);
+  replica::restore_request req;
+  req.output = (temp / "restored.db").string();
+  req.stop_at = at;
+  auto restored = replica::restore(store, req);
+  auto live_digest = image_digest(db_path, live_frames);
+  auto replica_digest = restored ? image_digest(req.output, 0)
+                                 : proto::result<std::string>(proto::internal_error(restored.error().message));
+  std::error_code ec;
+  fs::remove_all(temp, ec);
+  if (!live_digest || !replica_digest) {
+    std::cerr << "monolite: verify failed: "
+              << (!live_digest ? live_digest.error().message : replica_digest.error().message) << "\n";
+    return 1;
+  }
+  const bool same = *live_digest == *replica_digest;
+  std::cout << (same ? "ok" : "MISMATCH") << ": generation " << restored->generation << " index " << at.index
+            << " frame " << at.frame << "\n  live    sha256 " << *live_digest << "\n  replica sha256 "
+            << *replica_digest << "\n";
+  return same ? 0 : 1;
+}
+
 }  // namespace
 
 int run_verify(const std::vector<std::string>& args) {
@@ -103,24 +129,7 @@ int run_verify(const std::vector<std::string>& args) {
   auto at = started ? replica_position_of(**store, live, *wait, why) : std::nullopt;
   if (!started) why = started.error().message;
   if (!at) return std::cerr << "monolite: verify failed: " << why << "\n", 1;
-  const fs::path temp = fs::temp_directory_path() / ("monolite-verify-" + std::to_string(::getpid()));
-  fs::create_directories(temp);
-  replica::restore_request req;
-  req.output = (temp / "restored.db").string();
-  req.stop_at = *at;
-  auto restored = replica::restore(**store, req);
-  auto live_digest = image_digest(db_path, live.position().frame);
-  auto replica_digest = restored ? image_digest(req.output, 0) : proto::result<std::string>(proto::internal_error(restored.error().message));
-  std::error_code ec;
-  fs::remove_all(temp, ec);
-  if (!live_digest || !replica_digest) {
-    std::cerr << "monolite: verify failed: " << (!live_digest ? live_digest.error().message : replica_digest.error().message) << "\n";
-    return 1;
-  }
-  const bool same = *live_digest == *replica_digest;
-  std::cout << (same ? "ok" : "MISMATCH") << ": generation " << restored->generation << " index " << at->index
-            << " frame " << at->frame << "\n  live    sha256 " << *live_digest << "\n  replica sha256 " << *replica_digest << "\n";
-  return same ? 0 : 1;
+  return compare_with_replica(**store, db_path, live.position().frame, *at);
 }
 
 }  // namespace monolite::cli
