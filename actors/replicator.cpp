@@ -96,8 +96,9 @@ void replicator::when_shipped(position at, asio::any_io_executor reply_to, std::
                               std::function<void(bool)> handler) {
   auto wait = std::make_shared<shipped_wait>(shippers_.size(), reply_to, std::move(handler), timers_);
   wait->deadline.expires_after(timeout);
-  wait->deadline.async_wait([wait](boost::system::error_code ec) {
-    if (!ec) wait->answer(false, wait);
+  // Weak: a handler still queued when its io_context is destroyed must not own the timer.
+  wait->deadline.async_wait([weak = std::weak_ptr<shipped_wait>(wait)](boost::system::error_code ec) {
+    if (auto w = weak.lock(); w && !ec) w->answer(false, w);
   });
   for (auto& s : shippers_) {
     s->when_shipped(at, [wait] {
