@@ -9,7 +9,8 @@
 
 #include "actors/writer_actor.hpp"
 #include "db/connection.hpp"
-#include "proto/hrana.hpp"
+#include "proto/hrana_decode.hpp"
+#include "proto/hrana_encode.hpp"
 
 namespace monolite::actors::hrana {
 

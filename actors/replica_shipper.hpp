@@ -11,19 +11,18 @@
 #include <boost/json/object.hpp>
 #include <deque>
 #include <mutex>
+#include <random>
 
 #include "actors/replication_types.hpp"
-#include "proto/wal_segment.hpp"
+#include "replica/format/wal_segment.hpp"
 #include "replica/object_store.hpp"
 
 namespace monolite::actors {
 
-using replica_log = std::function<void(bool is_error, std::string_view msg, boost::json::object fields)>;
 
 class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
  public:
-  replica_shipper(std::shared_ptr<replica::object_store> store, replica_options options, snapshot_pinner pinner,
-                  replica_log log);
+  replica_shipper(std::shared_ptr<replica::object_store> store, replica_options options, snapshot_pinner pinner);
   ~replica_shipper();
 
   // Continues `generation` from `resume_at`, or starts a new one (with a snapshot) when empty.
@@ -52,7 +51,7 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   void drop_all();
   void pump();
   bool upload_segment();
-  proto::wal_segment next_segment(std::size_t& used) const;
+  replica::wal_segment next_segment(std::size_t& used) const;
   void record_upload(std::size_t bytes, const std::vector<std::int64_t>& commit_times_ms);
   void on_failure(const std::string& what, const replica::store_error& error);
   void advance(position shipped);
@@ -63,7 +62,6 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   std::shared_ptr<replica::object_store> store_;
   replica_options options_;
   snapshot_pinner pinner_;
-  replica_log log_;
   boost::asio::thread_pool thread_{1}, snapshot_thread_{1};
   boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
   boost::asio::steady_timer pump_timer_, snapshot_timer_, retention_timer_;
@@ -80,6 +78,7 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   std::vector<waiter> waiters_;
   unsigned failures_ = 0;
   std::chrono::steady_clock::time_point last_upload_{};
+  std::mt19937 random_{std::random_device{}()};  // generation ids; one per shipper (own strand)
 
   mutable std::mutex stats_mutex_;  // guards stats_ only: read by /metrics from other threads
   replica_stats stats_;

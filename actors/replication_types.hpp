@@ -7,13 +7,14 @@
 #include <memory>
 #include <string>
 
+#include "common/clock.hpp"
 #include "db/connection.hpp"
 #include "db/wal_tail.hpp"
-#include "proto/replica_layout.hpp"
+#include "replica/format/layout.hpp"
 
 namespace monolite::actors {
 
-using proto::layout::position;
+using replica::layout::position;
 
 // A read transaction held open at a WAL position, so the database can be copied as of that
 // position while writes go on. Ends (ROLLBACK, close) when destroyed.
@@ -56,7 +57,5 @@ struct replica_stats {
   std::uint64_t ship_delay_counts[ship_delay_bucket_count + 1] = {};  // last one: +Inf
   double ship_delay_sum = 0;
 };
-
-std::int64_t now_ms();
 
 }  // namespace monolite::actors

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "common/log.hpp"
 #include "replica/resume.hpp"
 
 namespace monolite::actors {
@@ -13,7 +14,7 @@ pinned_snapshot::~pinned_snapshot() {
 }
 
 proto::result<std::shared_ptr<replicator>> replicator::open(const std::vector<std::string>& urls,
-                                                            const replica_options& options, replica_log log,
+                                                            const replica_options& options,
                                                             asio::any_io_executor timers) {
   std::vector<std::shared_ptr<replica::object_store>> stores;
   for (const auto& url : urls) {
@@ -21,12 +22,11 @@ proto::result<std::shared_ptr<replicator>> replicator::open(const std::vector<st
     if (!store) return proto::api_error{2, "BAD_REPLICA", "--replica " + url + ": " + store.error().message};
     stores.push_back(std::move(*store));
   }
-  return std::shared_ptr<replicator>(new replicator(std::move(stores), options, std::move(log), timers));
+  return std::shared_ptr<replicator>(new replicator(std::move(stores), options, timers));
 }
 
-replicator::replicator(std::vector<std::shared_ptr<replica::object_store>> stores, replica_options options,
-                       replica_log log, asio::any_io_executor timers)
-    : stores_(std::move(stores)), options_(options), log_(std::move(log)), timers_(timers) {}
+replicator::replicator(std::vector<std::shared_ptr<replica::object_store>> stores, replica_options options, asio::any_io_executor timers)
+    : stores_(std::move(stores)), options_(options), timers_(timers) {}
 
 replicator::~replicator() { stop(); }
 
@@ -34,7 +34,7 @@ resume_plan replicator::plan_resume(const std::string& db_path) {
   resume_plan plan;
   auto found = replica::find_resume_point(*stores_.front(), db_path);
   if (!found) {
-    log_(false, "replica does not continue the local WAL; a new generation will start",
+    log::info("replica does not continue the local WAL; a new generation will start",
          {{"replica", stores_.front()->describe()}, {"reason", found.error()}});
     return plan;
   }
@@ -56,7 +56,7 @@ position replica_end(const resume_plan& plan) {
 void replicator::start(const resume_plan& plan, snapshot_pinner pinner) {
   pinner_ = std::move(pinner);
   for (std::size_t i = 0; i < stores_.size(); ++i) {
-    auto shipper = std::make_shared<replica_shipper>(stores_[i], options_, pinner_, log_);
+    auto shipper = std::make_shared<replica_shipper>(stores_[i], options_, pinner_);
     std::string generation;
     if (!plan.generation.empty() &&
         (i == 0 || replica::holds_position(*stores_[i], plan.generation, replica_end(plan))))
@@ -71,7 +71,7 @@ void replicator::on_chunk(std::shared_ptr<const db::wal_chunk> chunk) {
 }
 
 void replicator::on_discontinuity() {
-  log_(true, "the live WAL no longer continues what was captured; new generations will start", {});
+  log::error("the live WAL no longer continues what was captured; new generations will start", {});
   for (auto& s : shippers_) s->restart_generation();
 }
 

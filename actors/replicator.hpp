@@ -24,7 +24,7 @@ struct resume_plan {
 class replicator {
  public:
   static proto::result<std::shared_ptr<replicator>> open(const std::vector<std::string>& urls,
-                                                         const replica_options& options, replica_log log,
+                                                         const replica_options& options,
                                                          boost::asio::any_io_executor timers);
   ~replicator();
 
@@ -45,13 +45,12 @@ class replicator {
   std::vector<replica_stats> stats() const;
 
  private:
-  replicator(std::vector<std::shared_ptr<replica::object_store>> stores, replica_options options, replica_log log,
+  replicator(std::vector<std::shared_ptr<replica::object_store>> stores, replica_options options,
              boost::asio::any_io_executor timers);
 
   std::vector<std::shared_ptr<replica::object_store>> stores_;
   std::vector<std::shared_ptr<replica_shipper>> shippers_;
   replica_options options_;
-  replica_log log_;
   boost::asio::any_io_executor timers_;
   snapshot_pinner pinner_;
 };

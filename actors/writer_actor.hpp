@@ -22,6 +22,7 @@
 
 #include "actors/replication_types.hpp"
 #include "actors/write_transaction.hpp"
+#include "actors/writer_lease.hpp"
 #include "db/connection.hpp"
 
 struct sqlite3;
@@ -38,16 +39,6 @@ struct writer_options {
   int truncate_checkpoint_pages = 100000;      // TRUNCATE (waits for readers) past this many
   std::chrono::milliseconds idle_checkpoint{1000};  // PASSIVE when no commit for this long
   std::chrono::milliseconds transaction_timeout{5000};  // longest lease (open transaction)
-};
-
-// Leases of the writer to one holder (a Hrana stream) across calls; 0 is nobody.
-using lease_id = std::uint64_t;
-// What `work` finds: no lease of its id, the id's open transaction, or the id's transaction rolled
-// back by the timeout since its last call (reported once).
-enum class lease_state { none, held, expired };
-struct lease_reply {
-  proto::result<void> ran;          // 503 OVERLOADED or NOT_READY: `work` did not run
-  bool transaction_open = false;    // the id holds the lease after this call
 };
 
 struct writer_stats {

@@ -9,6 +9,8 @@
 #include <deque>
 #include <unordered_set>
 
+#include "actors/writer_lease.hpp"
+
 #include "actors/writer_actor.hpp"
 
 namespace monolite::actors {

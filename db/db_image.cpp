@@ -1,6 +1,7 @@
 #include "db/db_image.hpp"
 
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,10 +10,10 @@
 #include <unordered_map>
 
 #include "db/wal_tail.hpp"
-#include "proto/wal.hpp"
+#include "db/wal_format.hpp"
 
 namespace monolite::db {
-namespace wal = proto::wal;
+namespace wal = db::wal;
 
 namespace {
 
@@ -113,6 +114,21 @@ proto::result<std::uint32_t> committed_wal_frames(const std::string& db_path) {
   if (!started) return started.error();
   if (*started) return proto::result<std::uint32_t>(boost::system::in_place_value, (*started)->end().frame);
   return proto::result<std::uint32_t>(boost::system::in_place_value, tail.position().frame);
+}
+
+proto::result<read_pin> read_pin::open(const std::string& db_path) {
+  ::sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK ||
+      sqlite3_exec(db, "BEGIN; SELECT count(*) FROM sqlite_schema;", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    std::string why = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return proto::internal_error("cannot open " + db_path + ": " + why);
+  }
+  return read_pin(db);
+}
+
+read_pin::~read_pin() {
+  if (db_) sqlite3_close(db_);  // ends the read transaction
 }
 
 }  // namespace monolite::db

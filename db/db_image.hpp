@@ -7,8 +7,11 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "proto/error.hpp"
+
+struct sqlite3;
 
 namespace monolite::db {
 
@@ -21,6 +24,22 @@ struct image_info {
 // `sink` receives the pages in order, several at a time.
 proto::result<image_info> read_image(const std::string& db_path, std::uint32_t wal_frames,
                                      const std::function<void(std::string_view)>& sink);
+
+// A read-only connection holding a read transaction for as long as it lives: no checkpoint can
+// move pages under an image read meanwhile (verify copies the live database under one).
+class read_pin {
+ public:
+  static proto::result<read_pin> open(const std::string& db_path);
+  read_pin(read_pin&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+  read_pin(const read_pin&) = delete;
+  read_pin& operator=(const read_pin&) = delete;
+  read_pin& operator=(read_pin&&) = delete;
+  ~read_pin();
+
+ private:
+  explicit read_pin(::sqlite3* db) : db_(db) {}
+  ::sqlite3* db_;
+};
 
 // The number of valid, committed frames in the database's WAL right now (0 when it has none).
 proto::result<std::uint32_t> committed_wal_frames(const std::string& db_path);

@@ -11,8 +11,7 @@
 #include <vector>
 
 #include "proto/error.hpp"
-#include "proto/replica_layout.hpp"
-#include "proto/wal.hpp"
+#include "db/wal_format.hpp"
 
 namespace monolite::db {
 
@@ -20,12 +19,12 @@ struct wal_chunk {
   std::uint32_t index = 0;
   std::uint32_t first_frame = 1;
   std::uint32_t prev_index_frames = 0;  // set on the first chunk of an index > 0
-  std::array<unsigned char, proto::wal::header_size> wal_header{};
-  proto::wal::checksum chain_in;
+  std::array<unsigned char, db::wal::header_size> wal_header{};
+  db::wal::checksum chain_in;
   std::string frames;
   std::vector<std::int64_t> commit_times_ms;
   std::uint32_t frame_count() const;
-  proto::layout::position end() const { return {index, first_frame + frame_count() - 1}; }
+  wal::position end() const { return {index, first_frame + frame_count() - 1}; }
 };
 
 class wal_tail {
@@ -44,31 +43,31 @@ class wal_tail {
   // The frames up to `wal_frames` (SQLite's count after the commit that just happened).
   proto::result<std::optional<wal_chunk>> capture(std::uint32_t wal_frames, std::int64_t now_ms);
 
-  proto::layout::position position() const { return {index_, frames_}; }
+  wal::position position() const { return {index_, frames_}; }
   // After a checkpoint that copied every frame (SQLite restarts the WAL with the next commit):
   // records in `<db>-walmark` how this WAL index ended — its header, frame count and chain value —
   // so a restart can tell whether the replica holds that index to its very end.
   void write_mark() const;
   // Salts and chain value of the current index (for continuity checks at startup).
-  const std::optional<proto::wal::header>& header() const { return header_; }
-  proto::wal::checksum chain() const { return chain_; }
+  const std::optional<db::wal::header>& header() const { return header_; }
+  db::wal::checksum chain() const { return chain_; }
 
  private:
   enum class wal_state { empty, has_header };
-  proto::result<wal_state> read_header(std::array<unsigned char, proto::wal::header_size>& raw);
+  proto::result<wal_state> read_header(std::array<unsigned char, db::wal::header_size>& raw);
 
   std::string db_path_, wal_path_, mark_path_;
   int fd_ = -1;
   std::uint32_t index_ = 0, frames_ = 0, prev_index_frames_ = 0;
-  std::optional<proto::wal::header> header_;
-  std::array<unsigned char, proto::wal::header_size> raw_header_{};
-  proto::wal::checksum chain_;
+  std::optional<db::wal::header> header_;
+  std::array<unsigned char, db::wal::header_size> raw_header_{};
+  db::wal::checksum chain_;
 };
 
 struct wal_mark {
-  std::array<unsigned char, proto::wal::header_size> wal_header{};
+  std::array<unsigned char, db::wal::header_size> wal_header{};
   std::uint32_t frames = 0;
-  proto::wal::checksum chain;
+  db::wal::checksum chain;
   std::uint64_t db_inode = 0;  // the database file the mark belongs to
 };
 // The inode of the database file (0 if it cannot be read).

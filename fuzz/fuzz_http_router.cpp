@@ -30,6 +30,7 @@
 #include "proto/sql_response.hpp"
 #include "server/responses.hpp"
 #include "server/router.hpp"
+#include "server/access.hpp"
 #include "server/server_context.hpp"
 
 namespace {

@@ -1,6 +1,6 @@
 // Hrana over HTTP (libSQL's protocol, versions 2 and 3, JSON encoding) as plain data: the
 // pipeline and cursor request bodies decoded from JSON, and the results the server sends back.
-// Pure: no I/O. Decoding and encoding live in hrana_decode.cpp and hrana_encode.cpp.
+// Pure: no I/O. Decoding: hrana_decode.hpp; encoding: hrana_encode.hpp.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -46,7 +46,6 @@ struct batch {
 };
 
 enum class request_kind { execute, batch, sequence, describe, store_sql, close_sql, get_autocommit, close };
-std::string_view request_name(request_kind kind);
 
 struct stream_request {
   request_kind kind = request_kind::close;
@@ -69,10 +68,6 @@ struct cursor_body {
   boost::system::result<batch, error> steps{batch{}};
 };
 
-// A malformed body (not JSON, not an object, no "requests" array) is an HTTP 400.
-result<pipeline_body> decode_pipeline(std::string_view body);
-result<cursor_body> decode_cursor(std::string_view body);
-
 // ------------------------------------------------------------------------------------ results
 
 struct step_outcome {
@@ -91,20 +86,5 @@ struct stream_result {
   statement_description description;   // describe
   bool is_autocommit = true;           // get_autocommit
 };
-
-// {"baton", "base_url": null, "results": [...]}
-std::string encode_pipeline_response(const std::optional<std::string>& baton,
-                                     const std::vector<stream_result>& results);
-// The cursor response: a {"baton", "base_url"} line, then one line per entry (step_begin, row...,
-// step_end or step_error), then an error line when the batch as a whole failed.
-std::string encode_cursor_response(const std::optional<std::string>& baton, const std::vector<step_outcome>& steps,
-                                   const std::optional<error>& failure);
-// An HTTP-level error in the shape Hrana clients read ({"message", "code"}), which also carries
-// monolite's usual {"error": {"code", "message"}}.
-std::string encode_http_error(const api_error& e);
-
-// A monolite error as Hrana reports it: SQLite's base code name (SQLITE_CONSTRAINT_UNIQUE →
-// SQLITE_CONSTRAINT), as clients compare codes with ===; BAD_PARAMS → ARGS_INVALID.
-error from_api_error(const api_error& e);
 
 }  // namespace monolite::proto::hrana

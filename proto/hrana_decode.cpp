@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "proto/base64.hpp"
-#include "proto/hrana.hpp"
+#include "proto/hrana_decode.hpp"
 
 namespace monolite::proto::hrana {
 namespace json = boost::json;

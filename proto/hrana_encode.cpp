@@ -3,7 +3,9 @@
 #include <cmath>
 
 #include "proto/base64.hpp"
-#include "proto/hrana.hpp"
+#include "proto/hrana_encode.hpp"
+
+#include "proto/hrana_decode.hpp"
 #include "proto/json_writer.hpp"
 
 namespace monolite::proto::hrana {

@@ -3,7 +3,7 @@
 #include <stdexcept>
 
 #include "replica/file_store.hpp"
-#include "replica/s3_store.hpp"
+#include "replica/s3/store.hpp"
 
 namespace monolite::replica {
 

@@ -10,16 +10,16 @@
 #include <filesystem>
 #include <vector>
 
-#include "proto/lz4.hpp"
-#include "proto/restore_plan.hpp"
-#include "proto/wal_segment.hpp"
+#include "replica/format/lz4.hpp"
+#include "replica/format/restore_plan.hpp"
+#include "replica/format/wal_segment.hpp"
 #include "replica/ordered_fetcher.hpp"
 #include "replica/resume.hpp"
 
 namespace monolite::replica {
 namespace fs = std::filesystem;
-namespace wal = proto::wal;
-using proto::layout::position;
+namespace wal = db::wal;
+using replica::layout::position;
 using restore_result = boost::system::result<restore_report, restore_error>;
 
 namespace {
@@ -58,7 +58,7 @@ struct replay {
 std::optional<std::string> write_snapshot(std::string_view compressed, image_file& image) {
   std::uint64_t offset = 0;
   bool ok = true;
-  auto done = proto::lz4::decompress(compressed, [&](std::string_view piece) {
+  auto done = replica::lz4::decompress(compressed, [&](std::string_view piece) {
     ok = image.write_at(offset, piece);
     offset += piece.size();
     return ok;
@@ -76,7 +76,7 @@ std::optional<std::string> write_snapshot(std::string_view compressed, image_fil
 }
 
 // Applies the whole transactions of one segment that lie after `r.at` and within the target.
-std::optional<std::string> apply_segment(const proto::wal_segment& seg, image_file& image, replay& r) {
+std::optional<std::string> apply_segment(const replica::wal_segment& seg, image_file& image, replay& r) {
   const auto header = seg.parsed_header();
   if (header.page_size != image.page_size) return std::string("a WAL segment's page size differs from the snapshot's");
   if (seg.index == r.at.index + 1 && seg.prev_index_frames != r.at.frame)
@@ -131,7 +131,7 @@ namespace {
 std::string megabytes(std::uint64_t bytes) { return std::to_string(bytes / 1048576) + "." + std::to_string(bytes % 1048576 * 10 / 1048576) + " MB"; }
 
 // Downloads and applies the plan into `image`; fills `report`.
-std::optional<std::string> rebuild(object_store& store, const proto::restore_plan& plan, const restore_request& req,
+std::optional<std::string> rebuild(object_store& store, const replica::restore_plan& plan, const restore_request& req,
                                    image_file& image, restore_report& report) {
   std::vector<std::string> keys{plan.snapshot.key};
   for (const auto& s : plan.segments) keys.push_back(s.key);
@@ -146,8 +146,8 @@ std::optional<std::string> rebuild(object_store& store, const proto::restore_pla
     auto bytes = fetcher.next();
     if (!bytes) return "cannot download " + plan.segments[i].key + ": " + bytes.error().message;
     report.bytes_downloaded += bytes->size();
-    auto raw = proto::lz4::decompress(*bytes);
-    auto seg = raw ? proto::decode_segment(*raw) : proto::result<proto::wal_segment>(raw.error());
+    auto raw = replica::lz4::decompress(*bytes);
+    auto seg = raw ? replica::decode_segment(*raw) : proto::result<replica::wal_segment>(raw.error());
     if (!seg) return plan.segments[i].key + ": " + seg.error().message;
     if (auto error = apply_segment(*seg, image, r)) return plan.segments[i].key + ": " + error.value();
     ++report.segments;
@@ -184,12 +184,12 @@ restore_result restore(object_store& store, const restore_request& req) {
   auto catalog = read_catalog(store);
   if (!catalog) return fail("cannot list " + store.describe() + ": " + catalog.error().message);
   if (catalog->empty() && req.if_replica_exists) return report.outcome = restore_outcome::replica_empty, report;
-  auto plan = proto::plan_restore(*catalog, {req.generation, req.timestamp_ms, req.stop_at});
+  auto plan = replica::plan_restore(*catalog, {req.generation, req.timestamp_ms, req.stop_at});
   if (!plan) return fail(plan.error());
   report.generation = plan->generation;
   if (req.progress)
     req.progress("restoring generation " + plan->generation + ": snapshot of " +
-                 proto::layout::rfc3339_time(plan->snapshot.time_ms) + " and " + std::to_string(plan->segments.size()) +
+                 replica::layout::rfc3339_time(plan->snapshot.time_ms) + " and " + std::to_string(plan->segments.size()) +
                  " WAL segments");
   const auto folder = fs::path(req.output).parent_path();
   if (!folder.empty()) fs::create_directories(folder, ec);

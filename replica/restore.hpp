@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "proto/replica_layout.hpp"
+#include "replica/format/layout.hpp"
 #include "replica/object_store.hpp"
 
 namespace monolite::replica {
@@ -17,7 +17,7 @@ struct restore_request {
   std::string output;
   std::optional<std::int64_t> timestamp_ms;               // newest state at or before this time
   std::string generation;                                 // empty: the one that covers the time
-  std::optional<proto::layout::position> stop_at;         // exactly this position (verify)
+  std::optional<replica::layout::position> stop_at;         // exactly this position (verify)
   bool if_db_not_exists = false;
   bool if_replica_exists = false;
   unsigned parallelism = 8;
@@ -29,7 +29,7 @@ enum class restore_outcome { restored, output_exists, replica_empty };
 struct restore_report {
   restore_outcome outcome = restore_outcome::restored;
   std::string generation;
-  proto::layout::position at;
+  replica::layout::position at;
   std::int64_t time_ms = 0;           // commit time of the last transaction applied
   std::uint64_t bytes_downloaded = 0, db_bytes = 0;
   std::size_t segments = 0;

@@ -4,27 +4,27 @@
 #include <unistd.h>
 
 #include "db/wal_tail.hpp"
-#include "proto/lz4.hpp"
-#include "proto/wal_segment.hpp"
+#include "replica/format/lz4.hpp"
+#include "replica/format/wal_segment.hpp"
 
 namespace monolite::replica {
-namespace wal = proto::wal;
+namespace wal = db::wal;
 using failure = boost::system::result<resume_point, std::string>;
 
-store_result<std::vector<proto::layout::generation>> read_catalog(object_store& store) {
+store_result<std::vector<replica::layout::generation>> read_catalog(object_store& store) {
   auto listed = store.list("generations/");
   if (!listed) return listed.error();
-  std::vector<proto::layout::listed_object> objects;
+  std::vector<replica::layout::listed_object> objects;
   objects.reserve(listed->size());
   for (auto& o : *listed) objects.push_back({std::move(o.key), o.size});
-  return proto::layout::parse_catalog(objects);
+  return replica::layout::parse_catalog(objects);
 }
 
 namespace {
 
 // The chain value after the first `frames` frames of the local WAL, if they are all valid and
 // the last one ends a transaction.
-std::optional<wal::checksum> local_chain_after(const std::string& db_path, const proto::wal_segment& newest,
+std::optional<wal::checksum> local_chain_after(const std::string& db_path, const replica::wal_segment& newest,
                                                std::uint32_t frames) {
   const std::string path = db_path + "-wal";
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -42,7 +42,7 @@ std::optional<wal::checksum> local_chain_after(const std::string& db_path, const
 
 // The mark of the last complete checkpoint matches the replica's end, belongs to this database
 // file, and the live WAL is the very next one (SQLite adds 1 to salt-1 at each restart).
-bool restarted_right_after(const std::string& db_path, const proto::wal_segment& newest, std::uint32_t frames,
+bool restarted_right_after(const std::string& db_path, const replica::wal_segment& newest, std::uint32_t frames,
                            wal::checksum chain) {
   const auto mark = db::read_wal_mark(db_path);
   if (!mark || mark->wal_header != newest.wal_header || mark->frames != frames || !(mark->chain == chain)) return false;
@@ -62,13 +62,13 @@ boost::system::result<resume_point, std::string> find_resume_point(object_store&
   if (gen.snapshots.empty() || gen.segments.empty())
     return failure(boost::system::in_place_error, "the newest generation has no WAL segment yet");
   const auto& last = gen.segments.back();
-  if (gen.end() != proto::layout::position{last.index, last.last_frame})
+  if (gen.end() != replica::layout::position{last.index, last.last_frame})
     return failure(boost::system::in_place_error, "the newest generation ends with a snapshot");
   auto bytes = store.get(last.key);
   if (!bytes) return failure(boost::system::in_place_error, "cannot read " + last.key + ": " + bytes.error().message);
-  auto raw = proto::lz4::decompress(*bytes);
+  auto raw = replica::lz4::decompress(*bytes);
   if (!raw) return failure(boost::system::in_place_error, raw.error().message);
-  auto segment = proto::decode_segment(*raw);
+  auto segment = replica::decode_segment(*raw);
   if (!segment) return failure(boost::system::in_place_error, segment.error().message);
   const auto header = segment->parsed_header();
   const auto replica_chain = wal::scan_frames(header, segment->frames, segment->chain_in).sum;
@@ -79,7 +79,7 @@ boost::system::result<resume_point, std::string> find_resume_point(object_store&
   return failure(boost::system::in_place_error, "the local WAL does not hold the replica's last frames");
 }
 
-bool holds_position(object_store& store, const std::string& generation, proto::layout::position at) {
+bool holds_position(object_store& store, const std::string& generation, replica::layout::position at) {
   auto catalog = read_catalog(store);
   return catalog && !catalog->empty() && catalog->back().id == generation && catalog->back().end() == at;
 }

@@ -9,14 +9,14 @@
 
 #include <boost/system/result.hpp>
 
-#include "proto/replica_layout.hpp"
+#include "replica/format/layout.hpp"
 #include "replica/object_store.hpp"
 
 namespace monolite::replica {
 
 struct resume_point {
   std::string generation;
-  proto::layout::position at;
+  replica::layout::position at;
   std::uint32_t prev_index_frames = 0;  // continuing in the index after the replica's last one
 };
 
@@ -24,9 +24,9 @@ struct resume_point {
 boost::system::result<resume_point, std::string> find_resume_point(object_store& store, const std::string& db_path);
 
 // True when `store`'s newest generation is `generation` and ends exactly at `at`.
-bool holds_position(object_store& store, const std::string& generation, proto::layout::position at);
+bool holds_position(object_store& store, const std::string& generation, replica::layout::position at);
 
 // The replica's catalog (every generation, oldest first).
-store_result<std::vector<proto::layout::generation>> read_catalog(object_store& store);
+store_result<std::vector<replica::layout::generation>> read_catalog(object_store& store);
 
 }  // namespace monolite::replica

@@ -1,5 +1,7 @@
 // Authentication and authorization of requests, and reloading the --auth file.
-#include "server/log.hpp"
+#include "server/access.hpp"
+
+#include "common/log.hpp"
 #include "server/server_context.hpp"
 
 namespace monolite::server {

@@ -3,7 +3,10 @@
 // on the actors through the Hrana service (actors/hrana_service.hpp). Every error is answered in
 // the shape Hrana clients read: application/json {"message", "code"}. The Protobuf variants are
 // not served: their 404 makes clients fall back to JSON.
-#include "proto/hrana.hpp"
+#include "server/hrana_routes.hpp"
+
+#include "proto/hrana_decode.hpp"
+#include "proto/hrana_encode.hpp"
 #include "server/hrana_batons.hpp"
 #include "server/server_context.hpp"
 

@@ -8,7 +8,7 @@
 #include <boost/asio/write.hpp>
 
 #include "server/forwarded.hpp"
-#include "server/log.hpp"
+#include "common/log.hpp"
 #include "server/server_context.hpp"
 
 namespace monolite::server {

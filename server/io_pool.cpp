@@ -3,7 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <thread>
 
-#include "server/log.hpp"
+#include "common/log.hpp"
 
 namespace monolite::server {
 namespace {

@@ -12,7 +12,7 @@
 
 #include "server/http_session.hpp"
 #include "server/io_pool.hpp"
-#include "server/log.hpp"
+#include "common/log.hpp"
 #include "server/server_context.hpp"
 
 namespace monolite::server {

@@ -7,19 +7,24 @@
 #include <filesystem>
 #include <thread>
 
+#include "server/access.hpp"
+#include "server/hrana_routes.hpp"
 #include "server/http_session.hpp"
 #include "server/io_pool.hpp"
 #include "server/listener.hpp"
-#include "server/serve_replication.hpp"
-#include "server/log.hpp"
+#include "replica/boot_restore.hpp"
+#include "server/replication_routes.hpp"
+#include "common/log.hpp"
 #include "server/server_context.hpp"
+#include "server/sql_routes.hpp"
+#include "server/system_routes.hpp"
 
 namespace monolite::server {
 namespace asio = boost::asio;
 
 namespace {
 
-db::connection_options connection_options_for(const cli::serve_settings& s) {
+db::connection_options connection_options_for(const server::settings& s) {
   db::connection_options o;
   o.path = s.db_path;
   o.synchronous = s.synchronous;
@@ -123,7 +128,7 @@ int load_auth(server_context& ctx) {
 
 // The writer always has a thread of its own (fsync, checkpoints); readers too with --db-executor
 // pool, or one per HTTP thread with affine.
-std::vector<asio::any_io_executor> reader_executors(const cli::serve_settings& s, io_pool& pool,
+std::vector<asio::any_io_executor> reader_executors(const server::settings& s, io_pool& pool,
                                                     asio::thread_pool& db_pool) {
   std::vector<asio::any_io_executor> out;
   if (s.readers_on_io_threads) {
@@ -136,7 +141,11 @@ std::vector<asio::any_io_executor> reader_executors(const cli::serve_settings& s
 
 // Restore (when asked and the file is missing), open the actors, start replication. 0 or an exit code.
 int prepare_database(server_context& ctx, io_pool& pool, asio::thread_pool& db_pool) {
-  auto prepared = restore_if_missing(ctx.settings);
+  proto::result<void> prepared;
+  if (ctx.settings.restore_if_missing) {
+    if (auto restored = replica::restore_if_missing(ctx.settings.db_path, ctx.settings.replicas.front()); !restored)
+      prepared = proto::internal_error(restored.error().message);
+  }
   if (prepared) prepared = open_database(ctx, db_pool.get_executor(), reader_executors(ctx.settings, pool, db_pool));
   if (prepared) prepared = start_replication(ctx, pool.context(0).get_executor());
   if (prepared) return 0;
@@ -166,14 +175,14 @@ void release_actors(server_context& ctx) {
   ctx.writer.reset();
 }
 
-bool restores_first(const cli::serve_settings& s) {
+bool restores_first(const server::settings& s) {
   std::error_code ec;
   return s.restore_if_missing && !std::filesystem::exists(s.db_path, ec);
 }
 
 }  // namespace
 
-int serve(const cli::serve_settings& settings) {
+int serve(const server::settings& settings) {
   log::set_level(settings.log_level);
   // The pools first, so that on every return the context (actors, timers) goes before them.
   io_pool pool(settings.threads);

@@ -1,5 +1,7 @@
 // /sql/query → a reader; /sql/execute and /sql/batch → the writer. Decoding and encoding happen
 // on the session's thread; SQLite work happens on the actors' strands.
+#include "server/sql_routes.hpp"
+
 #include <boost/beast/http/field.hpp>
 #include <optional>
 

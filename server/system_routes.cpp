@@ -1,5 +1,7 @@
 // /healthz (alive) and /readyz (serving, not draining): open to all; /metrics (Prometheus text): admin.
-#include "server/serve_replication.hpp"
+#include "server/system_routes.hpp"
+
+#include "server/replication_routes.hpp"
 #include "server/server_context.hpp"
 
 namespace monolite::server {

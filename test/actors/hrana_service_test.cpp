@@ -4,7 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "actors/hrana_service.hpp"
-#include "common/actor_fixture.hpp"
+#include "support/actor_fixture.hpp"
 
 using namespace monolite;
 using namespace std::chrono_literals;

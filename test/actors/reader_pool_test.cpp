@@ -1,6 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
-#include "common/actor_fixture.hpp"
+#include "support/actor_fixture.hpp"
 
 using namespace monolite;
 using namespace std::chrono_literals;

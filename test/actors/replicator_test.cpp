@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "actors/replicator.hpp"
-#include "common/actor_fixture.hpp"
+#include "support/actor_fixture.hpp"
 #include "replica/restore.hpp"
 
 using namespace monolite;
@@ -20,8 +20,7 @@ struct replication_fixture : test::actor_fixture {
 
   std::shared_ptr<actors::writer_actor> open_replicated(actors::replica_options r, actors::writer_options w = {}) {
     auto writer = open_writer(w);
-    auto log = [](bool, std::string_view, boost::json::object) {};
-    replicator = actors::replicator::open({replica_url}, r, log, replies.get_executor()).value();
+    replicator = actors::replicator::open({replica_url}, r, replies.get_executor()).value();
     const auto plan = replicator->plan_resume(options.path);
     std::promise<proto::result<void>> attached;
     auto future = attached.get_future();

@@ -2,7 +2,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "common/actor_fixture.hpp"
+#include "support/actor_fixture.hpp"
 #include "db/statement.hpp"
 
 using namespace monolite;

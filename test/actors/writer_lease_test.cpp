@@ -1,7 +1,7 @@
 #include <boost/test/unit_test.hpp>
 #include <thread>
 
-#include "common/actor_fixture.hpp"
+#include "support/actor_fixture.hpp"
 #include "db/statement.hpp"
 
 using namespace monolite;

@@ -2,7 +2,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "common/db_fixture.hpp"
+#include "support/db_fixture.hpp"
 #include "db/error.hpp"
 
 using namespace monolite;

@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "actors/write_transaction.hpp"
-#include "common/db_fixture.hpp"
+#include "support/db_fixture.hpp"
 
 using namespace monolite;
 using monolite::test::sql;

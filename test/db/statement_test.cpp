@@ -3,7 +3,7 @@
 #include <boost/test/unit_test.hpp>
 #include <limits>
 
-#include "common/db_fixture.hpp"
+#include "support/db_fixture.hpp"
 
 using namespace monolite;
 using monolite::test::sql;

@@ -1,8 +1,8 @@
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 
-#include "common/temp_dir.hpp"
-#include "common/wal_db.hpp"
+#include "support/temp_dir.hpp"
+#include "support/wal_db.hpp"
 #include "db/db_image.hpp"
 #include "db/wal_tail.hpp"
 

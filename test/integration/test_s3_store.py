@@ -1,4 +1,4 @@
-"""The S3 replica store (replica/s3_*) through the test-only `store_probe` executable (STORE_PROBE_BIN).
+"""The S3 replica store (replica/s3/) through the test-only `store_probe` executable (STORE_PROBE_BIN).
 
 - against moto_server with SigV4 signature checking (moto.py), plain and TLS; what landed in the
   bucket is checked independently, with boto3 and the aws CLI;

@@ -2,7 +2,8 @@
 #include <boost/test/unit_test.hpp>
 #include <limits>
 
-#include "proto/hrana.hpp"
+#include "proto/hrana_decode.hpp"
+#include "proto/hrana_encode.hpp"
 #include "proto/hrana_baton.hpp"
 
 using namespace monolite::proto;

@@ -2,7 +2,7 @@
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 
-#include "common/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 #include "replica/object_store.hpp"
 
 using namespace monolite::replica;

@@ -6,7 +6,7 @@
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 
-#include "common/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 #include "proto/base64.hpp"
 #include "server/auth.hpp"
 

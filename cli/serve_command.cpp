@@ -1,0 +1,218 @@
+
+#include "cli/serve_command.hpp"
+
+#include <algorithm>
+#include <iostream>
+#include <thread>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "cli/command_support.hpp"
+#include "cli/values.hpp"
+#include "server/serve.hpp"
+
+namespace monolite::cli {
+namespace {
+
+std::string cores() { return std::to_string(std::max(1u, std::thread::hardware_concurrency())); }
+
+const std::vector<option_spec>& specs() {
+  static const std::vector<option_spec> table = {
+      {"db", "PATH", "database file; created with its folder when missing", "./data/app.db"},
+      {"listen", "HOST:PORT", "address to serve HTTP on", "127.0.0.1:8080"},
+      {"readers", "N", "read-only connections, each on its own strand", cores()},
+      {"threads", "N", "threads serving HTTP", cores()},
+      {"synchronous", "normal|full", "SQLite synchronous mode of the write connection", "normal"},
+      {"cache-size", "N", "SQLite cache_size per connection (negative: KiB)", "-64000"},
+      {"busy-timeout", "DURATION", "SQLite busy_timeout (a plain number: milliseconds)", "5000"},
+      {"max-body", "BYTES", "largest request body accepted (413 beyond)", "8388608"},
+      {"writer-queue", "N", "write requests in flight before 503 OVERLOADED", "4096"},
+      {"shutdown-grace", "DURATION", "time to finish in-flight requests on SIGTERM", "10"},
+      {"idle-timeout", "DURATION", "close keep-alive connections idle this long", "60"},
+      {"log-level", "LEVEL", "debug, info, warn or error", "info"},
+      {"auth", "FILE", "tokens and JWT keys (docs/security.md); reloaded on SIGHUP", ""},
+      {"insecure-no-auth", "true|false", "allow a non-loopback --listen without --auth", "false"},
+      {"max-connections", "N", "open HTTP connections at most (503 beyond)", "1024"},
+      {"statement-timeout", "DURATION", "a client statement running longer is stopped (504)", "5"},
+      {"transaction-timeout", "DURATION", "an interactive (Hrana) transaction open longer is rolled back", "5"},
+      {"max-sql-length", "BYTES", "longest SQL text accepted (413 beyond)", "100000"},
+      {"max-params", "N", "most parameters in one statement", "1000"},
+      {"max-result-rows", "N", "most rows in one result (400 RESULT_TOO_LARGE beyond)", "100000"},
+      {"max-result-bytes", "BYTES", "largest result, roughly as JSON", "33554432"},
+      {"db-executor", "affine|pool", "one reader on each HTTP thread, or readers on threads of their own", "affine"},
+      {"access-log", "", "log every request: method, path, status, time, client address", "false", true},
+      {"trusted-proxies", "LIST", "peers whose X-Forwarded-For names the client (CIDRs, or private_ranges)",
+       "127.0.0.0/8,::1"},
+      {"replica", "URL", "stream the WAL to this replica: file:///path or s3://bucket/prefix?... (repeatable)", "",
+       false, true},
+      {"restore-if-missing", "", "when --db is absent, restore it from the first replica before serving", "false", true},
+      {"replica-sync", "", "acknowledge a write only once every replica holds it", "false", true},
+      {"replica-interval", "DURATION", "async mode: upload WAL segments at most this often", "500ms"},
+      {"replica-sync-timeout", "DURATION", "sync mode: a write waiting longer for the replicas fails with 503", "10s"},
+      {"snapshot-interval", "DURATION", "take a full snapshot of the database this often", "24h"},
+      {"retention", "DURATION", "keep everything a restore to any point this far back needs", "72h"},
+      {"retention-check", "DURATION", "how often old replica objects are looked for and deleted", "1h"},
+      {"replica-max-backlog", "BYTES", "unshipped WAL held in memory per replica before a new generation", "268435456"},
+  };
+  return table;
+}
+
+template <class T>
+usage_result<T> number_of(const option_values& values, const std::string& name, T min, T max) {
+  return parse_number<T>(values.at(name), name, min, max);
+}
+
+usage_result<std::chrono::milliseconds> duration_of(const option_values& values, const std::string& name) {
+  return parse_duration(values.at(name), name);
+}
+
+// SQLite's busy_timeout is in milliseconds, so a bare number stays milliseconds here (the one
+// exception to "a bare number is seconds"); at most an hour.
+usage_result<int> busy_timeout_of(const option_values& values) {
+  auto parsed = parse_duration(values.at("busy-timeout"), "busy-timeout", std::chrono::milliseconds(1));
+  if (!parsed) return parsed.error();
+  if (*parsed > std::chrono::hours(1)) return usage_error{"--busy-timeout: '" + values.at("busy-timeout") + "' is longer than 1h"};
+  return static_cast<int>(parsed->count());
+}
+
+usage_result<void> parse_listen(const std::string& text, server::settings& out) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return usage_error{"--listen: '" + text + "' is not HOST:PORT"};
+  out.listen_host = text.substr(0, colon);
+  if (out.listen_host.front() == '[' && out.listen_host.back() == ']')
+    out.listen_host = out.listen_host.substr(1, out.listen_host.size() - 2);
+  if (out.listen_host == "localhost") out.listen_host = "127.0.0.1";
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(out.listen_host, ec);
+  if (ec) return usage_error{"--listen: '" + out.listen_host + "' is not an IP address"};
+  auto port = parse_number<unsigned>(text.substr(colon + 1), "listen", 0, 65535);
+  if (!port) return usage_error{"--listen: '" + text + "' has no valid port (0-65535)"};
+  out.listen_port = static_cast<unsigned short>(*port);
+  return {};
+}
+
+bool is_loopback(const std::string& host) {
+  return host.rfind("127.", 0) == 0 || host == "::1";
+}
+
+// Safe by default: nobody reaches an unauthenticated database from another machine by accident.
+usage_result<void> parse_auth(const option_values& values, server::settings& out) {
+  out.auth_path = values.at("auth");
+  auto insecure = parse_bool(values.at("insecure-no-auth"), "insecure-no-auth");
+  if (!insecure) return insecure.error();
+  out.insecure_no_auth = *insecure;
+  if (out.auth_path.empty() && !out.insecure_no_auth && !is_loopback(out.listen_host))
+    return usage_error{"--listen " + out.listen_host +
+                       " is reachable from other machines but no --auth FILE is set; add tokens with "
+                       "--auth (docs/security.md) or pass --insecure-no-auth true"};
+  return {};
+}
+
+usage_result<void> parse_access_log(const option_values& values, server::settings& out) {
+  auto access_log = parse_bool(values.at("access-log"), "access-log");
+  if (!access_log) return access_log.error();
+  out.access_log = *access_log;
+  std::string bad;
+  auto trusted = server::address_ranges::parse(values.at("trusted-proxies"), bad);
+  if (!trusted) return usage_error{"--trusted-proxies: '" + bad + "' is not an IP address or CIDR range"};
+  out.trusted_proxies = std::move(*trusted);
+  return {};
+}
+
+usage_result<void> parse_enums(const option_values& values, server::settings& out) {
+  std::string sync = values.at("synchronous");
+  std::transform(sync.begin(), sync.end(), sync.begin(), ::toupper);
+  if (sync != "NORMAL" && sync != "FULL")
+    return usage_error{"--synchronous: '" + values.at("synchronous") + "' must be normal or full"};
+  out.synchronous = sync;
+  const auto& executor = values.at("db-executor");
+  if (executor != "pool" && executor != "affine")
+    return usage_error{"--db-executor: '" + executor + "' must be pool or affine"};
+  out.readers_on_io_threads = executor == "affine";
+  if (!log::parse_level(values.at("log-level"), out.log_level))
+    return usage_error{"--log-level: '" + values.at("log-level") + "' must be debug, info, warn or error"};
+  return {};
+}
+
+template <class T, class U>
+usage_result<void> assign(usage_result<T> parsed, U& field) {
+  if (!parsed) return parsed.error();
+  field = static_cast<U>(*parsed);
+  return {};
+}
+
+usage_result<void> parse_numbers(const option_values& v, server::settings& out) {
+  constexpr std::int64_t huge = std::int64_t{1} << 40;
+  for (auto ok : {assign(number_of<unsigned>(v, "readers", 1, 256), out.readers),
+                  assign(number_of<unsigned>(v, "threads", 1, 256), out.threads),
+                  assign(number_of<std::int64_t>(v, "cache-size", -huge, huge), out.cache_size),
+                  assign(busy_timeout_of(v), out.busy_timeout_ms),
+                  assign(number_of<std::size_t>(v, "max-body", 1, std::size_t{1} << 31), out.max_body),
+                  assign(number_of<std::size_t>(v, "writer-queue", 1, 1000000), out.writer_queue),
+                  assign(duration_of(v, "shutdown-grace"), out.shutdown_grace),
+                  assign(duration_of(v, "idle-timeout"), out.idle_timeout),
+                  assign(duration_of(v, "statement-timeout"), out.statement_timeout),
+                  assign(duration_of(v, "transaction-timeout"), out.transaction_timeout),
+                  assign(number_of<std::size_t>(v, "max-connections", 1, 1000000), out.max_connections),
+                  assign(number_of<int>(v, "max-sql-length", 1, 1000000000), out.max_sql_length),
+                  assign(number_of<int>(v, "max-params", 1, 32766), out.max_params),
+                  assign(number_of<std::size_t>(v, "max-result-rows", 1, std::size_t{1} << 40), out.max_result_rows),
+                  assign(number_of<std::size_t>(v, "max-result-bytes", 1, std::size_t{1} << 40), out.max_result_bytes)})
+    if (!ok) return ok.error();
+  return {};
+}
+
+usage_result<void> parse_replication(const option_values& v, server::settings& out) {
+  out.replicas = split_list(v.at("replica"));
+  for (const auto& url : out.replicas)
+    if (url.rfind("file://", 0) != 0 && url.rfind("s3://", 0) != 0)
+      return usage_error{"--replica: '" + url + "' must start with file:// or s3://"};
+  auto restore = parse_bool(v.at("restore-if-missing"), "restore-if-missing");
+  if (!restore) return restore.error();
+  auto sync = parse_bool(v.at("replica-sync"), "replica-sync");
+  if (!sync) return sync.error();
+  out.restore_if_missing = *restore, out.replica_sync = *sync;
+  if ((out.restore_if_missing || out.replica_sync) && out.replicas.empty())
+    return usage_error{std::string(out.replica_sync ? "--replica-sync" : "--restore-if-missing") + " needs a --replica"};
+  for (auto ok : {assign(duration_of(v, "replica-interval"), out.replica_interval),
+                  assign(duration_of(v, "replica-sync-timeout"), out.replica_sync_timeout),
+                  assign(duration_of(v, "snapshot-interval"), out.snapshot_interval),
+                  assign(duration_of(v, "retention"), out.retention),
+                  assign(duration_of(v, "retention-check"), out.retention_check),
+                  assign(number_of<std::size_t>(v, "replica-max-backlog", 1u << 20, std::size_t{1} << 40),
+                         out.replica_max_backlog)})
+    if (!ok) return ok.error();
+  return {};
+}
+
+}  // namespace
+
+std::span<const option_spec> serve_option_specs() { return specs(); }
+
+usage_result<server::settings> load_serve_settings(const std::vector<std::string>& args) {
+  auto values = resolve_options(specs(), args);
+  if (!values) return values.error();
+  server::settings out;
+  out.db_path = values->at("db");
+  if (out.db_path.empty()) return usage_error{"--db: must not be empty"};
+  if (auto ok = parse_listen(values->at("listen"), out); !ok) return ok.error();
+  if (auto ok = parse_enums(*values, out); !ok) return ok.error();
+  if (auto ok = parse_numbers(*values, out); !ok) return ok.error();
+  if (auto ok = parse_auth(*values, out); !ok) return ok.error();
+  if (auto ok = parse_access_log(*values, out); !ok) return ok.error();
+  if (auto ok = parse_replication(*values, out); !ok) return ok.error();
+  return out;
+}
+
+int run_serve(const std::vector<std::string>& args) {
+  if (wants_help(args)) {
+    std::cout << usage_text("serve", "Serves the database over HTTP/JSON until SIGTERM or SIGINT.",
+                            serve_option_specs());
+    return 0;
+  }
+  auto settings = load_serve_settings(args);
+  if (!settings) return usage_failure(settings.error().message);
+  return server::serve(*settings);
+}
+
+}  // namespace monolite::cli

@@ -1,0 +1,14 @@
+// Restore at boot (`serve --restore-if-missing`): when the database file is absent, rebuild it
+// from the replica before the server opens it. An empty replica means a first boot. Blocking;
+// logs its progress.
+#pragma once
+#include <string>
+
+#include "replica/restore.hpp"
+
+namespace monolite::replica {
+
+boost::system::result<void, restore_error> restore_if_missing(const std::string& db_path,
+                                                              const std::string& replica_url);
+
+}  // namespace monolite::replica

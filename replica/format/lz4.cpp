@@ -1,0 +1,95 @@
+#include "replica/format/lz4.hpp"
+
+#include <lz4frame.h>
+
+#include <stdexcept>
+#include <vector>
+
+namespace monolite::replica::lz4 {
+using proto::internal_error;
+
+namespace {
+constexpr std::size_t input_block = 1 << 20;
+
+void check(std::size_t code) {
+  if (LZ4F_isError(code)) throw std::runtime_error(std::string("lz4: ") + LZ4F_getErrorName(code));
+}
+}  // namespace
+
+struct compressor::state {
+  LZ4F_cctx* ctx = nullptr;
+  LZ4F_preferences_t prefs{};
+  std::string out;
+  std::vector<char> buffer;
+};
+
+compressor::compressor() : state_(std::make_unique<state>()) {
+  check(LZ4F_createCompressionContext(&state_->ctx, LZ4F_VERSION));
+  state_->prefs.frameInfo.blockSizeID = LZ4F_max1MB;
+  state_->prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
+  state_->buffer.resize(LZ4F_compressBound(input_block, &state_->prefs) + LZ4F_HEADER_SIZE_MAX);
+  const std::size_t n = LZ4F_compressBegin(state_->ctx, state_->buffer.data(), state_->buffer.size(), &state_->prefs);
+  check(n);
+  state_->out.append(state_->buffer.data(), n);
+}
+
+compressor::~compressor() {
+  if (state_ && state_->ctx) LZ4F_freeCompressionContext(state_->ctx);
+}
+
+void compressor::append(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const std::size_t take = std::min(bytes.size(), input_block);
+    const std::size_t n = LZ4F_compressUpdate(state_->ctx, state_->buffer.data(), state_->buffer.size(),
+                                              bytes.data(), take, nullptr);
+    check(n);
+    state_->out.append(state_->buffer.data(), n);
+    bytes.remove_prefix(take);
+  }
+}
+
+std::string compressor::finish() {
+  const std::size_t n = LZ4F_compressEnd(state_->ctx, state_->buffer.data(), state_->buffer.size(), nullptr);
+  check(n);
+  state_->out.append(state_->buffer.data(), n);
+  return std::move(state_->out);
+}
+
+std::string compress(std::string_view bytes) {
+  compressor c;
+  c.append(bytes);
+  return c.finish();
+}
+
+result<void> decompress(std::string_view frame, const std::function<bool(std::string_view)>& sink) {
+  LZ4F_dctx* ctx = nullptr;
+  if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION))) return internal_error("lz4: no memory");
+  std::unique_ptr<LZ4F_dctx, decltype(&LZ4F_freeDecompressionContext)> guard(ctx, &LZ4F_freeDecompressionContext);
+  std::vector<char> out(4 << 20);
+  const char* in = frame.data();
+  std::size_t left = frame.size();
+  std::size_t hint = 1;
+  while (left > 0 && hint != 0) {
+    std::size_t out_size = out.size(), in_size = left;
+    hint = LZ4F_decompress(ctx, out.data(), &out_size, in, &in_size, nullptr);
+    if (LZ4F_isError(hint)) return internal_error(std::string("corrupt LZ4 data: ") + LZ4F_getErrorName(hint));
+    in += in_size;
+    left -= in_size;
+    if (out_size > 0 && !sink(std::string_view(out.data(), out_size))) return {};
+    if (in_size == 0 && out_size == 0) break;
+  }
+  if (hint != 0) return internal_error("truncated LZ4 data");
+  return {};
+}
+
+result<std::string> decompress(std::string_view frame) {
+  std::string out;
+  auto done = decompress(frame, [&](std::string_view piece) {
+    out.append(piece);
+    return true;
+  });
+  if (!done) return done.error();
+  return out;
+}
+
+}  // namespace monolite::replica::lz4

@@ -1,0 +1,49 @@
+// What `monolite serve` runs with: a plain struct that cli/ fills in from flags, environment and
+// config file (cli/serve_command.hpp), already validated. server/ never parses a command line.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/log.hpp"
+#include "server/forwarded.hpp"
+
+namespace monolite::server {
+
+struct settings {
+  std::string db_path;
+  std::string listen_host;
+  unsigned short listen_port = 0;
+  unsigned readers = 1;
+  unsigned threads = 1;
+  std::string synchronous;  // NORMAL or FULL
+  std::int64_t cache_size = 0;
+  int busy_timeout_ms = 0;
+  std::size_t max_body = 0;
+  std::size_t writer_queue = 0;
+  std::chrono::milliseconds shutdown_grace{0};
+  std::chrono::milliseconds idle_timeout{0};
+  log::level log_level = log::level::info;
+  std::string auth_path;  // empty: no authentication (loopback only, or --insecure-no-auth)
+  bool insecure_no_auth = false;
+  std::size_t max_connections = 0;
+  std::chrono::milliseconds statement_timeout{0};
+  std::chrono::milliseconds transaction_timeout{5000};  // longest Hrana interactive transaction
+  int max_sql_length = 0;
+  int max_params = 0;
+  std::size_t max_result_rows = 0;
+  std::size_t max_result_bytes = 0;
+  // --db-executor: where the actors' strands run (docs/architecture.md, "Where SQLite runs").
+  bool readers_on_io_threads = false;  // affine: one reader per HTTP thread
+  bool access_log = false;                // one log line per request
+  server::address_ranges trusted_proxies;  // whose X-Forwarded-For is believed
+  // Replication (docs/replication.md).
+  std::vector<std::string> replicas;
+  bool restore_if_missing = false;
+  bool replica_sync = false;
+  std::chrono::milliseconds replica_interval{500}, replica_sync_timeout{10000};
+  std::chrono::milliseconds snapshot_interval{0}, retention{0}, retention_check{0};
+  std::size_t replica_max_backlog = 0;
+};
+}  // namespace monolite::server

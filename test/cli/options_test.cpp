@@ -1,0 +1,110 @@
+#include <boost/test/unit_test.hpp>
+#include <cstdlib>
+#include <fstream>
+
+#include "support/temp_dir.hpp"
+#include "cli/serve_command.hpp"
+
+using namespace monolite;
+
+namespace {
+
+// Sets environment variables for one test and restores them after.
+class env_guard {
+ public:
+  ~env_guard() {
+    for (const auto& name : names_) unsetenv(name.c_str());
+  }
+  void set(const std::string& name, const std::string& value) {
+    setenv(name.c_str(), value.c_str(), 1);
+    names_.push_back(name);
+  }
+
+ private:
+  std::vector<std::string> names_;
+};
+
+std::string write_config(const test::temp_dir& dir, const std::string& text) {
+  const auto path = dir.file("monolite.yaml");
+  std::ofstream(path) << text;
+  return path;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(server_options)
+
+BOOST_AUTO_TEST_CASE(defaults_are_the_contracts) {
+  auto s = cli::load_serve_settings({}).value();
+  BOOST_TEST(s.db_path == "./data/app.db");
+  BOOST_TEST(s.listen_host == "127.0.0.1");
+  BOOST_TEST(s.listen_port == 8080);
+  BOOST_TEST(s.synchronous == "NORMAL");
+  BOOST_TEST(s.cache_size == -64000);
+  BOOST_TEST(s.busy_timeout_ms == 5000);
+}
+
+BOOST_AUTO_TEST_CASE(flag_beats_env_beats_file_beats_default) {
+  test::temp_dir dir;
+  env_guard env;
+  const auto config = write_config(dir, "listen: 127.0.0.1:1001\nreaders: 3\nmax_body: 77\n");
+  auto from_file = cli::load_serve_settings({"--config", config}).value();
+  BOOST_TEST(from_file.listen_port == 1001);
+  BOOST_TEST(from_file.readers == 3u);
+  BOOST_TEST(from_file.max_body == 77u);
+  env.set("MONOLITE_LISTEN", "127.0.0.1:1002");
+  BOOST_TEST(cli::load_serve_settings({"--config", config}).value().listen_port == 1002);
+  BOOST_TEST(cli::load_serve_settings({"--config", config, "--listen=127.0.0.1:1003"}).value().listen_port == 1003);
+  BOOST_TEST(cli::load_serve_settings({"--config", config, "--listen", "[::1]:1004"}).value().listen_host == "::1");
+}
+
+BOOST_AUTO_TEST_CASE(transaction_timeout_is_a_flag_and_a_variable) {
+  env_guard env;
+  BOOST_TEST(cli::load_serve_settings({}).value().transaction_timeout.count() == 5000);
+  env.set("MONOLITE_TRANSACTION_TIMEOUT", "0.25");
+  BOOST_TEST(cli::load_serve_settings({}).value().transaction_timeout.count() == 250);
+  BOOST_TEST(cli::load_serve_settings({"--transaction-timeout", "30"}).value().transaction_timeout.count() == 30000);
+  auto bad = cli::load_serve_settings({"--transaction-timeout", "soon"});
+  BOOST_REQUIRE(bad.has_error());
+  BOOST_TEST(bad.error().message.find("--transaction-timeout") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(public_listen_needs_auth_or_an_explicit_opt_out) {
+  BOOST_TEST(cli::load_serve_settings({"--listen", "0.0.0.0:8080", "--auth", "/etc/monolite/auth.yaml"}).has_value());
+  BOOST_TEST(cli::load_serve_settings({"--listen", "0.0.0.0:8080", "--insecure-no-auth", "true"}).has_value());
+  BOOST_TEST(cli::load_serve_settings({"--listen", "127.0.0.2:8080"}).has_value());
+  BOOST_TEST(cli::load_serve_settings({"--listen", "[::1]:8080"}).has_value());
+  BOOST_TEST(cli::load_serve_settings({"--listen", "localhost:8080"}).value().listen_host == "127.0.0.1");
+}
+
+BOOST_AUTO_TEST_CASE(config_values_expand_environment_variables) {
+  test::temp_dir dir;
+  env_guard env;
+  env.set("MONOLITE_TEST_DB_DIR", "/srv/data");
+  const auto config = write_config(dir, "db: ${MONOLITE_TEST_DB_DIR}/app.db\n");
+  BOOST_TEST(cli::load_serve_settings({"--config", config}).value().db_path == "/srv/data/app.db");
+}
+
+BOOST_AUTO_TEST_CASE(usage_errors_name_the_option) {
+  test::temp_dir dir;
+  struct sample {
+    std::vector<std::string> args;
+    std::string mentions;
+  };
+  const auto bad_key = write_config(dir, "listen: 127.0.0.1:1\nbogus: 1\n");
+  for (const auto& [args, mentions] :
+       {sample{{"--readers", "abc"}, "--readers"}, sample{{"--readers", "0"}, "--readers"},
+        sample{{"--synchronous", "sometimes"}, "--synchronous"}, sample{{"--listen", "nowhere"}, "--listen"},
+        sample{{"--listen", "127.0.0.1:99999"}, "--listen"}, sample{{"--frobnicate", "1"}, "--frobnicate"},
+        sample{{"--db"}, "--db"}, sample{{"--config", dir.file("missing.yaml")}, "--config"},
+        sample{{"--config", bad_key}, "bogus"}, sample{{"--shutdown-grace", "-1"}, "--shutdown-grace"},
+        sample{{"--listen", "0.0.0.0:8080"}, "--insecure-no-auth"}, sample{{"--listen", "[::]:8080"}, "--auth"},
+        sample{{"--insecure-no-auth", "yes"}, "--insecure-no-auth"}, sample{{"--max-params", "0"}, "--max-params"},
+        sample{{"--statement-timeout", "soon"}, "--statement-timeout"}, sample{{"--listen", "example.org:80"}, "--listen"}}) {
+    auto r = cli::load_serve_settings(args);
+    BOOST_REQUIRE_MESSAGE(r.has_error(), mentions);
+    BOOST_TEST(r.error().message.find(mentions) != std::string::npos, r.error().message);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
