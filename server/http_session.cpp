@@ -153,7 +153,17 @@ void http_session::dispatch(request&& req) {
                       slot->res = std::move(res);
                       self->write_next();
                     }};
-  ctx_.routes.dispatch(std::move(req), std::move(respond));
+  try {
+    ctx_.routes.dispatch(std::move(req), std::move(respond));
+  } catch (const std::exception& e) {
+    // A route handler that throws is a bug confined to its request (common/fatal.hpp): answer it
+    // 500 and close, unless it answered before throwing.
+    log::error("exception in a route handler", {{"path", slot->path}, {"error", e.what()}});
+    if (slot->res) return;
+    slot->keep_alive = false;
+    slot->res = error_response({500, "INTERNAL", "internal error"});
+    write_next();
+  }
 }
 
 void http_session::answer_now(response res) {

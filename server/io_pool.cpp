@@ -3,20 +3,18 @@
 #include <boost/asio/post.hpp>
 #include <thread>
 
-#include "common/log.hpp"
+#include "common/fatal.hpp"
 
 namespace monolite::server {
 namespace {
 
-// A handler that throws is a bug; log it and keep serving rather than take every connection down.
-void run_logging_exceptions(boost::asio::io_context& ioc) {
-  for (;;) {
-    try {
-      ioc.run();
-      return;
-    } catch (const std::exception& e) {
-      log::error("unexpected exception in a request handler", {{"error", e.what()}});
-    }
+// An exception escaping a completion handler is a bug (common/fatal.hpp): log it and abort, as on
+// every other thread. Route handlers' own exceptions are answered 500 by the router instead.
+void run_or_die(boost::asio::io_context& ioc) {
+  try {
+    ioc.run();
+  } catch (...) {
+    fatal::die("HTTP thread");
   }
 }
 
@@ -32,8 +30,8 @@ io_pool::io_pool(unsigned threads) {
 void io_pool::run() {
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < contexts_.size(); ++i)
-    threads.emplace_back([this, i] { run_logging_exceptions(*contexts_[i]); });
-  run_logging_exceptions(*contexts_[0]);
+    threads.emplace_back([this, i] { run_or_die(*contexts_[i]); });
+  run_or_die(*contexts_[0]);
   for (auto& t : threads) t.join();
 }
 
