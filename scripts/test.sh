@@ -12,6 +12,9 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh test
 
 presets=${MONOLITE_TEST_PRESETS:-"fuzz tsan asan container release"}
+# Independent ctest entries run side by side: each integration module starts its own servers on
+# free loopback ports and waits on conditions, not on times.
+jobs=${MONOLITE_TEST_JOBS:-2}
 for preset in $presets; do
   if [ "$preset" = container ]; then
     echo "=== container: image build and test" >&2
@@ -32,10 +35,10 @@ for preset in $presets; do
   if [ "$preset" = tsan ]; then
     cmake --build --preset "$preset" --target monolite_unit_tests
     echo "=== $preset: unit tests" >&2
-    ctest --preset "$preset" -L unit
+    ctest --preset "$preset" -L unit -j "$jobs"
   else
     cmake --build --preset "$preset"
     echo "=== $preset: all tests" >&2
-    ctest --preset "$preset"
+    ctest --preset "$preset" -j "$jobs"
   fi
 done
