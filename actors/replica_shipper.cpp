@@ -1,7 +1,8 @@
 #include "actors/replica_shipper.hpp"
 
+#include <malloc.h>
+
 #include <boost/asio/post.hpp>
-#include <random>
 
 #include "common/log.hpp"
 #include "db/db_image.hpp"
@@ -12,6 +13,11 @@
 namespace monolite::actors {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+
+namespace {
+// A backlog that reached this much is handed back to the system once it is gone.
+constexpr std::size_t memory_trim_threshold = 8u << 20;
+}  // namespace
 
 replica_shipper::replica_shipper(std::shared_ptr<replica::object_store> store, replica_options options,
                                  snapshot_pinner pinner)
@@ -72,12 +78,25 @@ void replica_shipper::new_generation() {
 void replica_shipper::drop_front() {
   pending_bytes_ -= pending_.front()->frames.size();
   pending_frames_ -= pending_.front()->frame_count();
+  held_bytes_.fetch_sub(pending_.front()->frames.size(), std::memory_order_relaxed);
   pending_.pop_front();
+  if (pending_.empty()) give_memory_back();
 }
 
 void replica_shipper::drop_all() {
+  held_bytes_.fetch_sub(pending_bytes_, std::memory_order_relaxed);
   pending_.clear();
   pending_bytes_ = pending_frames_ = 0;
+  give_memory_back();
+}
+
+// After a backlog spike the allocator keeps the freed chunks' pages; hand them back to the system
+// so that a stall leaves no lasting footprint (the chunks were allocated on the writer's thread,
+// in its arena: malloc_trim trims every arena).
+void replica_shipper::give_memory_back() {
+  if (peak_bytes_ < memory_trim_threshold) return;
+  peak_bytes_ = 0;
+  ::malloc_trim(0);
 }
 
 void replica_shipper::restart_generation() {
@@ -128,10 +147,12 @@ void replica_shipper::upload_snapshot(std::shared_ptr<pinned_snapshot> pin, std:
   const std::string key = replica::layout::snapshot_key(generation, at, pin->time_ms);
   pin.reset();  // the copy is made: let checkpoints go past this position again
   bool ok = false;
+  std::size_t size = 0;
   if (!image) {
     log::error("cannot read the database for a snapshot", {{"error", image.error().message}});
   } else {
     const std::string bytes = compressed.finish();
+    size = bytes.size();
     auto put = store_->put(key, bytes);
     ok = put.has_value();
     if (!ok) log::error("snapshot upload failed", {{"replica", stats_.replica}, {"error", put.error().message}});
@@ -141,7 +162,10 @@ void replica_shipper::upload_snapshot(std::shared_ptr<pinned_snapshot> pin, std:
       stats_.objects_shipped += 1;
     }
   }
-  asio::post(strand_, [self = shared_from_this(), generation, at, ok] { self->on_snapshot_done(generation, at, ok); });
+  asio::post(strand_, [self = shared_from_this(), generation, at, ok, size] {
+    self->on_snapshot_done(generation, at, ok);
+    if (size >= memory_trim_threshold) ::malloc_trim(0);  // the image was held in memory (compressed)
+  });
 }
 
 void replica_shipper::on_snapshot_done(const std::string& generation, position at, bool ok) {
@@ -173,20 +197,44 @@ void replica_shipper::on_snapshot_done(const std::string& generation, position a
   }
 }
 
+// On the writer's thread: never waits for the strand, which may be inside a long upload.
 void replica_shipper::on_chunk(std::shared_ptr<const db::wal_chunk> chunk) {
-  asio::post(strand_, [self = shared_from_this(), chunk = std::move(chunk)]() mutable {
-    self->pending_bytes_ += chunk->frames.size();
-    self->pending_frames_ += chunk->frame_count();
-    self->pending_.push_back(std::move(chunk));
-    if (self->pending_bytes_ > self->options_.max_backlog_bytes) {
-      log::error("replication backlog over its limit; dropping it and starting a new generation",
-                 {{"replica", self->stats_.replica}, {"bytes", self->pending_bytes_}});
-      self->drop_all();
-      self->broken_ = true;
-    }
-    self->publish_stats();
-    self->schedule_pump();
-  });
+  const std::size_t bytes = chunk->frames.size();
+  if (overflowed_.load(std::memory_order_acquire)) return;  // the new generation's snapshot covers it
+  const std::size_t held = held_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  if (held <= options_.max_backlog_bytes) {
+    asio::post(strand_, [self = shared_from_this(), chunk = std::move(chunk)]() mutable { self->accept(std::move(chunk)); });
+    return;
+  }
+  held_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+  if (overflowed_.exchange(true, std::memory_order_acq_rel)) return;
+  log::error("replication backlog over its limit; dropping it and starting a new generation",
+             {{"replica", stats_.replica}, {"bytes", held}, {"limit", options_.max_backlog_bytes}});
+  asio::post(strand_, [self = shared_from_this()] { self->give_up_backlog(); });
+}
+
+void replica_shipper::accept(std::shared_ptr<const db::wal_chunk> chunk) {
+  pending_bytes_ += chunk->frames.size();
+  pending_frames_ += chunk->frame_count();
+  peak_bytes_ = std::max(peak_bytes_, pending_bytes_);
+  pending_.push_back(std::move(chunk));
+  publish_stats();
+  schedule_pump();
+}
+
+// Chunks were dropped at capture: the generation has a hole, so everything held goes and a new
+// generation starts. Its snapshot is pinned after this, so it covers every chunk dropped.
+void replica_shipper::give_up_backlog() {
+  {
+    std::lock_guard lock(stats_mutex_);
+    stats_.errors += 1;
+    stats_.healthy = false;
+  }
+  drop_all();
+  broken_ = true;
+  overflowed_.store(false, std::memory_order_release);
+  publish_stats();
+  schedule_pump();
 }
 
 void replica_shipper::when_shipped(position at, std::function<void()> handler) {
@@ -198,8 +246,6 @@ void replica_shipper::when_shipped(position at, std::function<void()> handler) {
 }
 
 // WAL segment uploads, retries, retention and statistics.
-namespace asio = boost::asio;
-using namespace std::chrono_literals;
 
 // Async mode uploads at most once per interval; sync mode, anyone waiting, or frames left over
 // by the previous upload (it stopped at a WAL index boundary or the size cap) go at once.

@@ -2,13 +2,17 @@
 // Executor: a strand on a thread of its own; store calls block that thread only. Snapshots are
 //   built and uploaded on a second thread of its own, so WAL segments keep flowing meanwhile.
 // Replies: when_shipped handlers run on the shipper's thread; callers post onward.
-// Mailbox: captured chunks wait in memory up to max_backlog_bytes; past that they are dropped and
-//   a new generation (with a full snapshot) starts, so a long outage costs memory only up to there.
+// Mailbox: captured chunks wait in memory up to max_backlog_bytes, counted where they are captured
+//   (on_chunk, the writer's thread), so the bound holds while this strand is blocked in an upload.
+//   The chunk that would cross it is dropped there, with everything after it, and logged at once;
+//   the strand then drops what it held and starts a new generation (with a full snapshot). A long
+//   outage or a stalled upload costs memory only up to the bound.
 #pragma once
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/object.hpp>
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -49,6 +53,9 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   void schedule_pump(bool urgent = false);
   void drop_front();
   void drop_all();
+  void accept(std::shared_ptr<const db::wal_chunk> chunk);
+  void give_up_backlog();
+  void give_memory_back();
   void pump();
   bool upload_segment();
   replica::wal_segment next_segment(std::size_t& used) const;
@@ -75,6 +82,13 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   position segments_end_;           // chunks up to here are covered (snapshot or segments)
   std::deque<std::shared_ptr<const db::wal_chunk>> pending_;
   std::size_t pending_bytes_ = 0, pending_frames_ = 0;
+  std::size_t peak_bytes_ = 0;  // most held since memory was last given back
+  // Bytes of every chunk accepted and not yet dropped: those in pending_ and those posted to the
+  // strand but not taken yet. Added on the capturing thread, taken off on the strand.
+  std::atomic<std::size_t> held_bytes_{0};
+  // Set where a chunk crosses the bound; chunks are dropped at capture until the strand gave up
+  // the backlog (give_up_backlog clears it).
+  std::atomic<bool> overflowed_{false};
   std::vector<waiter> waiters_;
   unsigned failures_ = 0;
   std::chrono::steady_clock::time_point last_upload_{};
