@@ -62,7 +62,7 @@ std::string content_md5(std::string_view bytes) {
   return proto::base64_encode(std::vector<unsigned char>(digest.begin(), digest.begin() + length));
 }
 
-s3_client::s3_client(s3_config config, sigv4::credentials credentials)
+s3_client::s3_client(s3_config config, std::shared_ptr<credentials_source> credentials)
     : config_(std::move(config)),
       credentials_(std::move(credentials)),
       http_(config_.endpoint, {config_.connect_timeout, config_.request_timeout}) {}
@@ -71,12 +71,14 @@ std::string s3_client::describe_call(const s3_call& call) const {
   return call.method + " s3://" + config_.bucket + "/" + call.object_key;
 }
 
-http_request s3_client::signed_request(const s3_call& call) const {
+store_result<http_request> s3_client::signed_request(const s3_call& call) const {
+  auto keys = credentials_->current();
+  if (!keys) return keys.error();
   sigv4::request req{call.method, config_.path(call.object_key), call.query, call.headers,
                      sigv4::sha256_hex(call.body)};
   req.headers.push_back({"Host", config_.host()});
   const std::string authorization =
-      sigv4::sign(req, credentials_, {config_.region, "s3", true}, sigv4::amz_date(std::chrono::system_clock::now()));
+      sigv4::sign(req, *keys, {config_.region, "s3", true}, sigv4::amz_date(std::chrono::system_clock::now()));
   http_request out{call.method, sigv4::canonical_uri(req.path), {}, call.body};
   if (!req.query.empty()) out.target += "?" + sigv4::canonical_query(req.query);
   for (auto& h : req.headers) out.headers.emplace_back(std::move(h.name), std::move(h.value));
@@ -86,7 +88,9 @@ http_request s3_client::signed_request(const s3_call& call) const {
 }
 
 store_result<http_reply> s3_client::call(const s3_call& call) {
-  auto reply = http_.send(signed_request(call));
+  auto request = signed_request(call);
+  if (!request) return request.error();
+  auto reply = http_.send(*request);
   if (!reply) return reply.error();
   const bool ok = reply->status >= 200 && reply->status < 300;
   if (ok && !(call.error_possible_in_200 && replica::s3_xml::parse_error(reply->body))) return reply;

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "replica/s3/credentials.hpp"
 #include "replica/s3/sigv4.hpp"
 #include "replica/s3/http.hpp"
 #include "replica/s3/url.hpp"
@@ -25,7 +26,7 @@ struct s3_call {
 
 class s3_client {
  public:
-  s3_client(s3_config config, replica::sigv4::credentials credentials);
+  s3_client(s3_config config, std::shared_ptr<credentials_source> credentials);
 
   const s3_config& config() const { return config_; }
   s3_http& http() { return http_; }
@@ -37,10 +38,10 @@ class s3_client {
   std::string describe_call(const s3_call& call) const;
 
  private:
-  http_request signed_request(const s3_call& call) const;
+  store_result<http_request> signed_request(const s3_call& call) const;
 
   s3_config config_;
-  replica::sigv4::credentials credentials_;
+  std::shared_ptr<credentials_source> credentials_;
   s3_http http_;
 };
 

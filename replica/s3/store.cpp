@@ -14,7 +14,7 @@ constexpr std::size_t max_keys_per_delete = 1000;  // DeleteObjects' limit
 
 class s3_store final : public object_store {
  public:
-  s3_store(s3_config config, replica::sigv4::credentials credentials)
+  s3_store(s3_config config, std::shared_ptr<credentials_source> credentials)
       : client_(std::move(config), std::move(credentials)) {}
 
   std::string describe() const override { return config().describe(); }
@@ -111,7 +111,7 @@ class s3_store final : public object_store {
 store_result<std::unique_ptr<object_store>> open_s3_store(std::string_view url) {
   auto config = parse_s3_url(url, region_from_environment());
   if (!config) return config.error();
-  auto credentials = credentials_from_environment();
+  auto credentials = find_credentials();
   if (!credentials) return credentials.error();
   try {
     return std::unique_ptr<object_store>(new s3_store(std::move(*config), std::move(*credentials)));

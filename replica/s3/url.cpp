@@ -47,40 +47,6 @@ std::optional<unsigned> parse_number(std::string_view text, unsigned low, unsign
   return value;
 }
 
-// http(s)://host[:port][/], host possibly a bracketed IPv6 address.
-store_result<s3_endpoint> parse_endpoint(std::string_view text) {
-  s3_endpoint e;
-  if (text.starts_with("https://")) {
-    text.remove_prefix(8);
-  } else if (text.starts_with("http://")) {
-    e.tls = false;
-    text.remove_prefix(7);
-  } else {
-    return bad_url("endpoint must start with http:// or https://");
-  }
-  if (text.ends_with('/')) text.remove_suffix(1);
-  if (text.find_first_of("/?#@") != std::string_view::npos)
-    return bad_url("endpoint must be scheme://host[:port] (no path, no user info)");
-  std::string_view port;
-  if (text.starts_with('[')) {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos) return bad_url("endpoint has an unterminated [IPv6 address]");
-    e.host = std::string(text.substr(1, close - 1));
-    if (close + 1 < text.size()) {
-      if (text[close + 1] != ':') return bad_url("endpoint has junk after the [IPv6 address]");
-      port = text.substr(close + 2);
-    }
-  } else {
-    const auto colon = text.rfind(':');
-    e.host = std::string(text.substr(0, colon));
-    if (colon != std::string_view::npos) port = text.substr(colon + 1);
-  }
-  if (!all_of_charset(e.host, ".-_:")) return bad_url("endpoint host '" + e.host + "' is not a host name or address");
-  if (!port.empty() && !parse_number(port, 1, 65535))
-    return bad_url("endpoint port '" + std::string(port) + "' is not 1-65535");
-  e.port = port.empty() ? (e.tls ? "443" : "80") : std::string(port);
-  return e;
-}
 
 std::optional<bool> parse_bool(std::string_view text) {
   if (text == "true" || text == "1") return true;
@@ -186,6 +152,40 @@ store_result<s3_config> parse_s3_url(std::string_view url, std::string_view defa
   return config;
 }
 
+store_result<s3_endpoint> parse_endpoint(std::string_view text) {
+  s3_endpoint e;
+  if (text.starts_with("https://")) {
+    text.remove_prefix(8);
+  } else if (text.starts_with("http://")) {
+    e.tls = false;
+    text.remove_prefix(7);
+  } else {
+    return bad_url("endpoint must start with http:// or https://");
+  }
+  if (text.ends_with('/')) text.remove_suffix(1);
+  if (text.find_first_of("/?#@") != std::string_view::npos)
+    return bad_url("endpoint must be scheme://host[:port] (no path, no user info)");
+  std::string_view port;
+  if (text.starts_with('[')) {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) return bad_url("endpoint has an unterminated [IPv6 address]");
+    e.host = std::string(text.substr(1, close - 1));
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') return bad_url("endpoint has junk after the [IPv6 address]");
+      port = text.substr(close + 2);
+    }
+  } else {
+    const auto colon = text.rfind(':');
+    e.host = std::string(text.substr(0, colon));
+    if (colon != std::string_view::npos) port = text.substr(colon + 1);
+  }
+  if (!all_of_charset(e.host, ".-_:")) return bad_url("endpoint host '" + e.host + "' is not a host name or address");
+  if (!port.empty() && !parse_number(port, 1, 65535))
+    return bad_url("endpoint port '" + std::string(port) + "' is not 1-65535");
+  e.port = port.empty() ? (e.tls ? "443" : "80") : std::string(port);
+  return e;
+}
+
 std::string region_from_environment() {
   for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
     if (auto value = environment(name); !value.empty()) return value;
@@ -193,14 +193,5 @@ std::string region_from_environment() {
   return "us-east-1";
 }
 
-store_result<replica::sigv4::credentials> credentials_from_environment() {
-  replica::sigv4::credentials creds{environment("AWS_ACCESS_KEY_ID"), environment("AWS_SECRET_ACCESS_KEY"),
-                                  environment("AWS_SESSION_TOKEN")};
-  if (creds.access_key_id.empty() || creds.secret_access_key.empty())
-    return store_error{store_failure::bad_url,
-                       "an s3 replica needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-                       "(and AWS_SESSION_TOKEN for temporary ones)"};
-  return creds;
-}
 
 }  // namespace monolite::replica

@@ -1,5 +1,5 @@
 // s3_url — what an s3:// replica URL means: bucket, key prefix, endpoint, region, addressing style
-// and the client's tuning knobs; plus the credentials from the environment. Pure parsing, no I/O.
+// and the client's tuning knobs. Pure parsing, no I/O. Credentials: replica/s3/credentials.hpp.
 //
 //   s3://BUCKET[/PREFIX][?endpoint=http(s)://host[:port]][&region=R][&force_path_style=true|false]
 //                        [&max_keys=N][&connect_timeout_ms=N][&timeout_ms=N]
@@ -56,8 +56,7 @@ store_result<s3_config> parse_s3_url(std::string_view url, std::string_view defa
 // The region default from AWS_REGION / AWS_DEFAULT_REGION, else us-east-1.
 std::string region_from_environment();
 
-// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and (optional) AWS_SESSION_TOKEN; bad_url when a key is
-// missing, because the replica cannot be used without one.
-store_result<replica::sigv4::credentials> credentials_from_environment();
+// http(s)://host[:port][/], host possibly a bracketed IPv6 address.
+store_result<s3_endpoint> parse_endpoint(std::string_view text);
 
 }  // namespace monolite::replica

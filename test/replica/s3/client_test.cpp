@@ -23,7 +23,7 @@ std::string http_response(unsigned status, const std::string& body, const std::s
 s3_client client_for(const fake_http_server& server, std::string session_token = "") {
   auto config = parse_s3_url("s3://bucket/pre?endpoint=http://127.0.0.1:" + server.port(), "us-east-1");
   BOOST_REQUIRE(config.has_value());
-  return s3_client(std::move(*config), {"AKIDTEST", "not-a-real-secret", std::move(session_token)});
+  return s3_client(std::move(*config), fixed_credentials({"AKIDTEST", "not-a-real-secret", std::move(session_token)}, "test"));
 }
 
 std::string lower(std::string text) {
