@@ -29,6 +29,7 @@ const std::vector<option_spec>& restore_specs() {
       {"if-db-not-exists", "", "exit 0 without work when the output file already exists", "false", true},
       {"if-replica-exists", "", "exit 0 without work when the replica holds nothing", "false", true},
       {"parallelism", "N", "objects downloaded at once", "8"},
+      {"retry-timeout", "DURATION", "how long one object's transient failures (5xx, resets, timeouts) are retried", "2m"},
   };
   return table;
 }
@@ -65,6 +66,9 @@ int run_restore(const std::vector<std::string>& raw_args) {
   if (!if_db_not_exists) return usage_failure(if_db_not_exists.error().message);
   if (!if_replica_exists) return usage_failure(if_replica_exists.error().message);
   if (!parallelism) return usage_failure(parallelism.error().message);
+  auto retry_timeout = parse_duration(v->at("retry-timeout"), "retry-timeout");
+  if (!retry_timeout) return usage_failure(retry_timeout.error().message);
+  req.retry.give_up_after = *retry_timeout;
   req.if_db_not_exists = *if_db_not_exists;
   req.if_replica_exists = *if_replica_exists;
   req.parallelism = *parallelism;

@@ -52,6 +52,7 @@ const std::vector<option_spec>& specs() {
       {"snapshot-interval", "DURATION", "take a full snapshot of the database this often", "24h"},
       {"retention", "DURATION", "keep everything a restore to any point this far back needs", "72h"},
       {"retention-check", "DURATION", "how often old replica objects are looked for and deleted", "1h"},
+      {"replica-retry-timeout", "DURATION", "--restore-if-missing: how long one object's transient failures are retried", "2m"},
       {"replica-max-backlog", "BYTES", "unshipped WAL held in memory per replica before a new generation", "268435456"},
   };
   return table;
@@ -179,6 +180,7 @@ usage_result<void> parse_replication(const option_values& v, server::settings& o
                   assign(duration_of(v, "snapshot-interval"), out.snapshot_interval),
                   assign(duration_of(v, "retention"), out.retention),
                   assign(duration_of(v, "retention-check"), out.retention_check),
+                  assign(duration_of(v, "replica-retry-timeout"), out.replica_retry_timeout),
                   assign(number_of<std::size_t>(v, "replica-max-backlog", 1u << 20, std::size_t{1} << 40),
                          out.replica_max_backlog)})
     if (!ok) return ok.error();

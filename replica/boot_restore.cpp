@@ -6,7 +6,8 @@
 
 namespace monolite::replica {
 
-boost::system::result<void, restore_error> restore_if_missing(const std::string& db_path, const std::string& replica_url) {
+boost::system::result<void, restore_error> restore_if_missing(const std::string& db_path, const std::string& replica_url,
+                                                              std::chrono::milliseconds retry_timeout) {
   std::error_code ec;
   if (std::filesystem::exists(db_path, ec)) return {};
   auto store = open_store(replica_url);
@@ -15,6 +16,7 @@ boost::system::result<void, restore_error> restore_if_missing(const std::string&
   restore_request req;
   req.output = db_path;
   req.if_replica_exists = true;
+  req.retry.give_up_after = retry_timeout;
   req.progress = [](const std::string& line) { log::info(line); };
   auto done = restore(**store, req);
   if (!done) return restore_error{"restore from " + (*store)->describe() + " failed: " + done.error().message};

@@ -2,6 +2,7 @@
 // from the replica before the server opens it. An empty replica means a first boot. Blocking;
 // logs its progress.
 #pragma once
+#include <chrono>
 #include <string>
 
 #include "replica/restore.hpp"
@@ -9,6 +10,7 @@
 namespace monolite::replica {
 
 boost::system::result<void, restore_error> restore_if_missing(const std::string& db_path,
-                                                              const std::string& replica_url);
+                                                              const std::string& replica_url,
+                                                              std::chrono::milliseconds retry_timeout);
 
 }  // namespace monolite::replica

@@ -15,6 +15,7 @@
 #include "replica/format/wal_segment.hpp"
 #include "replica/ordered_fetcher.hpp"
 #include "replica/resume.hpp"
+#include "replica/retrying_store.hpp"
 
 namespace monolite::replica {
 namespace fs = std::filesystem;
@@ -174,7 +175,13 @@ std::optional<std::string> move_into_place(const std::string& temp, const std::s
 
 }  // namespace
 
-restore_result restore(object_store& store, const restore_request& req) {
+restore_result restore(object_store& unreliable_store, const restore_request& req) {
+  retry_policy policy = req.retry;
+  if (!policy.on_retry && req.progress)
+    policy.on_retry = [&req](const store_error& e, unsigned attempt) {
+      req.progress("retrying after attempt " + std::to_string(attempt) + " failed: " + e.message);
+    };
+  retrying_store store(unreliable_store, std::move(policy));
   restore_report report;
   std::error_code ec;
   if (fs::exists(req.output, ec)) {

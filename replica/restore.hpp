@@ -10,6 +10,7 @@
 
 #include "replica/format/layout.hpp"
 #include "replica/object_store.hpp"
+#include "replica/retrying_store.hpp"
 
 namespace monolite::replica {
 
@@ -21,7 +22,8 @@ struct restore_request {
   bool if_db_not_exists = false;
   bool if_replica_exists = false;
   unsigned parallelism = 8;
-  std::function<void(const std::string&)> progress;       // one line of progress
+  std::function<void(const std::string&)> progress;       // one line of progress (from any thread)
+  retry_policy retry;                                     // transient store errors, per object
 };
 
 enum class restore_outcome { restored, output_exists, replica_empty };

@@ -143,7 +143,8 @@ std::vector<asio::any_io_executor> reader_executors(const server::settings& s, i
 int prepare_database(server_context& ctx, io_pool& pool, asio::thread_pool& db_pool) {
   proto::result<void> prepared;
   if (ctx.settings.restore_if_missing) {
-    if (auto restored = replica::restore_if_missing(ctx.settings.db_path, ctx.settings.replicas.front()); !restored)
+    if (auto restored = replica::restore_if_missing(ctx.settings.db_path, ctx.settings.replicas.front(),
+                                                                ctx.settings.replica_retry_timeout); !restored)
       prepared = proto::internal_error(restored.error().message);
   }
   if (prepared) prepared = open_database(ctx, db_pool.get_executor(), reader_executors(ctx.settings, pool, db_pool));

@@ -7,6 +7,7 @@ put between monolite and an S3-compatible store. Every wait here is bounded in t
 
 import http.client
 import os
+import random
 import re
 import socket
 import threading
@@ -367,6 +368,13 @@ class FaultProxy:
       "reset"  close the client connection with a TCP reset, answering nothing
       "stall"  answer nothing and keep the connection open until the mode changes or stop()
       "down"   (new connections) refused: the listening socket is closed
+      "slowdown"  answer 503 SlowDown (S3's throttling reply) and close
+      "truncate"  forward it, then send the answer's head and only half its body, and close
+      "lost"   forward it, then reset the connection: the upstream acted, the client never hears
+      "flaky"  each request, with probability `flaky_rate`, gets one of error, slowdown, reset,
+               truncate or lost (chosen at random); the others pass
+    Whatever the mode, a GET whose request line contains `missing` (when set) is answered 404
+    NoSuchKey: an object that is listed but gone when fetched.
     `counts` tallies the requests handled per mode.
     """
 
@@ -374,6 +382,9 @@ class FaultProxy:
         self.upstream_port = upstream_port
         self.port = free_port()
         self.mode = "pass"
+        self.flaky_rate = 0.3
+        self.missing = None
+        self.random = random.Random(0x5eed)
         self.counts = {}
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
@@ -394,7 +405,7 @@ class FaultProxy:
         return f"http://{HOST}:{self.port}"
 
     def set_mode(self, mode):
-        assert mode in ("pass", "error", "reset", "stall", "down"), mode
+        assert mode in ("pass", "error", "reset", "stall", "down", "slowdown", "truncate", "lost", "flaky"), mode
         with self.changed:
             previous, self.mode = self.mode, mode
             self.changed.notify_all()
@@ -452,27 +463,44 @@ class FaultProxy:
                     return
                 with self.lock:
                     mode = self.mode
+                    if mode == "flaky":
+                        mode = "pass" if self.random.random() >= self.flaky_rate else \
+                            self.random.choice(("error", "slowdown", "reset", "truncate", "lost"))
                     self.counts[mode] = self.counts.get(mode, 0) + 1
+                if self.missing and request[0].startswith(b"GET ") and \
+                        self.missing.encode() in request[0].split(b"\r\n", 1)[0]:
+                    return self._answer_error(conn, "missing")
                 if mode in ("reset", "down"):
                     return self._reset(conn)
                 if mode == "stall":
                     with self.changed:
                         self.changed.wait_for(lambda: self.mode != "stall" or self.stopped, timeout=300)
                     return self._reset(conn)
-                if mode == "error":
-                    body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code>'
-                            b'<Message>injected by the test proxy</Message></Error>')
-                    conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/xml\r\n"
-                                 b"Connection: close\r\nContent-Length: " + str(len(body)).encode() +
-                                 b"\r\n\r\n" + body)
-                    return self._close(conn)
+                if mode in ("error", "slowdown"):
+                    return self._answer_error(conn, mode)
                 answer = self._forward(request)
+                if mode == "lost":
+                    return self._reset(conn)
+                if mode == "truncate":
+                    head_end = answer.index(b"\r\n\r\n") + 4
+                    conn.sendall(answer[:head_end + (len(answer) - head_end) // 2])
+                    return self._reset(conn)
                 conn.sendall(answer)
                 return self._close(conn)
         except OSError:
             self._close(conn)
         finally:
             self.connections.discard(conn)
+
+    def _answer_error(self, conn, mode):
+        code, status = {"error": (b"InternalError", b"500 Internal Server Error"),
+                        "slowdown": (b"SlowDown", b"503 Slow Down"),
+                        "missing": (b"NoSuchKey", b"404 Not Found")}[mode]
+        body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>' + code +
+                b'</Code><Message>injected by the test proxy</Message></Error>')
+        conn.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/xml\r\n"
+                     b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        self._close(conn)
 
     def _forward(self, request):
         head, body = request

@@ -123,7 +123,7 @@ class RestoreEdgesTest(ReplicationTestCase):
         url = f"s3://bucket/p?endpoint=http://127.0.0.1:{free_port()}&region=us-east-1&connect_timeout_ms=2000"
         env = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"}
         for extra in ((), ("--if-replica-exists",)):
-            done = self.assert_restore_fails(self.out("x.db"), url, *extra, env=env)
+            done = self.assert_restore_fails(self.out("x.db"), url, "--retry-timeout", "3s", *extra, env=env)
             self.assertIn("cannot reach", done.stderr)
 
     def test_missing_middle_segment_is_a_gap(self):
@@ -229,7 +229,8 @@ class RestoreIfMissingTest(ReplicationTestCase):
         env = child_env({"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"})
         started = time.monotonic()
         done = subprocess.run([binary_path(), "serve", *serve_args(db_path, free_port(),
-                                                                   ["--replica", url, "--restore-if-missing"])],
+                                                                   ["--replica", url, "--restore-if-missing",
+                                                                    "--replica-retry-timeout", "3s"])],
                               env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
         self.assertEqual(done.returncode, 1, done.stderr)
         self.assertLess(time.monotonic() - started, 30)
