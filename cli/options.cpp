@@ -55,6 +55,33 @@ usage_result<void> parse_flags(std::span<const option_spec> specs, const std::ve
   return {};
 }
 
+// A key as the file wrote it, for messages: flow style, so [a, b] stays on one line.
+std::string shown(const YAML::Node& node) {
+  YAML::Emitter out;
+  out.SetSeqFormat(YAML::Flow);
+  out.SetMapFormat(YAML::Flow);
+  out << node;
+  return out.good() ? std::string(out.c_str()) : std::string("?");
+}
+
+// One "key: value" of the file, as (option name, text). Only scalars are read, and only through
+// Scalar(): yaml-cpp's as<std::string>() throws on a list or a mapping, which would escape as an
+// "unexpected failure" instead of a usage error naming the key.
+usage_result<std::pair<std::string, std::string>> read_entry(std::span<const option_spec> specs,
+                                                              const std::string& path, const YAML::Node& key_node,
+                                                              const YAML::Node& value_node) {
+  const auto mark = key_node.Mark();
+  const std::string where = "--config " + path + (mark.is_null() ? "" : ": line " + std::to_string(mark.line + 1));
+  if (!key_node.IsScalar() && !key_node.IsNull())
+    return usage_error{where + ": key '" + shown(key_node) + "' must be an option name"};
+  const std::string written = key_node.IsNull() ? "null" : key_node.Scalar();
+  auto key = written;
+  std::replace(key.begin(), key.end(), '_', '-');  // max_body and max-body both name --max-body
+  if (!find_spec(specs, key)) return usage_error{where + ": unknown key '" + written + "'"};
+  if (!value_node.IsScalar()) return usage_error{where + ": key '" + written + "' must have a single value"};
+  return std::pair{key, expand_env(value_node.Scalar())};
+}
+
 usage_result<option_values> read_config_file(std::span<const option_spec> specs, const std::string& path) {
   option_values out;
   YAML::Node root;
@@ -66,13 +93,9 @@ usage_result<option_values> read_config_file(std::span<const option_spec> specs,
   if (root.IsNull()) return out;
   if (!root.IsMap()) return usage_error{"--config " + path + ": the file must be a mapping of option: value"};
   for (const auto& item : root) {
-    const auto written = item.first.as<std::string>();
-    auto key = written;
-    std::replace(key.begin(), key.end(), '_', '-');  // max_body and max-body both name --max-body
-    if (!find_spec(specs, key)) return usage_error{"--config " + path + ": unknown key '" + written + "'"};
-    if (!item.second.IsScalar())
-      return usage_error{"--config " + path + ": key '" + written + "' must have a single value"};
-    out[key] = expand_env(item.second.as<std::string>());
+    auto entry = read_entry(specs, path, item.first, item.second);
+    if (!entry) return entry.error();
+    out[entry->first] = std::move(entry->second);
   }
   return out;
 }
@@ -125,7 +148,12 @@ std::string usage_text(std::string_view command, std::string_view summary,
     out += "  [" + env_name(spec.name) + "]\n";
   }
   out += "  --config FILE                YAML file of option: value (${VAR} expanded)  [MONOLITE_CONFIG]\n";
-  out += "\nPrecedence: flag > environment variable > config file > default.\n";
+  const bool has_busy_timeout = find_spec(specs, "busy-timeout") != nullptr;
+  out += "\nDURATION: 250ms, 5s, 2m, 24h; a plain number is seconds";
+  out += has_busy_timeout ? " (--busy-timeout: milliseconds).\n" : ".\n";
+  if (std::any_of(specs.begin(), specs.end(), [](const auto& s) { return s.is_switch; }))
+    out += "A switch alone means true; --name=true or --name=false (exactly) also work.\n";
+  out += "Precedence: flag > environment variable > config file > default.\n";
   return out;
 }
 

@@ -113,9 +113,9 @@ usage_result<void> parse_access_log(const option_values& values, server::setting
   auto access_log = parse_bool(values.at("access-log"), "access-log");
   if (!access_log) return access_log.error();
   out.access_log = *access_log;
-  std::string bad;
-  auto trusted = server::address_ranges::parse(values.at("trusted-proxies"), bad);
-  if (!trusted) return usage_error{"--trusted-proxies: '" + bad + "' is not an IP address or CIDR range"};
+  auto trusted = server::address_ranges::parse(values.at("trusted-proxies"));
+  if (!trusted)
+    return usage_error{"--trusted-proxies: '" + trusted.error().entry + "' is not an IP address or CIDR range"};
   out.trusted_proxies = std::move(*trusted);
   return {};
 }

@@ -13,7 +13,6 @@
 #include "db/wal_format.hpp"
 
 namespace monolite::db {
-namespace wal = db::wal;
 
 namespace {
 

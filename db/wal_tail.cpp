@@ -8,7 +8,6 @@
 #include <cstring>
 
 namespace monolite::db {
-namespace wal = db::wal;
 
 std::uint32_t wal_chunk::frame_count() const {
   auto h = wal::parse_header(std::string_view(reinterpret_cast<const char*>(wal_header.data()), wal_header.size()));

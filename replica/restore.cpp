@@ -22,6 +22,8 @@ namespace fs = std::filesystem;
 namespace wal = db::wal;
 using replica::layout::position;
 using restore_result = boost::system::result<restore_report, restore_error>;
+// One step of a restore: done, or why it could not be.
+using step_result = boost::system::result<void, restore_error>;
 
 namespace {
 
@@ -56,7 +58,7 @@ struct replay {
   bool finished = false;
 };
 
-std::optional<std::string> write_snapshot(std::string_view compressed, image_file& image) {
+step_result write_snapshot(std::string_view compressed, image_file& image) {
   std::uint64_t offset = 0;
   bool ok = true;
   auto done = replica::lz4::decompress(compressed, [&](std::string_view piece) {
@@ -64,25 +66,28 @@ std::optional<std::string> write_snapshot(std::string_view compressed, image_fil
     offset += piece.size();
     return ok;
   });
-  if (!done) return "snapshot: " + done.error().message;
-  if (!ok) return "cannot write " + image.path + ": " + std::strerror(errno);
+  if (!done) return restore_error{"snapshot: " + done.error().message};
+  if (!ok) return restore_error{"cannot write " + image.path + ": " + std::strerror(errno)};
   std::string head(100, '\0');
-  if (offset < 100 || ::pread(image.fd, head.data(), 100, 0) != 100) return std::string("the snapshot is not a database");
+  if (offset < 100 || ::pread(image.fd, head.data(), 100, 0) != 100)
+    return restore_error{"the snapshot is not a database"};
   const auto* p = reinterpret_cast<const unsigned char*>(head.data());
   image.page_size = (std::uint32_t(p[16]) << 8) | p[17];
   if (image.page_size == 1) image.page_size = 65536;
-  if (image.page_size < 512) return std::string("the snapshot is not a database");
+  if (image.page_size < 512) return restore_error{"the snapshot is not a database"};
   image.pages = static_cast<std::uint32_t>(offset / image.page_size);
-  return std::nullopt;
+  return {};
 }
 
 // Applies the whole transactions of one segment that lie after `r.at` and within the target.
-std::optional<std::string> apply_segment(const replica::wal_segment& seg, image_file& image, replay& r) {
+step_result apply_segment(const replica::wal_segment& seg, image_file& image, replay& r) {
   const auto header = seg.parsed_header();
-  if (header.page_size != image.page_size) return std::string("a WAL segment's page size differs from the snapshot's");
+  if (header.page_size != image.page_size)
+    return restore_error{"a WAL segment's page size differs from the snapshot's"};
   if (seg.index == r.at.index + 1 && seg.prev_index_frames != r.at.frame)
-    return "WAL index " + std::to_string(r.at.index) + " ended at frame " + std::to_string(seg.prev_index_frames) +
-           " but the replica holds it only up to frame " + std::to_string(r.at.frame);
+    return restore_error{"WAL index " + std::to_string(r.at.index) + " ended at frame " +
+                         std::to_string(seg.prev_index_frames) + " but the replica holds it only up to frame " +
+                         std::to_string(r.at.frame)};
   std::vector<std::pair<std::uint32_t, std::string_view>> txn;
   std::size_t commit = 0;
   for (std::uint32_t i = 0; i < seg.frame_count() && !r.finished; ++i) {
@@ -93,18 +98,22 @@ std::optional<std::string> apply_segment(const replica::wal_segment& seg, image_
     if (!f.is_commit()) continue;
     const std::int64_t time = seg.commit_times_ms[commit++];
     if (here <= r.at) continue;
-    if (r.until_ms && time > *r.until_ms) return r.finished = true, std::nullopt;
+    if (r.until_ms && time > *r.until_ms) {
+      r.finished = true;
+      return {};
+    }
     for (const auto& [page, bytes] : txn)
-      if (!image.write_at(std::uint64_t(page - 1) * image.page_size, bytes)) return "cannot write " + image.path;
+      if (!image.write_at(std::uint64_t(page - 1) * image.page_size, bytes))
+        return restore_error{"cannot write " + image.path};
     txn.clear();
     image.pages = f.db_size_after_commit;
     r.at = here, r.last_time_ms = time;
     if (r.stop_at && r.at >= *r.stop_at) r.finished = true;
   }
-  return std::nullopt;
+  return {};
 }
 
-std::optional<std::string> check_integrity(const std::string& path) {
+step_result check_integrity(const std::string& path) {
   sqlite3* db = nullptr;
   std::string verdict;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
@@ -121,8 +130,8 @@ std::optional<std::string> check_integrity(const std::string& path) {
   sqlite3_close(db);
   std::error_code ec;
   fs::remove(path + "-wal", ec), fs::remove(path + "-shm", ec);
-  if (verdict == "ok") return std::nullopt;
-  return "the restored database fails PRAGMA integrity_check: " + verdict.substr(0, 500);
+  if (verdict == "ok") return {};
+  return restore_error{"the restored database fails PRAGMA integrity_check: " + verdict.substr(0, 500)};
 }
 
 }  // namespace
@@ -132,45 +141,46 @@ namespace {
 std::string megabytes(std::uint64_t bytes) { return std::to_string(bytes / 1048576) + "." + std::to_string(bytes % 1048576 * 10 / 1048576) + " MB"; }
 
 // Downloads and applies the plan into `image`; fills `report`.
-std::optional<std::string> rebuild(object_store& store, const replica::restore_plan& plan, const restore_request& req,
-                                   image_file& image, restore_report& report) {
+step_result rebuild(object_store& store, const replica::restore_plan& plan, const restore_request& req,
+                    image_file& image, restore_report& report) {
   std::vector<std::string> keys{plan.snapshot.key};
   for (const auto& s : plan.segments) keys.push_back(s.key);
   ordered_fetcher fetcher(store, keys, req.parallelism, 2 * std::size_t(req.parallelism));
   auto snapshot = fetcher.next();
-  if (!snapshot) return "cannot download " + plan.snapshot.key + ": " + snapshot.error().message;
+  if (!snapshot) return restore_error{"cannot download " + plan.snapshot.key + ": " + snapshot.error().message};
   report.bytes_downloaded += snapshot->size();
-  if (auto error = write_snapshot(*snapshot, image)) return error;
+  if (auto written = write_snapshot(*snapshot, image); !written) return written;
   replay r{plan.snapshot.at, plan.snapshot.time_ms, req.timestamp_ms, req.stop_at, false};
   if (r.stop_at && r.at >= *r.stop_at) r.finished = true;
   for (std::size_t i = 0; i < plan.segments.size() && !r.finished; ++i) {
     auto bytes = fetcher.next();
-    if (!bytes) return "cannot download " + plan.segments[i].key + ": " + bytes.error().message;
+    if (!bytes) return restore_error{"cannot download " + plan.segments[i].key + ": " + bytes.error().message};
     report.bytes_downloaded += bytes->size();
     auto raw = replica::lz4::decompress(*bytes);
     auto seg = raw ? replica::decode_segment(*raw) : proto::result<replica::wal_segment>(raw.error());
-    if (!seg) return plan.segments[i].key + ": " + seg.error().message;
-    if (auto error = apply_segment(*seg, image, r)) return plan.segments[i].key + ": " + error.value();
+    if (!seg) return restore_error{plan.segments[i].key + ": " + seg.error().message};
+    if (auto applied = apply_segment(*seg, image, r); !applied)
+      return restore_error{plan.segments[i].key + ": " + applied.error().message};
     ++report.segments;
     if (req.progress && (i + 1) % 100 == 0)
       req.progress("applied " + std::to_string(i + 1) + "/" + std::to_string(plan.segments.size()) + " WAL segments (" +
                    megabytes(report.bytes_downloaded) + " downloaded)");
   }
   if (::ftruncate(image.fd, off_t(image.pages) * image.page_size) != 0 || ::fsync(image.fd) != 0)
-    return "cannot write " + image.path + ": " + std::strerror(errno);
+    return restore_error{"cannot write " + image.path + ": " + std::strerror(errno)};
   report.at = r.at, report.time_ms = r.last_time_ms;
   report.db_bytes = std::uint64_t(image.pages) * image.page_size;
-  return std::nullopt;
+  return {};
 }
 
 // Moves the checked file into place; never replaces a file that appeared meanwhile.
-std::optional<std::string> move_into_place(const std::string& temp, const std::string& output) {
+step_result move_into_place(const std::string& temp, const std::string& output) {
   if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, output.c_str(), RENAME_NOREPLACE) != 0)
-    return "cannot move the restored database to " + output + ": " + std::strerror(errno);
+    return restore_error{"cannot move the restored database to " + output + ": " + std::strerror(errno)};
   const auto folder = fs::path(output).parent_path();
   const int dir = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY);
   if (dir >= 0) ::fsync(dir), ::close(dir);
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace
@@ -204,12 +214,12 @@ restore_result restore(object_store& unreliable_store, const restore_request& re
   image.path = req.output + ".restoring-" + std::to_string(::getpid());
   image.fd = ::open(image.path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (image.fd < 0) return fail("cannot create " + image.path + ": " + std::strerror(errno));
-  auto error = rebuild(store, *plan, req, image, report);
-  if (!error) error = check_integrity(image.path);
-  if (!error) error = move_into_place(image.path, req.output);
-  if (error) {
+  auto done = rebuild(store, *plan, req, image, report);
+  if (done) done = check_integrity(image.path);
+  if (done) done = move_into_place(image.path, req.output);
+  if (!done) {
     fs::remove(image.path, ec);
-    return fail(*error);
+    return done.error();
   }
   return report;
 }

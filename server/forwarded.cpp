@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <stdexcept>
 
 namespace monolite::server {
 namespace ip = boost::asio::ip;
@@ -41,7 +42,7 @@ constexpr std::string_view private_ranges[] = {"127.0.0.0/8", "10.0.0.0/8", "172
 
 }  // namespace
 
-std::optional<address_ranges> address_ranges::parse(std::string_view list, std::string& bad) {
+boost::system::result<address_ranges, bad_address_range> address_ranges::parse(std::string_view list) {
   address_ranges out;
   std::vector<std::string_view> words;
   std::size_t start = 0;
@@ -64,10 +65,7 @@ std::optional<address_ranges> address_ranges::parse(std::string_view list, std::
       auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
       if (ec != std::errc() || end != digits.data() + digits.size() || prefix > width) base.reset();
     }
-    if (!base) {
-      bad = std::string(words[i]);
-      return std::nullopt;
-    }
+    if (!base) return bad_address_range{std::string(words[i])};
     out.ranges_.push_back({*base, prefix});
   }
   return out;
@@ -80,6 +78,10 @@ bool address_ranges::contains(ip::address address) const {
     if (address.is_v4()) return same_prefix(r.base.to_v4().to_bytes(), address.to_v4().to_bytes(), r.prefix);
     return same_prefix(r.base.to_v6().to_bytes(), address.to_v6().to_bytes(), r.prefix);
   });
+}
+
+void throw_exception_from_error(const bad_address_range& error, const boost::source_location&) {
+  throw std::invalid_argument("'" + error.entry + "' is not an IP address or CIDR range");
 }
 
 ip::address client_address(const ip::address& peer, std::string_view forwarded_for, const address_ranges& trusted) {

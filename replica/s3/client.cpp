@@ -10,8 +10,6 @@
 
 namespace monolite::replica {
 
-namespace sigv4 = replica::sigv4;
-
 namespace {
 
 bool one_of(std::string_view code, std::initializer_list<std::string_view> codes) {

@@ -54,6 +54,9 @@ bool append_entity(std::string& out, std::string_view name) {
   return true;
 }
 
+// The longest text between '&' and ';' that is read as an entity ("#x0010FFFF" and the like).
+constexpr std::size_t max_entity_name = 11;
+
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -96,10 +99,11 @@ std::string decode_entities(std::string_view text) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '&') {
-      const std::size_t semicolon = text.find(';', i + 1);
-      if (semicolon != std::string_view::npos && semicolon - i <= 12 &&
-          append_entity(out, text.substr(i + 1, semicolon - i - 1))) {
-        i = semicolon;
+      // The ';' is looked for only as far as the longest entity name: searching to the end of the
+      // text from every '&' made a body of many '&' quadratic.
+      const std::size_t name_length = text.substr(i + 1, max_entity_name + 1).find(';');
+      if (name_length != std::string_view::npos && append_entity(out, text.substr(i + 1, name_length))) {
+        i += name_length + 1;
         continue;
       }
     }

@@ -108,3 +108,46 @@ BOOST_AUTO_TEST_CASE(usage_errors_name_the_option) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(config_file_types)
+
+// Every key or value yaml-cpp cannot turn into text is a usage error that names the key (and so
+// exits 2), never an exception escaping to main's "unexpected failure".
+BOOST_AUTO_TEST_CASE(a_key_or_value_of_the_wrong_type_is_a_usage_error_naming_it) {
+  test::temp_dir dir;
+  struct sample {
+    std::string yaml;
+    std::string mentions;
+  };
+  for (const auto& [yaml, mentions] :
+       {sample{"? [a, b]\n: 1\n", "[a, b]"}, sample{"? {readers: 2}\n: 1\n", "readers: 2"},
+        sample{"readers: 2\n? [x]\n: 1\n", "[x]"}, sample{"~: 1\n", "null"},
+        sample{"readers: [1, 2]\n", "readers"}, sample{"readers: {n: 1}\n", "readers"},
+        sample{"readers:\n", "readers"}}) {
+    const auto config = write_config(dir, yaml);
+    auto r = cli::load_serve_settings({"--config", config});
+    BOOST_REQUIRE_MESSAGE(r.has_error(), yaml);
+    BOOST_TEST(r.error().message.find(mentions) != std::string::npos, r.error().message);
+    BOOST_TEST(r.error().message.find("--config") != std::string::npos, r.error().message);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(yaml_scalars_are_read_as_written) {
+  test::temp_dir dir;
+  const auto config = write_config(dir,
+                                   "access_log: true\nstatement_timeout: 1s\nidle_timeout: 250ms\n"
+                                   "shutdown_grace: 2\nbusy_timeout: 100\nreplica_sync: false\n");
+  auto s = cli::load_serve_settings({"--config", config}).value();
+  BOOST_TEST(s.access_log);
+  BOOST_TEST(s.statement_timeout.count() == 1000);
+  BOOST_TEST(s.idle_timeout.count() == 250);
+  BOOST_TEST(s.shutdown_grace.count() == 2000);
+  BOOST_TEST(s.busy_timeout_ms == 100);
+  BOOST_TEST(!s.replica_sync);
+  // YAML 1.1's other spellings of a boolean are not ours: exactly true or false.
+  auto yes = cli::load_serve_settings({"--config", write_config(dir, "access_log: yes\n")});
+  BOOST_REQUIRE(yes.has_error());
+  BOOST_TEST(yes.error().message.find("--access-log") != std::string::npos, yes.error().message);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

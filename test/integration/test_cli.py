@@ -2,10 +2,16 @@
 
 import os
 import subprocess
+import time
 import unittest
 
-from harness import (HOST, Server, ServerTestCase, free_port, open_socket, raw_request,
-                     read_response, run_cli, serve_args)
+from harness import (HOST, Server, ServerTestCase, closed_by_peer, free_port, open_socket,
+                     raw_request, read_response, run_cli, serve_args)
+
+SUBCOMMANDS = ["serve", "restore", "verify", "generations", "snapshots"]
+# Never finishes on its own: only the statement timeout stops it.
+RUNAWAY = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+           "SELECT count(*) FROM c")
 
 SERVE_FLAGS = ["--db", "--listen", "--readers", "--threads", "--synchronous", "--cache-size",
                "--busy-timeout", "--max-body", "--shutdown-grace", "--writer-queue",
@@ -50,6 +56,13 @@ class HelpAndVersionTest(CliTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         for flag in SERVE_FLAGS:
             self.assertIn(flag, result.stdout)
+
+    def test_every_subcommand_help_says_the_duration_syntax(self):
+        for command in SUBCOMMANDS:
+            with self.subTest(command=command):
+                result = self.run_monolite(command, "--help")
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertIn("DURATION: 250ms, 5s, 2m, 24h; a plain number is seconds", result.stdout)
 
     def test_version_help(self):
         result = self.run_monolite("version", "--help")
@@ -112,6 +125,74 @@ class UsageErrorTest(CliTestCase):
     def test_bad_env_value(self):
         self.assert_usage_error(self.serve_args_with(), "readers",
                                 env={"MONOLITE_READERS": "abc"})
+
+    def test_config_key_of_the_wrong_type_names_the_key(self):
+        cases = [("? [a, b]\n: 1\n", "[a, b]"), ("? {readers: 2}\n: 1\n", "readers: 2"),
+                 ("readers: [1, 2]\n", "readers"), ("readers: {n: 1}\n", "readers")]
+        for text, mentions in cases:
+            with self.subTest(config=text):
+                config = self.write_config(text)
+                result = self.run_monolite(*self.serve_args_with("--config", config))
+                self.assertEqual(result.returncode, 2, f"stderr: {result.stderr}")
+                self.assertIn(mentions, result.stderr)
+                self.assertNotIn("unexpected failure", result.stderr)
+
+
+class DurationAndBooleanTest(CliTestCase):
+    """One syntax for every time-valued and boolean option, from a flag, a variable or a file."""
+
+    def start(self, flags=(), env=None):
+        port = free_port()
+        return self.serve(serve_args(self.db_path, port, flags), port, env=env)
+
+    def assert_stopped_after_a_second(self, server):
+        http = self.client(server, timeout=30)
+        started = time.monotonic()
+        self.assert_error(http.query(RUNAWAY), 504, "SQLITE_INTERRUPT")
+        self.assertLess(time.monotonic() - started, 10.0, "a 1s statement timeout read as much longer")
+
+    def test_unit_suffixed_flags_start_and_take_effect(self):
+        server = self.start(["--statement-timeout", "1s", "--shutdown-grace", "2s", "--idle-timeout", "500ms",
+                             "--busy-timeout", "2s", "--access-log", "--replica-sync=false"])
+        sock = self.socket(server)
+        sock.sendall(raw_request("GET", "/healthz"))
+        self.assert_ok(read_response(sock.makefile("rb")))
+        self.assertTrue(closed_by_peer(sock, 10), "a 500ms idle timeout read as much longer")
+        self.assert_stopped_after_a_second(server)
+        self.assertEqual(server.stop(), 0)
+
+    def test_statement_timeout_from_the_environment(self):
+        self.assert_stopped_after_a_second(self.start(env={"MONOLITE_STATEMENT_TIMEOUT": "1s"}))
+
+    def test_statement_timeout_from_the_config_file(self):
+        config = self.write_config("statement_timeout: 1s\nidle_timeout: 250ms\naccess_log: true\n")
+        self.assert_stopped_after_a_second(self.start(["--config", config]))
+
+    def test_a_bad_duration_exits_2_naming_the_flag(self):
+        args = ["serve", *serve_args(self.db_path, free_port())]
+        cases = [(args + ["--statement-timeout", "soon"], None, "--statement-timeout"),
+                 (args, {"MONOLITE_STATEMENT_TIMEOUT": "soon"}, "--statement-timeout"),
+                 (args + ["--config", self.write_config("statement_timeout: soon\n")], None, "--statement-timeout"),
+                 (args + ["--idle-timeout", "5 s"], None, "--idle-timeout"),
+                 (["verify", "--replica", f"file://{self.workdir}/r", "--wait", "soon"], None, "--wait")]
+        for case_args, env, flag in cases:
+            with self.subTest(args=case_args, env=env):
+                result = self.run_monolite(*case_args, env=env)
+                self.assertEqual(result.returncode, 2, f"stderr: {result.stderr}")
+                self.assertIn(flag, result.stderr)
+                self.assertIn("250ms", result.stderr)
+
+    def test_a_bad_boolean_exits_2_naming_the_flag(self):
+        args = ["serve", *serve_args(self.db_path, free_port())]
+        for case_args, flag in [(args + ["--access-log=yes"], "--access-log"),
+                                (args + ["--config", self.write_config("replica_sync: on\n")], "--replica-sync"),
+                                (["restore", "-o", os.path.join(self.workdir, "out.db"), "--replica",
+                                  f"file://{self.workdir}/r", "--if-db-not-exists=1"], "--if-db-not-exists")]:
+            with self.subTest(args=case_args):
+                result = self.run_monolite(*case_args)
+                self.assertEqual(result.returncode, 2, f"stderr: {result.stderr}")
+                self.assertIn(flag, result.stderr)
+                self.assertIn("true or false", result.stderr)
 
 
 class PrecedenceTest(CliTestCase):

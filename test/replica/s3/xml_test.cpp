@@ -2,6 +2,7 @@
 #include "replica/s3/xml.hpp"
 
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 
 using namespace monolite::replica::s3_xml;
 
@@ -13,6 +14,21 @@ BOOST_AUTO_TEST_CASE(entities_decode_named_and_numeric) {
   // Not entities: kept as written.
   BOOST_TEST(decode_entities("&nbsp; & &#; &#xZZ; &#0; &#xD800; &amp") == "&nbsp; & &#; &#xZZ; &#0; &#xD800; &amp");
   BOOST_TEST(decode_entities("&amp;lt;") == "&lt;");
+}
+
+// A reply full of '&' without ';' (a peer's garbage, or a hostile one) is read in linear time: the
+// entity's ';' is looked for only as far as the longest entity, not to the end of the body each time.
+// Searching to the end made 1 MiB of '&' take about a minute; linear it is milliseconds.
+BOOST_AUTO_TEST_CASE(many_ampersands_decode_in_linear_time) {
+  const std::string ampersands(std::size_t{1} << 20, '&');
+  const auto started = std::chrono::steady_clock::now();
+  BOOST_TEST(decode_entities(ampersands) == ampersands);
+  BOOST_TEST(decode_entities(ampersands + "amp;") == ampersands);  // the last '&' still starts an entity
+  const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  BOOST_TEST(seconds < 2.0, "decoding 1 MiB of '&' took " << seconds << " s");
+  // As before: up to 11 characters between '&' and ';' are read as an entity, no more.
+  BOOST_TEST(decode_entities("&#x00001F600;") == "\xf0\x9f\x98\x80");
+  BOOST_TEST(decode_entities("&#x000001F600;") == "&#x000001F600;");
 }
 
 BOOST_AUTO_TEST_CASE(escape_round_trips) {
