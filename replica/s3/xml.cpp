@@ -204,6 +204,7 @@ std::optional<error_reply> parse_error(std::string_view xml) {
 std::optional<list_page> parse_list_page(std::string_view xml, bool url_encoded_keys) {
   if (root_name(xml) != "ListBucketResult") return std::nullopt;
   list_page page;
+  url_encoded_keys = url_encoded_keys && field(xml, "EncodingType").value_or("") == "url";
   for (const std::string_view contents : elements(xml, "Contents")) {
     const auto key = field(contents, "Key");
     const auto size = parse_size(field(contents, "Size").value_or(""));

@@ -44,7 +44,9 @@ struct list_page {
   bool truncated = false;
   std::string next_continuation_token;
 };
-// A ListBucketResult (ListObjectsV2). `url_encoded_keys`: the request asked for encoding-type=url.
+// A ListBucketResult (ListObjectsV2). `url_encoded_keys`: the request asked for encoding-type=url;
+// keys are decoded only when the reply also says <EncodingType>url</EncodingType>, as S3 does (a
+// server that ignores the parameter sends raw keys, and decoding them would turn "+" into " ").
 // Empty when the document is not one, or a <Size> is not a number.
 std::optional<list_page> parse_list_page(std::string_view xml, bool url_encoded_keys);
 
