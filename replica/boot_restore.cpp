@@ -6,7 +6,9 @@
 
 namespace monolite::replica {
 
-boost::system::result<void, restore_error> restore_if_missing(const std::string& db_path, const std::string& replica_url) {
+boost::system::result<void, restore_error> restore_if_missing(const std::string& db_path,
+                                                              const std::string& replica_url,
+                                                              std::function<bool()> cancelled) {
   std::error_code ec;
   if (std::filesystem::exists(db_path, ec)) return {};
   auto store = open_store(replica_url);
@@ -16,6 +18,7 @@ boost::system::result<void, restore_error> restore_if_missing(const std::string&
   req.output = db_path;
   req.if_replica_exists = true;
   req.progress = [](const std::string& line) { log::info(line); };
+  req.cancelled = std::move(cancelled);
   auto done = restore(**store, req);
   if (!done) return restore_error{"restore from " + (*store)->describe() + " failed: " + done.error().message};
   if (done->outcome == restore_outcome::replica_empty) {

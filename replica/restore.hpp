@@ -22,6 +22,8 @@ struct restore_request {
   bool if_replica_exists = false;
   unsigned parallelism = 8;
   std::function<void(const std::string&)> progress;       // one line of progress
+  // Polled between objects: once true, the restore stops with an error and leaves nothing behind.
+  std::function<bool()> cancelled;
 };
 
 enum class restore_outcome { restored, output_exists, replica_empty };
@@ -38,6 +40,9 @@ struct restore_report {
 struct restore_error {
   std::string message;
 };
+
+// The temporary file a restore into `output` by this process writes before renaming it.
+std::string restore_temp_path(const std::string& output);
 
 boost::system::result<restore_report, restore_error> restore(object_store& store, const restore_request& request);
 

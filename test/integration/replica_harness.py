@@ -366,14 +366,19 @@ class FaultProxy:
       "error"  answer 500 InternalError (an S3 XML error body) and close
       "reset"  close the client connection with a TCP reset, answering nothing
       "stall"  answer nothing and keep the connection open until the mode changes or stop()
+      "stall_objects"  like "stall" for object downloads (a GET without a query), "pass" otherwise
+      "slow"   like "pass", after waiting `delay_s` seconds (or until the mode changes)
       "down"   (new connections) refused: the listening socket is closed
     `counts` tallies the requests handled per mode.
     """
+
+    MODES = ("pass", "error", "reset", "stall", "stall_objects", "slow", "down")
 
     def __init__(self, upstream_port):
         self.upstream_port = upstream_port
         self.port = free_port()
         self.mode = "pass"
+        self.delay_s = 1.0
         self.counts = {}
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
@@ -394,7 +399,7 @@ class FaultProxy:
         return f"http://{HOST}:{self.port}"
 
     def set_mode(self, mode):
-        assert mode in ("pass", "error", "reset", "stall", "down"), mode
+        assert mode in self.MODES, mode
         with self.changed:
             previous, self.mode = self.mode, mode
             self.changed.notify_all()
@@ -453,11 +458,17 @@ class FaultProxy:
                 with self.lock:
                     mode = self.mode
                     self.counts[mode] = self.counts.get(mode, 0) + 1
+                if mode == "stall_objects":
+                    mode = "stall" if _is_object_get(request[0]) else "pass"
+                if mode == "slow":
+                    with self.changed:
+                        self.changed.wait_for(lambda: self.mode != "slow" or self.stopped, timeout=self.delay_s)
                 if mode in ("reset", "down"):
                     return self._reset(conn)
                 if mode == "stall":
                     with self.changed:
-                        self.changed.wait_for(lambda: self.mode != "stall" or self.stopped, timeout=300)
+                        self.changed.wait_for(lambda: self.mode not in ("stall", "stall_objects") or self.stopped,
+                                              timeout=300)
                     return self._reset(conn)
                 if mode == "error":
                     body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code>'
@@ -492,6 +503,12 @@ class FaultProxy:
                                                  b"content-length:"))]
         return (b"\r\n".join(lines) + b"\r\nConnection: close\r\nContent-Length: " +
                 str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+def _is_object_get(head):
+    """Whether a request head is a GET of one object (a listing has a query string)."""
+    method, target = head.split(b"\r\n", 1)[0].split(b" ")[:2]
+    return method == b"GET" and b"?" not in target
 
 
 def _read_http_message(reader, is_request):
