@@ -131,6 +131,56 @@ def replica_metrics(client):
     return out
 
 
+METRIC_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+STRICT_HELP_RE = re.compile(rf"^# HELP ({METRIC_NAME}) ((?:[^\\\n]|\\[\\n])*)$")
+STRICT_TYPE_RE = re.compile(rf"^# TYPE ({METRIC_NAME}) (counter|gauge|histogram|summary|untyped)$")
+STRICT_SAMPLE_RE = re.compile(rf"^({METRIC_NAME})(?:\{{(.*)\}})? (\S+)$")
+STRICT_LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"')
+LABEL_ESCAPES = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
+FAMILY_SUFFIXES = {"histogram": ("_bucket", "_sum", "_count"), "summary": ("", "_sum", "_count")}
+
+
+def parse_prometheus_strict(text):
+    """[(name, {label: value}, float)] of a Prometheus text exposition; raises AssertionError on any
+    line that is not `# HELP name text`, `# TYPE name type` or `name{label="value",...} number` with
+    only \\\\, \\" and \\n escaped in values, on a sample of an undeclared family and on blank lines."""
+    if not text.endswith("\n"):
+        raise AssertionError("the exposition does not end with a newline")
+    families, samples = {}, []
+    for number, line in enumerate(text[:-1].split("\n"), 1):
+        help_line, type_line = STRICT_HELP_RE.match(line), STRICT_TYPE_RE.match(line)
+        if help_line:
+            continue
+        if type_line:
+            families[type_line.group(1)] = type_line.group(2)
+            continue
+        sample = STRICT_SAMPLE_RE.match(line)
+        if not sample:
+            raise AssertionError(f"line {number} is not valid Prometheus text: {line!r}")
+        name, labels, value = sample.groups()
+        if not any(name == family + suffix for family, kind in families.items()
+                   for suffix in FAMILY_SUFFIXES.get(kind, ("",))):
+            raise AssertionError(f"line {number}: {name} has no # TYPE before it")
+        samples.append((name, _strict_labels(labels or "", number), float(value)))
+    return samples
+
+
+def _strict_labels(text, number):
+    labels, at = {}, 0
+    while at < len(text):
+        match = STRICT_LABEL_RE.match(text, at)
+        if not match:
+            raise AssertionError(f"line {number}: bad label at {text[at:]!r}")
+        value = re.sub(r'\\[\\"n]', lambda m: LABEL_ESCAPES[m.group(0)], match.group(2))
+        labels[match.group(1)] = value
+        at = match.end()
+        if at < len(text):
+            if text[at] != ",":
+                raise AssertionError(f"line {number}: expected a comma at {text[at:]!r}")
+            at += 1
+    return labels
+
+
 def metric(client, name):
     """The value of one replica metric, summed over the replicas (there is usually one)."""
     values = replica_metrics(client).get(name)

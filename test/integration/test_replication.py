@@ -7,8 +7,8 @@ import unittest
 
 from harness import LOAD_SCHEMA, db_file_load_ids, wait_until
 from replica_harness import (Ballast, ReplicationTestCase, SequentialWriter, TimedLoad, file_replica_keys,
-                             file_url, generations, metric, parse_layout, restore, rfc3339,
-                             wait_caught_up)
+                             file_url, generations, metric, parse_layout, parse_prometheus_strict, restore,
+                             rfc3339, wait_caught_up)
 
 KILL_CYCLES = 3
 WRITERS = 4
@@ -338,6 +338,28 @@ class RetentionTest(FileReplicaTestCase):
         done = self.assert_restore_fails(self.output("expired.db"), self.url,
                                          "--timestamp", rfc3339(oldest - 1.0))
         self.assertIn("no snapshot at or before", done.stderr)
+
+
+class MetricsTextTest(ReplicationTestCase):
+    def test_label_values_are_escaped(self):
+        workdir = self.make_tempdir()
+        # --replica is a whitespace-separated list: a newline cannot get in (the unit test has it)
+        replica_dir = os.path.join(workdir, 'odd"quoted"back\\slash\\"')
+        server = self.start_replicated(os.path.join(workdir, "app.db"), file_url(replica_dir))
+        http = self.client(server)
+        self.execute_ok(http, LOAD_SCHEMA)
+        self.execute_ok(http, "INSERT INTO load VALUES (1, 0, 0)")
+        resp = http.get("/metrics")
+        self.assertEqual(resp.status, 200, resp.raw[:300])
+        samples = parse_prometheus_strict(resp.raw.decode())
+        replicas = {labels["replica"] for _, labels, _ in samples if "replica" in labels}
+        self.assertEqual(replicas, {file_url(replica_dir)})
+        names = {name for name, _, _ in samples}
+        for name in ("monolite_replica_lag_frames", "monolite_replica_ship_delay_seconds_bucket",
+                     "monolite_http_requests_total", "monolite_writer_commits_total"):
+            self.assertIn(name, names)
+        buckets = [labels for name, labels, _ in samples if name == "monolite_replica_ship_delay_seconds_bucket"]
+        self.assertEqual(buckets[-1].get("le"), "+Inf")
 
 
 if __name__ == "__main__":
