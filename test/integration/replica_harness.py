@@ -181,6 +181,18 @@ def _strict_labels(text, number):
     return labels
 
 
+def server_metric(client, name):
+    """The value of an unlabelled metric (say monolite_writer_checkpoints_total), read from /metrics
+    with the strict parser."""
+    resp = client.get("/metrics")
+    if resp.status != 200:
+        raise AssertionError(f"/metrics answered {resp.status}: {resp.raw[:300]!r}")
+    values = [v for n, labels, v in parse_prometheus_strict(resp.raw.decode()) if n == name and not labels]
+    if len(values) != 1:
+        raise AssertionError(f"/metrics has {len(values)} samples of {name}")
+    return values[0]
+
+
 def metric(client, name):
     """The value of one replica metric, summed over the replicas (there is usually one)."""
     values = replica_metrics(client).get(name)
