@@ -6,8 +6,10 @@
 
 namespace monolite::replica {
 
-boost::system::result<void, restore_error> restore_if_missing(const std::string& db_path, const std::string& replica_url,
-                                                              std::chrono::milliseconds retry_timeout) {
+boost::system::result<void, restore_error> restore_if_missing(const std::string& db_path,
+                                                              const std::string& replica_url,
+                                                              std::chrono::milliseconds retry_timeout,
+                                                              std::function<bool()> cancelled) {
   std::error_code ec;
   if (std::filesystem::exists(db_path, ec)) return {};
   auto store = open_store(replica_url);
@@ -18,6 +20,7 @@ boost::system::result<void, restore_error> restore_if_missing(const std::string&
   req.if_replica_exists = true;
   req.retry.give_up_after = retry_timeout;
   req.progress = [](const std::string& line) { log::info(line); };
+  req.cancelled = std::move(cancelled);
   auto done = restore(**store, req);
   if (!done) return restore_error{"restore from " + (*store)->describe() + " failed: " + done.error().message};
   if (done->outcome == restore_outcome::replica_empty) {

@@ -1,8 +1,9 @@
 // Restore at boot (`serve --restore-if-missing`): when the database file is absent, rebuild it
 // from the replica before the server opens it. An empty replica means a first boot. Blocking;
-// logs its progress.
+// logs its progress. `cancelled` is polled between objects (see restore_request).
 #pragma once
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "replica/restore.hpp"
@@ -11,6 +12,7 @@ namespace monolite::replica {
 
 boost::system::result<void, restore_error> restore_if_missing(const std::string& db_path,
                                                               const std::string& replica_url,
-                                                              std::chrono::milliseconds retry_timeout);
+                                                              std::chrono::milliseconds retry_timeout,
+                                                              std::function<bool()> cancelled = {});
 
 }  // namespace monolite::replica

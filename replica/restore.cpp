@@ -138,6 +138,9 @@ step_result check_integrity(const std::string& path) {
 
 namespace {
 
+bool cancelled(const restore_request& req) { return req.cancelled && req.cancelled(); }
+const char* const cancelled_message = "cancelled";
+
 std::string megabytes(std::uint64_t bytes) { return std::to_string(bytes / 1048576) + "." + std::to_string(bytes % 1048576 * 10 / 1048576) + " MB"; }
 
 // Downloads and applies the plan into `image`; fills `report`.
@@ -145,6 +148,7 @@ step_result rebuild(object_store& store, const replica::restore_plan& plan, cons
                     image_file& image, restore_report& report) {
   std::vector<std::string> keys{plan.snapshot.key};
   for (const auto& s : plan.segments) keys.push_back(s.key);
+  if (cancelled(req)) return restore_error{cancelled_message};
   ordered_fetcher fetcher(store, keys, req.parallelism, 2 * std::size_t(req.parallelism));
   auto snapshot = fetcher.next();
   if (!snapshot) return restore_error{"cannot download " + plan.snapshot.key + ": " + snapshot.error().message};
@@ -153,6 +157,7 @@ step_result rebuild(object_store& store, const replica::restore_plan& plan, cons
   replay r{plan.snapshot.at, plan.snapshot.time_ms, req.timestamp_ms, req.stop_at, false};
   if (r.stop_at && r.at >= *r.stop_at) r.finished = true;
   for (std::size_t i = 0; i < plan.segments.size() && !r.finished; ++i) {
+    if (cancelled(req)) return restore_error{cancelled_message};
     auto bytes = fetcher.next();
     if (!bytes) return restore_error{"cannot download " + plan.segments[i].key + ": " + bytes.error().message};
     report.bytes_downloaded += bytes->size();
@@ -166,6 +171,7 @@ step_result rebuild(object_store& store, const replica::restore_plan& plan, cons
       req.progress("applied " + std::to_string(i + 1) + "/" + std::to_string(plan.segments.size()) + " WAL segments (" +
                    megabytes(report.bytes_downloaded) + " downloaded)");
   }
+  if (cancelled(req)) return restore_error{cancelled_message};
   if (::ftruncate(image.fd, off_t(image.pages) * image.page_size) != 0 || ::fsync(image.fd) != 0)
     return restore_error{"cannot write " + image.path + ": " + std::strerror(errno)};
   report.at = r.at, report.time_ms = r.last_time_ms;
@@ -185,12 +191,17 @@ step_result move_into_place(const std::string& temp, const std::string& output) 
 
 }  // namespace
 
+std::string restore_temp_path(const std::string& output) {
+  return output + ".restoring-" + std::to_string(::getpid());
+}
+
 restore_result restore(object_store& unreliable_store, const restore_request& req) {
   retry_policy policy = req.retry;
   if (!policy.on_retry && req.progress)
     policy.on_retry = [&req](const store_error& e, unsigned attempt) {
       req.progress("retrying after attempt " + std::to_string(attempt) + " failed: " + e.message);
     };
+  if (!policy.stop_retrying) policy.stop_retrying = req.cancelled;
   retrying_store store(unreliable_store, std::move(policy));
   restore_report report;
   std::error_code ec;
@@ -211,11 +222,12 @@ restore_result restore(object_store& unreliable_store, const restore_request& re
   const auto folder = fs::path(req.output).parent_path();
   if (!folder.empty()) fs::create_directories(folder, ec);
   image_file image;
-  image.path = req.output + ".restoring-" + std::to_string(::getpid());
+  image.path = restore_temp_path(req.output);
   image.fd = ::open(image.path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (image.fd < 0) return fail("cannot create " + image.path + ": " + std::strerror(errno));
   auto done = rebuild(store, *plan, req, image, report);
   if (done) done = check_integrity(image.path);
+  if (done && cancelled(req)) done = restore_error{cancelled_message};
   if (done) done = move_into_place(image.path, req.output);
   if (!done) {
     fs::remove(image.path, ec);

@@ -24,6 +24,8 @@ struct restore_request {
   unsigned parallelism = 8;
   std::function<void(const std::string&)> progress;       // one line of progress (from any thread)
   retry_policy retry;                                     // transient store errors, per object
+  // Polled between objects: once true, the restore stops with an error and leaves nothing behind.
+  std::function<bool()> cancelled;
 };
 
 enum class restore_outcome { restored, output_exists, replica_empty };
@@ -40,6 +42,9 @@ struct restore_report {
 struct restore_error {
   std::string message;
 };
+
+// The temporary file a restore into `output` by this process writes before renaming it.
+std::string restore_temp_path(const std::string& output);
 
 boost::system::result<restore_report, restore_error> restore(object_store& store, const restore_request& request);
 

@@ -21,7 +21,7 @@ auto retrying_store::with_retries(Call call) -> decltype(call()) {
     auto outcome = call();
     if (outcome || !outcome.error().retryable()) return outcome;
     const auto wait = backoff(attempt - 1);
-    if (std::chrono::steady_clock::now() + wait >= deadline) {
+    if (std::chrono::steady_clock::now() + wait >= deadline || (policy_.stop_retrying && policy_.stop_retrying())) {
       auto error = outcome.error();
       error.message += " (gave up after " + std::to_string(attempt) + " attempts)";
       return error;

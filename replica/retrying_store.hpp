@@ -19,6 +19,8 @@ struct retry_policy {
   std::chrono::milliseconds max_backoff{5000};
   // Called before each retry with the failure and the attempt number (for progress lines).
   std::function<void(const store_error&, unsigned attempt)> on_retry;
+  // Polled before each retry: once true, the last failure is returned at once (a shutdown).
+  std::function<bool()> stop_retrying;
 };
 
 class retrying_store final : public object_store {

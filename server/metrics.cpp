@@ -14,6 +14,18 @@ void append_metric(std::string& out, std::string_view name, std::string_view typ
 
 }  // namespace
 
+std::string escape_label_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (const char c : value) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
 void http_metrics::record(std::string_view path, unsigned status) {
   const auto p = static_cast<std::size_t>(std::find(paths.begin(), paths.end() - 1, path) - paths.begin());
   const auto s = static_cast<std::size_t>(std::find(statuses.begin(), statuses.end(), status) - statuses.begin());
@@ -28,7 +40,8 @@ void http_metrics::append_prometheus(std::string& out) const {
       const auto n = counts_[p][s].load(std::memory_order_relaxed);
       if (n == 0) continue;
       const std::string status = s < statuses.size() ? std::to_string(statuses[s]) : "other";
-      out.append("monolite_http_requests_total{route=\"").append(paths[p]).append("\",status=\"");
+      out.append("monolite_http_requests_total{route=\"").append(escape_label_value(paths[p]));
+      out.append("\",status=\"");
       out.append(status).append("\"} ").append(std::to_string(n)).append("\n");
     }
   }
@@ -44,6 +57,8 @@ std::string render_prometheus(const http_metrics& http, const gauge_snapshot& g)
   append_metric(out, "monolite_writer_queue_depth", "gauge", "Write requests in flight.", g.writer.queue_depth);
   append_metric(out, "monolite_readers_rejected_total", "counter", "Reads refused because every reader was full.", g.readers_rejected);
   append_metric(out, "monolite_http_open_connections", "gauge", "Open HTTP connections.", g.open_connections);
+  append_metric(out, "monolite_hrana_open_streams", "gauge", "Hrana streams open (not yet closed or expired).",
+                g.hrana_streams);
   return out;
 }
 

@@ -27,7 +27,12 @@ struct gauge_snapshot {
   actors::writer_stats writer;
   std::uint64_t readers_rejected = 0;
   std::size_t open_connections = 0;
+  std::size_t hrana_streams = 0;
 };
+
+// A label value as the Prometheus text format wants it between its quotes: backslash, double quote
+// and newline escaped (\\, \", \n); everything else as is.
+std::string escape_label_value(std::string_view value);
 
 std::string render_prometheus(const http_metrics& http, const gauge_snapshot& gauges);
 

@@ -61,7 +61,7 @@ void append_ship_delay_histogram(const std::vector<actors::replica_stats>& stats
   out.append("# HELP ").append(name).append(" Time from a commit to its WAL segment being in the replica.\n");
   out.append("# TYPE ").append(name).append(" histogram\n");
   for (const auto& s : stats) {
-    const std::string label = "replica=\"" + s.replica + "\"";
+    const std::string label = "replica=\"" + escape_label_value(s.replica) + "\"";
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i <= actors::ship_delay_bucket_count; ++i) {
       cumulative += s.ship_delay_counts[i];
@@ -81,8 +81,10 @@ void append_replication_metrics(const server_context& ctx, std::string& out) {
   auto family = [&](const char* name, const char* type, const char* help, auto value_of) {
     out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" ");
     out.append(type).append("\n");
-    for (const auto& s : stats)
-      out.append(name).append("{replica=\"").append(s.replica).append("\"} ").append(value_of(s)).append("\n");
+    for (const auto& s : stats) {
+      out.append(name).append("{replica=\"").append(escape_label_value(s.replica)).append("\"} ");
+      out.append(value_of(s)).append("\n");
+    }
   };
   auto n = [](auto v) { return std::to_string(v); };
   family("monolite_replica_lag_seconds", "gauge", "Age of the oldest commit not yet in the replica.", [&](auto& s) { return n(s.lag_seconds); });

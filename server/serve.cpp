@@ -4,7 +4,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <cstdlib>
 #include <filesystem>
+#include <stop_token>
 #include <thread>
 
 #include "server/access.hpp"
@@ -60,25 +62,44 @@ proto::result<void> open_database(server_context& ctx, asio::any_io_executor wri
   return open_hrana(ctx, connection_options_for(ctx.settings), writer_executor, reader_executors);
 }
 
-// Waits (polling every 20 ms) until every session has closed or the grace period is over, then
-// lets the writer drain, checkpoint and close, and stops the io_context.
+// Where the database stands. Touched only on pool.context(0) — one thread, an implicit strand —
+// or before the pool runs; the starter thread reports by posting there.
+struct startup_state {
+  bool starting = false;          // a starter thread restores, then opens, the database
+  bool database_open = false;     // the writer exists: shutting down must close it
+  std::stop_source restore_stop;  // thread-safe: asks the starter's restore to stop between objects
+};
+
+// The grace period is over and the starter is still busy (a download in flight, say): remove the
+// restore's temporary file and exit at once. --db is only ever the complete, checked file.
+[[noreturn]] void abandon_startup(const server_context& ctx) {
+  std::error_code ec;
+  std::filesystem::remove(replica::restore_temp_path(ctx.settings.db_path), ec);
+  log::error("startup did not stop within the grace period; exiting without it", {{"db", ctx.settings.db_path}});
+  std::_Exit(1);
+}
+
+// Waits (polling every 20 ms) until every session has closed and the starter has reported, or the
+// grace period is over, then lets the writer drain, checkpoint and close, and stops the io_context.
 class shutdown_watch : public std::enable_shared_from_this<shutdown_watch> {
  public:
-  shutdown_watch(server_context& ctx, io_pool& pool)
-      : ctx_(ctx), pool_(pool), timer_(pool.context(0)),
+  shutdown_watch(server_context& ctx, const startup_state& state, io_pool& pool)
+      : ctx_(ctx), state_(state), pool_(pool), timer_(pool.context(0)),
         deadline_(std::chrono::steady_clock::now() + ctx.settings.shutdown_grace) {}
 
   void poll() {
-    if (ctx_.sessions.size() > 0 && std::chrono::steady_clock::now() < deadline_) {
+    const bool busy = ctx_.sessions.size() > 0 || state_.starting;
+    if (busy && std::chrono::steady_clock::now() < deadline_) {
       timer_.expires_after(std::chrono::milliseconds(20));
       timer_.async_wait([self = shared_from_this()](boost::system::error_code) { self->poll(); });
       return;
     }
-    if (!ctx_.writer) return pool_.stop();  // still restoring: nothing is open yet
+    if (state_.starting) abandon_startup(ctx_);
+    if (!state_.database_open) return pool_.stop();  // the restore stopped (or failed): nothing is open
     if (ctx_.sessions.size() > 0) {
       log::warn("grace period over; interrupting running statements", {{"open", ctx_.sessions.size()}});
       ctx_.writer->interrupt();
-      ctx_.readers->interrupt();
+      if (ctx_.readers) ctx_.readers->interrupt();
       if (ctx_.hrana) ctx_.hrana->interrupt();
     }
     if (ctx_.hrana) ctx_.hrana->stop();
@@ -87,18 +108,20 @@ class shutdown_watch : public std::enable_shared_from_this<shutdown_watch> {
 
  private:
   server_context& ctx_;
+  const startup_state& state_;
   io_pool& pool_;
   asio::steady_timer timer_;
   std::chrono::steady_clock::time_point deadline_;
 };
 
 // Stop accepting, let sessions answer what they hold, then let the writer drain and checkpoint.
-void shut_down(server_context& ctx, listener& lst, io_pool& pool) {
+void shut_down(server_context& ctx, startup_state& state, listener& lst, io_pool& pool) {
   log::info("shutting down", {{"grace_ms", ctx.settings.shutdown_grace.count()}});
   ctx.draining.store(true, std::memory_order_release);
+  state.restore_stop.request_stop();
   lst.stop();
   ctx.sessions.for_each([](const std::shared_ptr<http_session>& s) { s->finish(); });
-  std::make_shared<shutdown_watch>(ctx, pool)->poll();
+  std::make_shared<shutdown_watch>(ctx, state, pool)->poll();
 }
 
 // Waits for SIGHUP again and again, reloading --auth each time.
@@ -139,13 +162,21 @@ std::vector<asio::any_io_executor> reader_executors(const server::settings& s, i
   return out;
 }
 
-// Restore (when asked and the file is missing), open the actors, start replication. 0 or an exit code.
-int prepare_database(server_context& ctx, io_pool& pool, asio::thread_pool& db_pool) {
+// Restore (when asked and the file is missing), open the actors, start replication. 0 or an exit
+// code; a stop requested during the restore ends it with 0 and nothing opened (the restore leaves
+// no file behind, or the whole checked one).
+int prepare_database(server_context& ctx, io_pool& pool, asio::thread_pool& db_pool, std::stop_token stop = {}) {
   proto::result<void> prepared;
   if (ctx.settings.restore_if_missing) {
-    if (auto restored = replica::restore_if_missing(ctx.settings.db_path, ctx.settings.replicas.front(),
-                                                                ctx.settings.replica_retry_timeout); !restored)
-      prepared = proto::internal_error(restored.error().message);
+    auto restored = replica::restore_if_missing(ctx.settings.db_path, ctx.settings.replicas.front(),
+                                                ctx.settings.replica_retry_timeout,
+                                                [&stop] { return stop.stop_requested(); });
+    if (stop.stop_requested()) {
+      log::info("restore stopped by the shutdown; nothing opened", {{"db", ctx.settings.db_path},
+                                                                    {"restored", restored.has_value()}});
+      return 0;
+    }
+    if (!restored) prepared = proto::internal_error(restored.error().message);
   }
   if (prepared) prepared = open_database(ctx, db_pool.get_executor(), reader_executors(ctx.settings, pool, db_pool));
   if (prepared) prepared = start_replication(ctx, pool.context(0).get_executor());
@@ -181,6 +212,60 @@ bool restores_first(const server::settings& s) {
   return s.restore_if_missing && !std::filesystem::exists(s.db_path, ec);
 }
 
+// One run: the signals, and the starter thread when a restore comes first. The handlers and
+// started() run on pool.context(0).
+class server_run {
+ public:
+  server_run(server_context& ctx, io_pool& pool, listener& lst, startup_state& state)
+      : ctx_(ctx), pool_(pool), lst_(lst), state_(state), hangup_(pool.context(0), SIGHUP),
+        signals_(pool.context(0), SIGINT, SIGTERM) {
+    reload_on_hangup(hangup_, ctx_);
+    signals_.async_wait([this](boost::system::error_code ec, int) {
+      if (ec) return;
+      hangup_.cancel();
+      shut_down(ctx_, state_, lst_, pool_);
+    });
+  }
+
+  // Restores and opens the database on a thread of its own; the outcome is posted to context 0.
+  void prepare_in_background(asio::thread_pool& db_pool) {
+    state_.starting = true;
+    starter_ = std::thread([this, &db_pool, stop = state_.restore_stop.get_token()] {
+      const int code = prepare_database(ctx_, pool_, db_pool, stop);
+      asio::post(pool_.context(0), [this, code] { started(code); });
+    });
+  }
+
+  // Runs the io threads until the shutdown is over; the exit code.
+  int run() {
+    pool_.run();
+    if (starter_.joinable()) starter_.join();
+    return exit_code_;
+  }
+
+ private:
+  // The starter's report. What it opened is visible here: the post orders its writes before.
+  void started(int code) {
+    state_.starting = false;
+    state_.database_open = ctx_.writer != nullptr;
+    if (code != 0) exit_code_ = code;
+    if (ctx_.draining.load(std::memory_order_acquire)) return;  // the shutdown watch goes on from here
+    if (code == 0) return announce_ready(ctx_, lst_, pool_);
+    signals_.cancel();
+    hangup_.cancel();
+    shut_down(ctx_, state_, lst_, pool_);  // closes what did open, so that the pools can finish
+  }
+
+  server_context& ctx_;
+  io_pool& pool_;
+  listener& lst_;
+  startup_state& state_;
+  asio::signal_set hangup_;
+  asio::signal_set signals_;
+  std::thread starter_;
+  int exit_code_ = 0;  // written on context 0, read once the pool has stopped
+};
+
 }  // namespace
 
 int serve(const server::settings& settings) {
@@ -193,8 +278,10 @@ int serve(const server::settings& settings) {
   if (int code = load_auth(*ctx)) return code;
   // A restore can take a while: then the port is open first, and /readyz says 503 until done.
   const bool restore_first = restores_first(settings);
+  startup_state state;
   if (!restore_first) {
     if (int code = prepare_database(*ctx, pool, db_pool)) return code;
+    state.database_open = true;
   }
   add_routes(*ctx);
   auto lst = listener::bind(pool, *ctx, {asio::ip::make_address(settings.listen_host), settings.listen_port});
@@ -202,30 +289,14 @@ int serve(const server::settings& settings) {
     log::error("cannot listen", {{"error", lst.error().message}});
     return 1;
   }
-  asio::signal_set hangup(pool.context(0), SIGHUP);
-  reload_on_hangup(hangup, *ctx);
-  asio::signal_set signals(pool.context(0), SIGINT, SIGTERM);
-  signals.async_wait([&](boost::system::error_code ec, int) {
-    if (ec) return;
-    hangup.cancel();
-    shut_down(*ctx, **lst, pool);
-  });
+  server_run run(*ctx, pool, **lst, state);
   (*lst)->start();
-  std::atomic<int> exit_code{0};
-  std::thread starter;
   if (restore_first) {
-    starter = std::thread([&] {
-      if (int code = prepare_database(*ctx, pool, db_pool)) {
-        exit_code = code;
-        return asio::post(pool.context(0), [&] { signals.cancel(), hangup.cancel(), pool.stop(); });
-      }
-      announce_ready(*ctx, **lst, pool);
-    });
+    run.prepare_in_background(db_pool);
   } else {
     announce_ready(*ctx, **lst, pool);
   }
-  pool.run();
-  if (starter.joinable()) starter.join();
+  const int exit_code = run.run();
   db_pool.join();  // the actors' last work is done; only now may their connections close
   release_actors(*ctx);
   log::info("stopped");

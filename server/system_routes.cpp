@@ -18,7 +18,8 @@ void add_system_routes(server_context& ctx) {
   });
   ctx.routes.add("/metrics", http::verb::get, role::admin, [&ctx](request&&, responder respond) {
     if (!ctx.ready.load(std::memory_order_acquire)) return respond(error_response(proto::not_ready("starting")));
-    gauge_snapshot gauges{ctx.writer->stats(), ctx.readers->rejected_full(), ctx.sessions.size()};
+    gauge_snapshot gauges{ctx.writer->stats(), ctx.readers->rejected_full(), ctx.sessions.size(),
+                          ctx.hrana ? ctx.hrana->open_streams() : 0};
     std::string text = render_prometheus(ctx.metrics, gauges);
     append_replication_metrics(ctx, text);
     respond(text_response(200, std::move(text), "text/plain; version=0.0.4"));

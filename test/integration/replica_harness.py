@@ -132,6 +132,68 @@ def replica_metrics(client):
     return out
 
 
+METRIC_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+STRICT_HELP_RE = re.compile(rf"^# HELP ({METRIC_NAME}) ((?:[^\\\n]|\\[\\n])*)$")
+STRICT_TYPE_RE = re.compile(rf"^# TYPE ({METRIC_NAME}) (counter|gauge|histogram|summary|untyped)$")
+STRICT_SAMPLE_RE = re.compile(rf"^({METRIC_NAME})(?:\{{(.*)\}})? (\S+)$")
+STRICT_LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"')
+LABEL_ESCAPES = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
+FAMILY_SUFFIXES = {"histogram": ("_bucket", "_sum", "_count"), "summary": ("", "_sum", "_count")}
+
+
+def parse_prometheus_strict(text):
+    """[(name, {label: value}, float)] of a Prometheus text exposition; raises AssertionError on any
+    line that is not `# HELP name text`, `# TYPE name type` or `name{label="value",...} number` with
+    only \\\\, \\" and \\n escaped in values, on a sample of an undeclared family and on blank lines."""
+    if not text.endswith("\n"):
+        raise AssertionError("the exposition does not end with a newline")
+    families, samples = {}, []
+    for number, line in enumerate(text[:-1].split("\n"), 1):
+        help_line, type_line = STRICT_HELP_RE.match(line), STRICT_TYPE_RE.match(line)
+        if help_line:
+            continue
+        if type_line:
+            families[type_line.group(1)] = type_line.group(2)
+            continue
+        sample = STRICT_SAMPLE_RE.match(line)
+        if not sample:
+            raise AssertionError(f"line {number} is not valid Prometheus text: {line!r}")
+        name, labels, value = sample.groups()
+        if not any(name == family + suffix for family, kind in families.items()
+                   for suffix in FAMILY_SUFFIXES.get(kind, ("",))):
+            raise AssertionError(f"line {number}: {name} has no # TYPE before it")
+        samples.append((name, _strict_labels(labels or "", number), float(value)))
+    return samples
+
+
+def _strict_labels(text, number):
+    labels, at = {}, 0
+    while at < len(text):
+        match = STRICT_LABEL_RE.match(text, at)
+        if not match:
+            raise AssertionError(f"line {number}: bad label at {text[at:]!r}")
+        value = re.sub(r'\\[\\"n]', lambda m: LABEL_ESCAPES[m.group(0)], match.group(2))
+        labels[match.group(1)] = value
+        at = match.end()
+        if at < len(text):
+            if text[at] != ",":
+                raise AssertionError(f"line {number}: expected a comma at {text[at:]!r}")
+            at += 1
+    return labels
+
+
+def server_metric(client, name):
+    """The value of an unlabelled metric (say monolite_writer_checkpoints_total), read from /metrics
+    with the strict parser."""
+    resp = client.get("/metrics")
+    if resp.status != 200:
+        raise AssertionError(f"/metrics answered {resp.status}: {resp.raw[:300]!r}")
+    values = [v for n, labels, v in parse_prometheus_strict(resp.raw.decode()) if n == name and not labels]
+    if len(values) != 1:
+        raise AssertionError(f"/metrics has {len(values)} samples of {name}")
+    return values[0]
+
+
 def metric(client, name):
     """The value of one replica metric, summed over the replicas (there is usually one)."""
     values = replica_metrics(client).get(name)
@@ -367,6 +429,8 @@ class FaultProxy:
       "error"  answer 500 InternalError (an S3 XML error body) and close
       "reset"  close the client connection with a TCP reset, answering nothing
       "stall"  answer nothing and keep the connection open until the mode changes or stop()
+      "stall_objects"  like "stall" for object downloads (a GET without a query), "pass" otherwise
+      "slow"   like "pass", after waiting `delay_s` seconds (or until the mode changes)
       "down"   (new connections) refused: the listening socket is closed
       "slowdown"  answer 503 SlowDown (S3's throttling reply) and close
       "truncate"  forward it, then send the answer's head and only half its body, and close
@@ -378,10 +442,14 @@ class FaultProxy:
     `counts` tallies the requests handled per mode.
     """
 
+    MODES = ("pass", "error", "reset", "stall", "stall_objects", "slow", "down", "slowdown", "truncate", "lost",
+             "flaky")
+
     def __init__(self, upstream_port):
         self.upstream_port = upstream_port
         self.port = free_port()
         self.mode = "pass"
+        self.delay_s = 1.0
         self.flaky_rate = 0.3
         self.missing = None
         self.random = random.Random(0x5eed)
@@ -405,7 +473,7 @@ class FaultProxy:
         return f"http://{HOST}:{self.port}"
 
     def set_mode(self, mode):
-        assert mode in ("pass", "error", "reset", "stall", "down", "slowdown", "truncate", "lost", "flaky"), mode
+        assert mode in self.MODES, mode
         with self.changed:
             previous, self.mode = self.mode, mode
             self.changed.notify_all()
@@ -470,11 +538,17 @@ class FaultProxy:
                 if self.missing and request[0].startswith(b"GET ") and \
                         self.missing.encode() in request[0].split(b"\r\n", 1)[0]:
                     return self._answer_error(conn, "missing")
+                if mode == "stall_objects":
+                    mode = "stall" if _is_object_get(request[0]) else "pass"
+                if mode == "slow":
+                    with self.changed:
+                        self.changed.wait_for(lambda: self.mode != "slow" or self.stopped, timeout=self.delay_s)
                 if mode in ("reset", "down"):
                     return self._reset(conn)
                 if mode == "stall":
                     with self.changed:
-                        self.changed.wait_for(lambda: self.mode != "stall" or self.stopped, timeout=300)
+                        self.changed.wait_for(lambda: self.mode not in ("stall", "stall_objects") or self.stopped,
+                                              timeout=300)
                     return self._reset(conn)
                 if mode in ("error", "slowdown"):
                     return self._answer_error(conn, mode)
@@ -520,6 +594,12 @@ class FaultProxy:
                                                  b"content-length:"))]
         return (b"\r\n".join(lines) + b"\r\nConnection: close\r\nContent-Length: " +
                 str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+def _is_object_get(head):
+    """Whether a request head is a GET of one object (a listing has a query string)."""
+    method, target = head.split(b"\r\n", 1)[0].split(b" ")[:2]
+    return method == b"GET" and b"?" not in target
 
 
 def _read_http_message(reader, is_request):

@@ -14,10 +14,11 @@ import secrets
 import time
 import unittest
 
-from harness import ServerTestCase, SharedServerTestCase, bearer
+from harness import ServerTestCase, SharedServerTestCase, bearer, wait_until
 
 PIPELINE = "/v2/pipeline"
 IDLE_EXPIRY_S = 10.0
+EXPIRY_SWEEP_S = IDLE_EXPIRY_S / 4  # streams are swept this often
 
 
 def stmt(sql, *args, named=None, want_rows=None):
@@ -395,13 +396,26 @@ class HranaExpiryTest(HranaCase):
     def test_an_idle_stream_expires(self):
         server = self.start_server()
         client = self.client(server)
+        sent = time.monotonic()
         body = self.ok(client, [execute("CREATE TABLE e(v)"), execute("BEGIN IMMEDIATE"),
                                 execute("INSERT INTO e VALUES (1)")])
-        time.sleep(IDLE_EXPIRY_S + 3.5)
+        self.assertEqual(self.open_streams(client), 1)
+        # Polling /metrics, not the baton: using the stream would keep it alive.
+        expired = wait_until(lambda: self.open_streams(client) == 0, timeout=IDLE_EXPIRY_S + 2 * EXPIRY_SWEEP_S + 5)
+        self.assertTrue(expired, "the idle stream was never expired")
+        self.assertGreaterEqual(time.monotonic() - sent, IDLE_EXPIRY_S, "the stream expired before it was idle long")
         resp = self.pipeline(client, [execute("COMMIT")], baton=body["baton"])
         self.hrana_error(resp, 400, "STREAM_EXPIRED")
         rows = self.rows(self.ok(client, [execute("SELECT count(*) FROM e"), CLOSE])["results"][0])
         self.assertEqual(rows, [["0"]])
+
+    def open_streams(self, client):
+        resp = client.get("/metrics")
+        self.assertEqual(resp.status, 200, resp.raw[:300])
+        values = [line.split()[1] for line in resp.raw.decode().splitlines()
+                  if line.startswith("monolite_hrana_open_streams ")]
+        self.assertEqual(len(values), 1, "no monolite_hrana_open_streams in /metrics")
+        return int(values[0])
 
 
 class HranaRolesTest(HranaCase):

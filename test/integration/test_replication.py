@@ -7,8 +7,8 @@ import unittest
 
 from harness import LOAD_SCHEMA, db_file_load_ids, wait_until
 from replica_harness import (Ballast, ReplicationTestCase, SequentialWriter, TimedLoad, file_replica_keys,
-                             file_url, generations, metric, parse_layout, restore, rfc3339,
-                             wait_caught_up)
+                             file_url, generations, metric, parse_layout, parse_prometheus_strict, restore,
+                             rfc3339, server_metric, wait_caught_up)
 
 KILL_CYCLES = 3
 WRITERS = 4
@@ -272,11 +272,16 @@ class OutageTest(FileReplicaTestCase):
         blocked = BlockedReplica(self.replica_dir)
         acked, sent = set(), set()
         for cycle in range(2):
+            checkpoints = server_metric(http, "monolite_writer_checkpoints_total")
             blocked.block()
             load = TimedLoad(server.port, 2, first_writer=cycle * 10, pause=0.002).start()
-            time.sleep(3.0)  # past the checkpoint gate's bound: the WAL may restart meanwhile
+            # Until a checkpoint has run past the gate's bound (the replica cannot answer): the
+            # WAL may restart, and the frames before it live only in the replicator's memory.
+            past_the_gate = wait_until(lambda: load.acked_count() > 50 and server_metric(
+                http, "monolite_writer_checkpoints_total") > checkpoints, timeout=30, interval=0.1)
             server.kill9()
             load.stop()
+            self.assertTrue(past_the_gate, "no checkpoint while the replica was blocked")
             self.assertEqual(load.other_statuses, [])
             self.assertGreater(load.acked_count(), 50)
             acked |= load.acked()
@@ -302,15 +307,24 @@ class OutageTest(FileReplicaTestCase):
 class RetentionTest(FileReplicaTestCase):
     RETENTION_S = 3.0
 
+    def layout(self):
+        return parse_layout(file_replica_keys(self.replica_dir))
+
     def test_old_objects_go_but_the_oldest_retained_point_restores_exactly(self):
         server = self.serve("--snapshot-interval", "700ms", "--retention", "3s", "--retention-check", "500ms")
         http = self.client(server)
         self.execute_ok(http, LOAD_SCHEMA)
         writer = SequentialWriter(server.port, pause=0.05).start()
-        time.sleep(1.5)
-        first_snapshots, first_segments, _ = parse_layout(file_replica_keys(self.replica_dir))
-        self.assertTrue(first_snapshots and first_segments, "nothing replicated after 1.5 s")
-        time.sleep(self.RETENTION_S + 3.5)
+        self.assertTrue(wait_until(lambda: all(self.layout()[:2]), timeout=10), "nothing replicated in 10 s")
+        first_snapshots, first_segments, _ = self.layout()
+
+        def first_objects_gone():
+            snapshots, segments, _ = self.layout()
+            keys = {s.key for s in snapshots + segments}
+            return first_snapshots[0].key not in keys and first_segments[0].key not in keys
+
+        self.assertTrue(wait_until(first_objects_gone, timeout=self.RETENTION_S + 15),
+                        "retention kept the first snapshot or WAL segment")
         writer.stop()
         self.assertEqual(writer.failures, [])
         self.assertTrue(wait_caught_up(http))
@@ -338,6 +352,28 @@ class RetentionTest(FileReplicaTestCase):
         done = self.assert_restore_fails(self.output("expired.db"), self.url,
                                          "--timestamp", rfc3339(oldest - 1.0))
         self.assertIn("no snapshot at or before", done.stderr)
+
+
+class MetricsTextTest(ReplicationTestCase):
+    def test_label_values_are_escaped(self):
+        workdir = self.make_tempdir()
+        # --replica is a whitespace-separated list: a newline cannot get in (the unit test has it)
+        replica_dir = os.path.join(workdir, 'odd"quoted"back\\slash\\"')
+        server = self.start_replicated(os.path.join(workdir, "app.db"), file_url(replica_dir))
+        http = self.client(server)
+        self.execute_ok(http, LOAD_SCHEMA)
+        self.execute_ok(http, "INSERT INTO load VALUES (1, 0, 0)")
+        resp = http.get("/metrics")
+        self.assertEqual(resp.status, 200, resp.raw[:300])
+        samples = parse_prometheus_strict(resp.raw.decode())
+        replicas = {labels["replica"] for _, labels, _ in samples if "replica" in labels}
+        self.assertEqual(replicas, {file_url(replica_dir)})
+        names = {name for name, _, _ in samples}
+        for name in ("monolite_replica_lag_frames", "monolite_replica_ship_delay_seconds_bucket",
+                     "monolite_http_requests_total", "monolite_writer_commits_total"):
+            self.assertIn(name, names)
+        buckets = [labels for name, labels, _ in samples if name == "monolite_replica_ship_delay_seconds_bucket"]
+        self.assertEqual(buckets[-1].get("le"), "+Inf")
 
 
 if __name__ == "__main__":
