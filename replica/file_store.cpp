@@ -43,8 +43,10 @@ class file_store final : public object_store {
   explicit file_store(fs::path root) : root_(std::move(root)) {}
 
   std::string describe() const override { return "file://" + root_.string(); }
+  request_counts requests() const override { return counts_.snapshot(); }
 
   store_result<void> put(const std::string& key, std::string_view bytes) override {
+    counts_.count(request_counter::kind::put);
     const fs::path target = root_ / key;
     std::error_code ec;
     fs::create_directories(target.parent_path(), ec);
@@ -65,6 +67,7 @@ class file_store final : public object_store {
   }
 
   store_result<std::string> get(const std::string& key) override {
+    counts_.count(request_counter::kind::get);
     const fs::path path = root_ / key;
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) return store_error{store_failure::not_found, "no object " + key + " in " + describe()};
@@ -86,6 +89,7 @@ class file_store final : public object_store {
   }
 
   store_result<std::vector<object_info>> list(const std::string& prefix) override {
+    counts_.count(request_counter::kind::list);
     std::vector<object_info> out;
     std::error_code ec;
     if (!fs::exists(root_, ec)) return out;
@@ -103,6 +107,7 @@ class file_store final : public object_store {
   }
 
   store_result<void> remove(const std::vector<std::string>& keys) override {
+    counts_.count(request_counter::kind::remove);
     for (const auto& key : keys) {
       std::error_code ec;
       fs::remove(root_ / key, ec);
@@ -113,6 +118,7 @@ class file_store final : public object_store {
 
  private:
   fs::path root_;
+  request_counter counts_;
   std::atomic<std::uint64_t> counter_{0};
 };
 

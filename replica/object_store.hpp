@@ -2,6 +2,7 @@
 // Calls block the calling thread (the replicator's upload thread, restore's download threads) and
 // may be made from several threads at once. Expected failures are values, never exceptions.
 #pragma once
+#include <atomic>
 #include <boost/system/result.hpp>
 #include <cstdint>
 #include <memory>
@@ -34,6 +35,29 @@ struct object_info {
   std::uint64_t size = 0;
 };
 
+// Requests made to a store, by the kinds object stores bill for.
+struct request_counts {
+  std::uint64_t put = 0;        // an object, or one part of a multipart upload
+  std::uint64_t get = 0;
+  std::uint64_t list = 0;       // one page of a listing
+  std::uint64_t remove = 0;     // one DeleteObjects call (up to 1,000 keys)
+  std::uint64_t multipart = 0;  // initiating, completing or aborting a multipart upload
+};
+
+// Thread-safe tallies behind object_store::requests().
+class request_counter {
+ public:
+  enum class kind { put, get, list, remove, multipart };
+  void count(kind k) { counts_[static_cast<int>(k)].fetch_add(1, std::memory_order_relaxed); }
+  request_counts snapshot() const {
+    auto at = [&](kind k) { return counts_[static_cast<int>(k)].load(std::memory_order_relaxed); };
+    return {at(kind::put), at(kind::get), at(kind::list), at(kind::remove), at(kind::multipart)};
+  }
+
+ private:
+  std::atomic<std::uint64_t> counts_[5] = {};
+};
+
 class object_store {
  public:
   virtual ~object_store() = default;
@@ -46,6 +70,8 @@ class object_store {
   virtual store_result<std::vector<object_info>> list(const std::string& prefix) = 0;
   // Deleting a missing key is not an error.
   virtual store_result<void> remove(const std::vector<std::string>& keys) = 0;
+  // Requests made so far, failed ones included (for /metrics and the cost table).
+  virtual request_counts requests() const { return {}; }
 };
 
 // Lets store_result<T>::value() throw; only where a failure is a bug (tests, invariants).

@@ -85,7 +85,20 @@ store_result<http_request> s3_client::signed_request(const s3_call& call) const 
   return out;
 }
 
+namespace {
+request_counter::kind kind_of(const s3_call& call) {
+  auto has = [&](std::string_view name) {
+    return std::any_of(call.query.begin(), call.query.end(), [&](const auto& q) { return q.first == name; });
+  };
+  if (call.method == "GET") return has("list-type") ? request_counter::kind::list : request_counter::kind::get;
+  if (call.method == "PUT") return request_counter::kind::put;
+  if (call.method == "POST" && has("delete")) return request_counter::kind::remove;
+  return request_counter::kind::multipart;  // POST ?uploads / ?uploadId, DELETE ?uploadId
+}
+}  // namespace
+
 store_result<http_reply> s3_client::call(const s3_call& call) {
+  counts_.count(kind_of(call));
   auto request = signed_request(call);
   if (!request) return request.error();
   auto reply = http_.send(*request);

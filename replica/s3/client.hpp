@@ -34,6 +34,8 @@ class s3_client {
   // The reply of a successful (2xx) call; any other reply as the store_error it stands for.
   store_result<http_reply> call(const s3_call& call);
 
+  request_counts requests() const { return counts_.snapshot(); }
+
   // "GET s3://bucket/key", for messages.
   std::string describe_call(const s3_call& call) const;
 
@@ -42,6 +44,7 @@ class s3_client {
 
   s3_config config_;
   std::shared_ptr<credentials_source> credentials_;
+  request_counter counts_;
   s3_http http_;
 };
 

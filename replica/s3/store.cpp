@@ -18,6 +18,7 @@ class s3_store final : public object_store {
       : client_(std::move(config), std::move(credentials)) {}
 
   std::string describe() const override { return config().describe(); }
+  request_counts requests() const override { return client_.requests(); }
 
   store_result<void> put(const std::string& key, std::string_view bytes) override {
     const std::string object_key = config().object_key(key);
