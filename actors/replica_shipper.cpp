@@ -4,6 +4,7 @@
 #include <random>
 
 #include "common/log.hpp"
+#include "common/strand_check.hpp"
 #include "db/db_image.hpp"
 #include "replica/format/lz4.hpp"
 #include "replica/format/retention.hpp"
@@ -53,6 +54,7 @@ void replica_shipper::start(std::string generation, position resume_at) {
 
 void replica_shipper::arm_periodic(asio::steady_timer& timer, std::chrono::milliseconds every,
                                    void (replica_shipper::*fn)()) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   timer.expires_after(every);
   timer.async_wait([self = shared_from_this(), &timer, every, fn](boost::system::error_code ec) {
     if (ec) return;
@@ -62,6 +64,7 @@ void replica_shipper::arm_periodic(asio::steady_timer& timer, std::chrono::milli
 }
 
 void replica_shipper::new_generation() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   generation_ = replica::layout::new_generation_id(now_ms(), static_cast<std::uint32_t>(random_()));
   generation_ready_ = have_snapshot_ = false;
   log::info("starting a new generation", {{"replica", stats_.replica}, {"generation", generation_}});
@@ -70,12 +73,14 @@ void replica_shipper::new_generation() {
 }
 
 void replica_shipper::drop_front() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   pending_bytes_ -= pending_.front()->frames.size();
   pending_frames_ -= pending_.front()->frame_count();
   pending_.pop_front();
 }
 
 void replica_shipper::drop_all() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   pending_.clear();
   pending_bytes_ = pending_frames_ = 0;
 }
@@ -95,6 +100,7 @@ void replica_shipper::snapshot_now() {
 
 // The writer pins its current position between two commits; the copy happens off its thread.
 void replica_shipper::request_pin() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   snapshot_running_ = true;
   pinner_([self = shared_from_this(), generation = generation_](proto::result<std::shared_ptr<pinned_snapshot>> pin) {
     asio::post(self->strand_, [self, pin = std::move(pin), generation]() mutable {
@@ -104,6 +110,7 @@ void replica_shipper::request_pin() {
 }
 
 void replica_shipper::on_pinned(proto::result<std::shared_ptr<pinned_snapshot>> pin, const std::string& generation) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   if (generation != generation_) return;
   if (!pin) {
     snapshot_running_ = false;
@@ -122,6 +129,7 @@ void replica_shipper::on_pinned(proto::result<std::shared_ptr<pinned_snapshot>> 
 }
 
 void replica_shipper::upload_snapshot(std::shared_ptr<pinned_snapshot> pin, std::string generation) {
+  MONOLITE_ASSERT_ON_STRAND(snapshot_thread_.get_executor());  // its own thread, by design
   replica::lz4::compressor compressed;
   auto image = db::read_image(pin->db_path, pin->wal_frames, [&](std::string_view pages) { compressed.append(pages); });
   const position at = pin->at;
@@ -145,6 +153,7 @@ void replica_shipper::upload_snapshot(std::shared_ptr<pinned_snapshot> pin, std:
 }
 
 void replica_shipper::on_snapshot_done(const std::string& generation, position at, bool ok) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   snapshot_running_ = false;
   if (generation != generation_) return;
   if (!ok) {
@@ -205,6 +214,7 @@ using namespace std::chrono_literals;
 // by the previous upload (it stopped at a WAL index boundary or the size cap) go at once.
 // After a failure, the backoff decides. An earlier time replaces a later one already set.
 void replica_shipper::schedule_pump(bool urgent) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   auto when = last_upload_ + options_.interval;
   if (urgent || options_.sync || !waiters_.empty() || broken_) when = std::chrono::steady_clock::now();
   if (failures_ > 0) when = last_upload_ + std::min<std::chrono::milliseconds>(5s, 100ms * (1u << std::min(failures_, 6u)));
@@ -219,6 +229,7 @@ void replica_shipper::schedule_pump(bool urgent) {
 }
 
 void replica_shipper::pump() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   if (broken_) {
     broken_ = false;
     drop_all();
@@ -246,6 +257,7 @@ bool continues(const db::wal_chunk& chunk, position end) {
 // Joins the pending chunks that continue one another within one WAL index (up to the size cap)
 // into one segment; `used` says how many.
 replica::wal_segment replica_shipper::next_segment(std::size_t& used) const {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   replica::wal_segment segment;
   const auto& first = *pending_.front();
   segment.index = first.index, segment.first_frame = first.first_frame;
@@ -264,6 +276,7 @@ replica::wal_segment replica_shipper::next_segment(std::size_t& used) const {
 }
 
 bool replica_shipper::upload_segment() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   if (!continues(*pending_.front(), segments_end_)) {
     log::error("the WAL does not continue the replica; starting a new generation",
          {{"replica", stats_.replica}, {"index", pending_.front()->index}, {"frame", pending_.front()->first_frame}});
@@ -288,6 +301,7 @@ bool replica_shipper::upload_segment() {
 }
 
 void replica_shipper::record_upload(std::size_t bytes, const std::vector<std::int64_t>& commit_times_ms) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   std::lock_guard lock(stats_mutex_);
   stats_.bytes_shipped += bytes;
   stats_.objects_shipped += 1;
@@ -303,6 +317,7 @@ void replica_shipper::record_upload(std::size_t bytes, const std::vector<std::in
 }
 
 void replica_shipper::on_failure(const std::string& what, const replica::store_error& error) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   ++failures_;
   {
     std::lock_guard lock(stats_mutex_);
@@ -315,6 +330,7 @@ void replica_shipper::on_failure(const std::string& what, const replica::store_e
 }
 
 void replica_shipper::advance(position shipped) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   segments_end_ = std::max(segments_end_, shipped);
   if (!have_snapshot_) return;
   std::vector<waiter> ready;
@@ -327,6 +343,7 @@ void replica_shipper::advance(position shipped) {
 }
 
 void replica_shipper::run_retention() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   if (!have_snapshot_) return;  // never prune while the newest generation cannot be restored
   auto listed = store_->list("generations/");
   if (!listed) return on_failure("listing the replica for retention failed", listed.error());
@@ -342,6 +359,7 @@ void replica_shipper::run_retention() {
 }
 
 void replica_shipper::publish_stats() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   std::lock_guard lock(stats_mutex_);
   stats_.generation = generation_;
   stats_.lag_frames = pending_frames_;
