@@ -205,7 +205,9 @@ void writer_actor::capture_commit(int wal_frames) {
 
 void writer_actor::pin_snapshot(pin_handler handler) {
   asio::post(strand_, [self = shared_from_this(), handler = std::move(handler)] {
-    if (self->closed_ || !self->tail_) return handler(proto::not_ready("the writer is closed"));
+    // Not closed_: while close_now() waits for the replicas the connection is still open, and a
+    // replica that has not pinned its first snapshot yet cannot hold anything without this one.
+    if (!self->tail_) return handler(proto::not_ready("the writer is closed"));
     db::connection_options options = self->conn_.options();
     options.read_only = true;
     auto reader = db::connection::open(options);

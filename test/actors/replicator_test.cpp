@@ -159,6 +159,34 @@ BOOST_AUTO_TEST_CASE(a_restart_continues_the_generation_when_the_wal_is_continuo
   BOOST_TEST(restored_rows("continued.db") == 40);
 }
 
+// The shipper asks the writer for its first snapshot only once it has started: a close() already
+// queued by then must still let that pin through, or the replica never gets a snapshot (and close
+// waits out its whole bound for nothing).
+BOOST_AUTO_TEST_CASE(a_close_right_after_start_still_leaves_a_restorable_replica) {
+  auto writer = open_writer();
+  auto created = submit(*writer, {"CREATE TABLE t(id INTEGER PRIMARY KEY, v)"});
+  BOOST_REQUIRE(test::wait_for(created).results.has_value());
+  write_rows(*writer, 5);
+  replicator = actors::replicator::open({replica_url}, {}, replies.get_executor()).value();
+  const auto plan = replicator->plan_resume(options.path);
+  test::writer_gate gate(*this, *writer);
+  auto held = submit(*writer, {"SELECT test_gate()"});
+  gate.wait_reached();  // attach and close now queue up in this order; the shipper's pin comes later
+  auto attached = std::make_shared<std::promise<bool>>();
+  auto attach_done = attached->get_future();
+  writer->attach_replicator(replicator, plan, replies.get_executor(),
+                            [attached](proto::result<void> ok) { attached->set_value(ok.has_value()); });
+  std::promise<void> closed;
+  auto close_done = closed.get_future();
+  writer->close(replies.get_executor(), [&closed] { closed.set_value(); });
+  gate.release();
+  BOOST_TEST(test::wait_for(held).results.has_value());
+  BOOST_TEST(test::wait_for(attach_done));
+  test::wait_for(close_done);
+  replicator->stop();
+  BOOST_TEST(restored_rows("closed-early.db") == 5);
+}
+
 // Two shippers start generations at once, each on its own thread: nothing they share unguarded
 // (a generation id's random numbers once were) may race. Run under TSan.
 BOOST_AUTO_TEST_CASE(two_replicas_start_generations_concurrently_and_both_restore) {

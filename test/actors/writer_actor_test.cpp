@@ -183,7 +183,8 @@ BOOST_AUTO_TEST_CASE(an_assertion_off_the_strand_reports_where_and_passes_on_it)
   BOOST_REQUIRE(failures.size() == 1u);
   BOOST_TEST(failures[0].file.find("writer_actor_test.cpp") != std::string::npos);
   BOOST_TEST(failures[0].line == line);
-  BOOST_TEST(failures[0].function.find("an_assertion_off_the_strand_reports_where_and_passes_on_it") != std::string::npos);
+  const std::string test_name = "an_assertion_off_the_strand_reports_where_and_passes_on_it";
+  BOOST_TEST(failures[0].function.find(test_name) != std::string::npos);
   BOOST_TEST(failures[0].strand == "strand_");
 }
 #endif

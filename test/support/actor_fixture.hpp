@@ -21,7 +21,8 @@ namespace monolite::test {
 // A statement that stops at a writer_gate (test_gate() returns 1), then keeps the writer busy for a
 // while (a few hundred ms; seconds under a sanitizer).
 inline const std::string gated_slow_sql =
-    "WITH RECURSIVE c(x) AS (SELECT test_gate() UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) FROM c";
+    "WITH RECURSIVE c(x) AS (SELECT test_gate() UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) "
+    "SELECT count(*) FROM c";
 
 inline constexpr std::chrono::seconds patience{30};  // the bound on every wait: generous, for loaded machines
 
@@ -122,17 +123,16 @@ class writer_gate {
 
   // Returns once a statement on the writer is inside test_gate().
   void wait_reached() {
-    BOOST_REQUIRE_MESSAGE(reached_.wait_for(patience) == std::future_status::ready, "the writer never reached the gate");
+    BOOST_REQUIRE_MESSAGE(reached_.wait_for(patience) == std::future_status::ready,
+                          "the writer never reached the gate");
   }
-  void release() {
-    std::call_once(state_->released_once, [this] { state_->release.set_value(); });
-  }
+  void release() { state_->release.open(); }
 
  private:
   struct state {
-    std::promise<void> reached, release;
-    std::shared_future<void> released = release.get_future().share();
-    std::once_flag reached_once, released_once;
+    std::promise<void> reached;
+    std::once_flag reached_once;
+    latch_gate release;
     int installed = SQLITE_ERROR;  // written on the writer's strand before its reply
   };
 
@@ -142,7 +142,7 @@ class writer_gate {
         [](sqlite3_context* context, int, sqlite3_value**) {
           auto& st = **static_cast<std::shared_ptr<state>*>(sqlite3_user_data(context));
           std::call_once(st.reached_once, [&st] { st.reached.set_value(); });
-          (void)st.released.wait_for(patience);
+          (void)st.release.waiter().wait_for(patience);
           sqlite3_result_int(context, 1);
         },
         nullptr, nullptr, [](void* p) { delete static_cast<std::shared_ptr<state>*>(p); });
