@@ -144,15 +144,6 @@ T on(const pool_strand& strand, std::function<T()> probe) {
   boost::asio::post(strand, [&] { answer.set_value(probe()); });
   return test::wait_for(future);
 }
-
-struct failure {
-  std::string file, function, strand;
-  int line = 0;
-};
-std::vector<failure> failures;  // what the recording handler saw (set and read on the test thread)
-void record(const char* file, int line, const char* function, const char* strand) {
-  failures.push_back({file, function, strand, line});
-}
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(on_strand_is_true_only_inside_that_strands_handlers) {
@@ -167,6 +158,17 @@ BOOST_AUTO_TEST_CASE(on_strand_is_true_only_inside_that_strands_handlers) {
 }
 
 #ifndef NDEBUG
+namespace {
+struct failure {
+  std::string file, function, strand;
+  int line = 0;
+};
+std::vector<failure> failures;  // what the recording handler saw (set and read on the test thread)
+void record(const char* file, int line, const char* function, const char* strand) {
+  failures.push_back({file, function, strand, line});
+}
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(an_assertion_off_the_strand_reports_where_and_passes_on_it) {
   boost::asio::thread_pool pool{1};
   const auto strand_ = boost::asio::make_strand(pool.get_executor());
