@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "actors/hrana_pipeline.hpp"
+#include "common/strand_check.hpp"
 
 namespace monolite::actors::hrana {
 namespace asio = boost::asio;
@@ -82,6 +83,7 @@ void service::end_transaction(const std::shared_ptr<stream>& s, asio::any_io_exe
 
 void service::start() {
   asio::post(timer_strand_, [self = shared_from_this()] {
+    MONOLITE_ASSERT_ON_STRAND(self->timer_strand_);
     if (self->stopped_) return;
     self->timer_.expires_after(self->limits_.idle_expiry / 4);
     self->timer_.async_wait([weak = self->weak_from_this()](boost::system::error_code ec) {
@@ -93,6 +95,7 @@ void service::start() {
 
 void service::stop() {
   asio::post(timer_strand_, [self = shared_from_this()] {
+    MONOLITE_ASSERT_ON_STRAND(self->timer_strand_);
     self->stopped_ = true;
     self->timer_.cancel();
   });
@@ -101,6 +104,7 @@ void service::stop() {
 // Streams idle past the expiry are forgotten (their batons now answer STREAM_EXPIRED) and what
 // they held open is rolled back.
 void service::sweep() {
+  MONOLITE_ASSERT_ON_STRAND(timer_strand_);  // the expiry timer's handler
   for (auto& s : registry_.take_idle(clock::now() - limits_.idle_expiry))
     end_transaction(s, timer_strand_, [] {});
   start();

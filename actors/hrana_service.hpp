@@ -2,7 +2,9 @@
 //   runs each pipeline's requests in order on the writer (leased per stream), a shared reader or
 //   the stream's pinned reader, and expires idle streams.
 // Executor: none of its own. A pipeline continues on the executor it was called from (the HTTP
-//   session's) between hops; the expiry timer runs on the executor given to open().
+//   session's) between hops; the expiry timer and `stopped_` live on a strand of the executor given
+//   to open() (asserted: common/strand_check.hpp). A pipeline's `reply_to` is any serial executor,
+//   which cannot be asked whether it is running: that rule stays unchecked.
 // Replies: `done` is posted to (or called on) that executor once, after the last request.
 // Limits: open streams (503 TOO_MANY_STREAMS beyond), stored SQL per stream, idle expiry, read
 //   transactions at once (TRANSACTION_BUSY) and their duration; the writer bounds write ones.

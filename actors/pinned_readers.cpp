@@ -2,6 +2,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "common/strand_check.hpp"
+
 namespace monolite::actors {
 namespace asio = boost::asio;
 
@@ -41,6 +43,7 @@ void pinned_readers::run(std::size_t index, std::function<void(db::connection&)>
                          std::function<void()> done) {
   slot* s = slots_.at(index).get();
   asio::post(s->strand, [s, work = std::move(work), reply_to, done = std::move(done)]() mutable {
+    MONOLITE_ASSERT_ON_STRAND(s->strand);  // the slot's connection is used on its strand only
     work(s->conn);
     asio::post(reply_to, std::move(done));
   });

@@ -1,7 +1,8 @@
 // pinned_readers — a small fixed set of read-only connections (SQLITE_OPEN_READONLY, query_only),
 //   each lent to one Hrana stream for the life of its read transaction (BEGIN TRANSACTION
 //   READONLY), so that no shared reader ever holds a snapshot between requests.
-// Executor: connection k has a strand on executor k % n of those given (the reader pool's).
+// Executor: connection k has a strand on executor k % n of those given (the reader pool's) and is
+//   used only on it (asserted: common/strand_check.hpp).
 // Replies: run() posts `done` to the caller's executor once `work` returned.
 // Capacity: acquire() answers at once; when every connection is lent it returns nothing (the
 //   stream answers TRANSACTION_BUSY) — there is no queue to fill.

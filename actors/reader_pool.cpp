@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 
+#include "common/strand_check.hpp"
 #include "db/statement.hpp"
 
 namespace monolite::actors {
@@ -59,6 +60,7 @@ void reader_pool::submit(proto::statement statement, asio::any_io_executor reply
     return;
   }
   asio::post(r->strand, [r, statement = std::move(statement), reply_to, reply = std::move(reply)]() mutable {
+    MONOLITE_ASSERT_ON_STRAND(r->strand);  // the reader's connection is used on its strand only
     const auto start = std::chrono::steady_clock::now();
     read_outcome outcome{db::run_statement(r->conn, statement, {true, true}), 0};
     outcome.time_ms =
@@ -79,6 +81,7 @@ void reader_pool::run(std::size_t preferred, std::function<void(db::connection&)
     return;
   }
   asio::post(r->strand, [r, work = std::move(work), reply_to, done = std::move(done)]() mutable {
+    MONOLITE_ASSERT_ON_STRAND(r->strand);
     work(r->conn);
     r->in_flight.fetch_sub(1, std::memory_order_acq_rel);
     asio::post(reply_to, [done = std::move(done)] { done(proto::result<void>{}); });

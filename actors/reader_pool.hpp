@@ -1,5 +1,6 @@
 // reader_pool — N reader actors; each owns one read-only connection (SQLITE_OPEN_READONLY,
-// query_only) and a strand on the executor it was given (its own thread, or an HTTP thread).
+// query_only) and a strand on the executor it was given (its own thread, or an HTTP thread); the
+// connection is used only on that strand (asserted: common/strand_check.hpp).
 // Replies: the completion is posted to the executor the caller named.
 // Mailbox: each reader takes at most `mailbox_per_reader` requests in flight. A request goes to its
 //   preferred reader (the one on the caller's thread) while that one is not backed up, otherwise to

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "common/log.hpp"
+#include "common/strand_check.hpp"
 #include "db/db_image.hpp"
 #include "replica/format/lz4.hpp"
 #include "replica/format/retention.hpp"
@@ -59,6 +60,7 @@ void replica_shipper::start(std::string generation, position resume_at) {
 
 void replica_shipper::arm_periodic(asio::steady_timer& timer, std::chrono::milliseconds every,
                                    void (replica_shipper::*fn)()) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   timer.expires_after(every);
   timer.async_wait([self = shared_from_this(), &timer, every, fn](boost::system::error_code ec) {
     if (ec) return;
@@ -68,6 +70,7 @@ void replica_shipper::arm_periodic(asio::steady_timer& timer, std::chrono::milli
 }
 
 void replica_shipper::new_generation() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   generation_ = replica::layout::new_generation_id(now_ms(), static_cast<std::uint32_t>(random_()));
   generation_ready_ = have_snapshot_ = false;
   log::info("starting a new generation", {{"replica", stats_.replica}, {"generation", generation_}});
@@ -76,6 +79,7 @@ void replica_shipper::new_generation() {
 }
 
 void replica_shipper::drop_front() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   pending_bytes_ -= pending_.front()->frames.size();
   pending_frames_ -= pending_.front()->frame_count();
   held_bytes_.fetch_sub(pending_.front()->frames.size(), std::memory_order_relaxed);
@@ -84,6 +88,7 @@ void replica_shipper::drop_front() {
 }
 
 void replica_shipper::drop_all() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   held_bytes_.fetch_sub(pending_bytes_, std::memory_order_relaxed);
   pending_.clear();
   pending_bytes_ = pending_frames_ = 0;
@@ -94,6 +99,7 @@ void replica_shipper::drop_all() {
 // so that a stall leaves no lasting footprint (the chunks were allocated on the writer's thread,
 // in its arena: malloc_trim trims every arena).
 void replica_shipper::give_memory_back() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   if (peak_bytes_ < memory_trim_threshold) return;
   peak_bytes_ = 0;
   ::malloc_trim(0);
@@ -114,6 +120,7 @@ void replica_shipper::snapshot_now() {
 
 // The writer pins its current position between two commits; the copy happens off its thread.
 void replica_shipper::request_pin() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   snapshot_running_ = true;
   pinner_([self = shared_from_this(), generation = generation_](proto::result<std::shared_ptr<pinned_snapshot>> pin) {
     asio::post(self->strand_, [self, pin = std::move(pin), generation]() mutable {
@@ -123,6 +130,7 @@ void replica_shipper::request_pin() {
 }
 
 void replica_shipper::on_pinned(proto::result<std::shared_ptr<pinned_snapshot>> pin, const std::string& generation) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   if (generation != generation_) return;
   if (!pin) {
     snapshot_running_ = false;
@@ -141,6 +149,7 @@ void replica_shipper::on_pinned(proto::result<std::shared_ptr<pinned_snapshot>> 
 }
 
 void replica_shipper::upload_snapshot(std::shared_ptr<pinned_snapshot> pin, std::string generation) {
+  MONOLITE_ASSERT_ON_STRAND(snapshot_thread_.get_executor());  // its own thread, by design
   replica::lz4::compressor compressed;
   auto image = db::read_image(pin->db_path, pin->wal_frames, [&](std::string_view pages) { compressed.append(pages); });
   const position at = pin->at;
@@ -169,6 +178,7 @@ void replica_shipper::upload_snapshot(std::shared_ptr<pinned_snapshot> pin, std:
 }
 
 void replica_shipper::on_snapshot_done(const std::string& generation, position at, bool ok) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   snapshot_running_ = false;
   if (generation != generation_) return;
   if (!ok) {
@@ -214,6 +224,7 @@ void replica_shipper::on_chunk(std::shared_ptr<const db::wal_chunk> chunk) {
 }
 
 void replica_shipper::accept(std::shared_ptr<const db::wal_chunk> chunk) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   pending_bytes_ += chunk->frames.size();
   pending_frames_ += chunk->frame_count();
   peak_bytes_ = std::max(peak_bytes_, pending_bytes_);
@@ -225,6 +236,7 @@ void replica_shipper::accept(std::shared_ptr<const db::wal_chunk> chunk) {
 // Chunks were dropped at capture: the generation has a hole, so everything held goes and a new
 // generation starts. Its snapshot is pinned after this, so it covers every chunk dropped.
 void replica_shipper::give_up_backlog() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   {
     std::lock_guard lock(stats_mutex_);
     stats_.errors += 1;
@@ -251,6 +263,7 @@ void replica_shipper::when_shipped(position at, std::function<void()> handler) {
 // by the previous upload (it stopped at a WAL index boundary or the size cap) go at once.
 // After a failure, the backoff decides. An earlier time replaces a later one already set.
 void replica_shipper::schedule_pump(bool urgent) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   auto when = last_upload_ + options_.interval;
   if (urgent || options_.sync || !waiters_.empty() || broken_) when = std::chrono::steady_clock::now();
   if (failures_ > 0) when = last_upload_ + std::min<std::chrono::milliseconds>(5s, 100ms * (1u << std::min(failures_, 6u)));
@@ -265,6 +278,7 @@ void replica_shipper::schedule_pump(bool urgent) {
 }
 
 void replica_shipper::pump() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   if (broken_) {
     broken_ = false;
     drop_all();
@@ -292,6 +306,7 @@ bool continues(const db::wal_chunk& chunk, position end) {
 // Joins the pending chunks that continue one another within one WAL index (up to the size cap)
 // into one segment; `used` says how many.
 replica::wal_segment replica_shipper::next_segment(std::size_t& used) const {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   replica::wal_segment segment;
   const auto& first = *pending_.front();
   segment.index = first.index, segment.first_frame = first.first_frame;
@@ -310,6 +325,7 @@ replica::wal_segment replica_shipper::next_segment(std::size_t& used) const {
 }
 
 bool replica_shipper::upload_segment() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   if (!continues(*pending_.front(), segments_end_)) {
     log::error("the WAL does not continue the replica; starting a new generation",
          {{"replica", stats_.replica}, {"index", pending_.front()->index}, {"frame", pending_.front()->first_frame}});
@@ -334,6 +350,7 @@ bool replica_shipper::upload_segment() {
 }
 
 void replica_shipper::record_upload(std::size_t bytes, const std::vector<std::int64_t>& commit_times_ms) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   std::lock_guard lock(stats_mutex_);
   stats_.bytes_shipped += bytes;
   stats_.objects_shipped += 1;
@@ -349,6 +366,7 @@ void replica_shipper::record_upload(std::size_t bytes, const std::vector<std::in
 }
 
 void replica_shipper::on_failure(const std::string& what, const replica::store_error& error) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   ++failures_;
   {
     std::lock_guard lock(stats_mutex_);
@@ -361,6 +379,7 @@ void replica_shipper::on_failure(const std::string& what, const replica::store_e
 }
 
 void replica_shipper::advance(position shipped) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   segments_end_ = std::max(segments_end_, shipped);
   if (!have_snapshot_) return;
   std::vector<waiter> ready;
@@ -373,6 +392,7 @@ void replica_shipper::advance(position shipped) {
 }
 
 void replica_shipper::run_retention() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   if (!have_snapshot_) return;  // never prune while the newest generation cannot be restored
   auto listed = store_->list("generations/");
   if (!listed) return on_failure("listing the replica for retention failed", listed.error());
@@ -388,6 +408,7 @@ void replica_shipper::run_retention() {
 }
 
 void replica_shipper::publish_stats() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   std::lock_guard lock(stats_mutex_);
   stats_.generation = generation_;
   stats_.lag_frames = pending_frames_;

@@ -1,6 +1,8 @@
 // replica_shipper — owns one replica (its object store) and the generation it writes there.
 // Executor: a strand on a thread of its own; store calls block that thread only. Snapshots are
 //   built and uploaded on a second thread of its own, so WAL segments keep flowing meanwhile.
+//   Private members run on the strand, upload_snapshot on the snapshot thread (both asserted:
+//   common/strand_check.hpp).
 // Replies: when_shipped handlers run on the shipper's thread; callers post onward.
 // Mailbox: captured chunks wait in memory up to max_backlog_bytes, counted where they are captured
 //   (on_chunk, the writer's thread), so the bound holds while this strand is blocked in an upload.

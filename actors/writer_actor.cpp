@@ -1,6 +1,7 @@
 #include "actors/writer_actor.hpp"
 
 #include "actors/replicator.hpp"
+#include "common/strand_check.hpp"
 
 #include <sqlite3.h>
 
@@ -27,6 +28,7 @@ writer_actor::writer_actor(asio::any_io_executor executor, db::connection conn,
 
 int writer_actor::on_wal_commit(void* self, ::sqlite3*, const char*, int pages) {
   auto* writer = static_cast<writer_actor*>(self);
+  MONOLITE_ASSERT_ON_STRAND(writer->strand_);  // commits happen only in the strand's transactions
   writer->wal_pages_ = pages;
   writer->wal_backfilled_ = false;
   if (writer->tail_) writer->capture_commit(pages);
@@ -51,6 +53,7 @@ void writer_actor::submit(proto::write_request request, asio::any_io_executor re
 }
 
 void writer_actor::enqueue(job j) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   if (closed_) {  // raced with close(): the connection is gone
     in_flight_.fetch_sub(1, std::memory_order_acq_rel);
     asio::post(j.reply_to, [reply = std::move(j.reply)] {
@@ -66,6 +69,7 @@ void writer_actor::enqueue(job j) {
 }
 
 void writer_actor::drain() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   drain_scheduled_ = false;
   if (pending_.empty() || closed_ || leased()) return;  // a lease's end drains what waited
   std::vector<job> group;
@@ -87,6 +91,7 @@ void writer_actor::drain() {
 }
 
 void writer_actor::answer(std::vector<job>& group, std::vector<write_outcome>& outcomes) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   const bool committed =
       std::any_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.results.has_value(); });
   if (committed) commits_.fetch_add(1, std::memory_order_relaxed);
@@ -95,6 +100,7 @@ void writer_actor::answer(std::vector<job>& group, std::vector<write_outcome>& o
 }
 
 void writer_actor::send_replies(std::vector<job>& group, std::vector<write_outcome>& outcomes) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   // Counted out before the replies leave, so a caller that got its reply sees the counters settled.
   requests_.fetch_add(group.size(), std::memory_order_relaxed);
   in_flight_.fetch_sub(group.size(), std::memory_order_acq_rel);
@@ -106,6 +112,7 @@ void writer_actor::send_replies(std::vector<job>& group, std::vector<write_outco
 }
 
 void writer_actor::checkpoint_if_due() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   if (wal_pages_ >= options_.truncate_checkpoint_pages)
     gated_checkpoint(SQLITE_CHECKPOINT_TRUNCATE);
   else if (wal_pages_ >= options_.passive_checkpoint_pages)
@@ -113,6 +120,7 @@ void writer_actor::checkpoint_if_due() {
 }
 
 void writer_actor::checkpoint(int mode) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   int wal_frames = 0, checkpointed = 0;
   const int rc = sqlite3_wal_checkpoint_v2(conn_.handle(), nullptr, mode, &wal_frames, &checkpointed);
   checkpoints_.fetch_add(1, std::memory_order_relaxed);
@@ -123,6 +131,7 @@ void writer_actor::checkpoint(int mode) {
 }
 
 void writer_actor::arm_idle_timer() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   if (closed_) return;
   idle_timer_.expires_after(options_.idle_checkpoint);
   idle_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
@@ -185,6 +194,7 @@ void writer_actor::attach_replicator(std::shared_ptr<replicator> rep, const resu
 }
 
 void writer_actor::capture_commit(int wal_frames) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   auto chunk = tail_->capture(static_cast<std::uint32_t>(wal_frames), now_ms());
   if (chunk && *chunk) return replicator_->on_chunk(std::make_shared<const db::wal_chunk>(std::move(**chunk)));
   if (chunk) return;
@@ -195,7 +205,9 @@ void writer_actor::capture_commit(int wal_frames) {
 
 void writer_actor::pin_snapshot(pin_handler handler) {
   asio::post(strand_, [self = shared_from_this(), handler = std::move(handler)] {
-    if (self->closed_ || !self->tail_) return handler(proto::not_ready("the writer is closed"));
+    // Not closed_: while close_now() waits for the replicas the connection is still open, and a
+    // replica that has not pinned its first snapshot yet cannot hold anything without this one.
+    if (!self->tail_) return handler(proto::not_ready("the writer is closed"));
     db::connection_options options = self->conn_.options();
     options.read_only = true;
     auto reader = db::connection::open(options);
@@ -218,6 +230,7 @@ void writer_actor::pin_snapshot(pin_handler handler) {
 // frame captured so far. Writes go on meanwhile; a replica that does not answer within the bound
 // does not stop checkpoints for ever (its frames wait in the replicator's memory backlog).
 void writer_actor::gated_checkpoint(int mode) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   if (!replicator_) return checkpoint(mode);
   if (checkpoint_waiting_) return;
   checkpoint_waiting_ = true;
@@ -232,6 +245,7 @@ void writer_actor::gated_checkpoint(int mode) {
 // --replica-sync: the reply leaves only once the commit is in every replica; after the bound it
 // becomes 503 (committed here, but not known to be replicated — never acknowledged unshipped).
 void writer_actor::answer_after_shipping(std::vector<job> group, std::vector<write_outcome> outcomes) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   auto shared = std::make_shared<std::pair<std::vector<job>, std::vector<write_outcome>>>(std::move(group),
                                                                                           std::move(outcomes));
   replicator_->when_shipped(tail_->position(), strand_, replicator_->options().sync_timeout,
@@ -248,6 +262,7 @@ void writer_actor::answer_after_shipping(std::vector<job> group, std::vector<wri
 // Shutdown: with replication, wait (bounded) until the replicas hold everything, and keep the
 // WAL (no TRUNCATE) so the next start continues the same generation.
 void writer_actor::close_now(asio::any_io_executor done_on, std::function<void()> done) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   if (!replicator_) {
     checkpoint(SQLITE_CHECKPOINT_TRUNCATE);
     conn_.close();

@@ -1,5 +1,6 @@
 // writer_actor — owns THE read-write connection; nothing else ever writes the database.
-// Executor: its own strand on the database thread pool; every private member runs on that strand.
+// Executor: its own strand on the database thread pool; every private member runs on that strand
+//   (checked by MONOLITE_ASSERT_ON_STRAND in debug and sanitizer builds: common/strand_check.hpp).
 // Replies: each request's completion is posted to the executor the caller named, only after the
 //   COMMIT of its group returned (group commit: all queued requests share one transaction).
 // Mailbox: at most `mailbox_capacity` requests in flight; past that submit() answers 503 OVERLOADED

@@ -12,6 +12,7 @@
 #include "actors/writer_lease.hpp"
 
 #include "actors/writer_actor.hpp"
+#include "common/strand_check.hpp"
 
 namespace monolite::actors {
 namespace asio = boost::asio;
@@ -66,6 +67,7 @@ void writer_actor::run_exclusive(lease_id id, std::function<void(db::connection&
 bool writer_actor::leased() const { return lease_ && lease_->holder != 0; }
 
 void writer_actor::start_exclusive(exclusive_job j) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   if (!lease_) lease_ = std::make_shared<lease_book>(strand_);
   if (closed_) {
     in_flight_.fetch_sub(1, std::memory_order_acq_rel);
@@ -91,6 +93,7 @@ void writer_actor::start_exclusive(exclusive_job j) {
 }
 
 void writer_actor::begin_lease(lease_id id) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   lease_->holder = id;
   lease_holder_.store(id, std::memory_order_release);
   const auto generation = ++lease_->generation;
@@ -104,6 +107,7 @@ void writer_actor::begin_lease(lease_id id) {
 // Frees the writer: group commits that waited drain first, then the waiting calls run in their
 // order (the first to open a transaction leases the writer again and the rest wait anew).
 void writer_actor::end_lease(bool timed_out) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   if (timed_out) {
     if (!sqlite3_get_autocommit(conn_.handle())) (void)conn_.exec("ROLLBACK");
     restore_settings(conn_);
@@ -125,6 +129,7 @@ void writer_actor::end_lease(bool timed_out) {
 // On close: the open transaction is rolled back and the calls still waiting are told the server
 // is shutting down.
 void writer_actor::abandon_lease() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
   if (!lease_) return;
   if (lease_->holder != 0 && !sqlite3_get_autocommit(conn_.handle())) (void)conn_.exec("ROLLBACK");
   lease_->holder = 0;

@@ -48,14 +48,19 @@ BOOST_AUTO_TEST_CASE(writes_and_transactions_are_refused) {
 
 BOOST_AUTO_TEST_CASE(full_readers_answer_503_at_once) {
   auto pool = open_pool(1, 1);
-  auto slow = query(*pool, test::slow_sql);
+  test::latch_gate gate;
+  auto held = std::make_shared<std::promise<proto::result<void>>>();
+  auto held_done = held->get_future();
+  pool->run(0, [waiter = gate.waiter()](db::connection&) { (void)waiter.wait_for(test::patience); },
+            replies.get_executor(), [held](proto::result<void> r) { held->set_value(std::move(r)); });
   auto refused = query(*pool, "SELECT 1");
-  BOOST_REQUIRE(refused.wait_for(1s) == std::future_status::ready);
-  auto r = refused.get();
+  auto r = test::wait_for(refused);  // while the one reader is still held: at once, not after it
   BOOST_REQUIRE(r.result.has_error());
   BOOST_TEST(r.result.error().code == "OVERLOADED");
   BOOST_TEST(pool->rejected_full() == 1u);
-  BOOST_TEST(test::wait_for(slow).result.has_value());
+  BOOST_TEST((held_done.wait_for(0s) == std::future_status::timeout));
+  gate.open();
+  BOOST_TEST(test::wait_for(held_done).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

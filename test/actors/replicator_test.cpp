@@ -3,10 +3,10 @@
 #include <sqlite3.h>
 
 #include <fstream>
-#include <thread>
 
 #include "actors/replicator.hpp"
 #include "support/actor_fixture.hpp"
+#include "support/wal_db.hpp"
 #include "replica/restore.hpp"
 
 using namespace monolite;
@@ -18,9 +18,11 @@ struct replication_fixture : test::actor_fixture {
   std::string replica_url = "file://" + dir.file("replica");
   std::shared_ptr<actors::replicator> replicator;
 
-  std::shared_ptr<actors::writer_actor> open_replicated(actors::replica_options r, actors::writer_options w = {}) {
+  std::shared_ptr<actors::writer_actor> open_replicated(actors::replica_options r, actors::writer_options w = {},
+                                                        std::vector<std::string> urls = {}) {
     auto writer = open_writer(w);
-    replicator = actors::replicator::open({replica_url}, r, replies.get_executor()).value();
+    if (urls.empty()) urls = {replica_url};
+    replicator = actors::replicator::open(urls, r, replies.get_executor()).value();
     const auto plan = replicator->plan_resume(options.path);
     std::promise<proto::result<void>> attached;
     auto future = attached.get_future();
@@ -38,9 +40,18 @@ struct replication_fixture : test::actor_fixture {
     replicator->stop();
   }
 
+  // Returns once every replica holds everything through `at` ({0, 0}: the first snapshot).
+  void wait_shipped(actors::position at) {
+    auto shipped = std::make_shared<std::promise<bool>>();
+    auto future = shipped->get_future();
+    replicator->when_shipped(at, replies.get_executor(), test::patience,
+                             [shipped](bool ok) { shipped->set_value(ok); });
+    BOOST_REQUIRE_MESSAGE(test::wait_for(future), "the replicas did not catch up in 30 s");
+  }
+
   // Restores the replica into a new file and counts the rows of t there.
-  std::int64_t restored_rows(const std::string& name) {
-    auto store = replica::open_store(replica_url).value();
+  std::int64_t restored_rows(const std::string& name, std::string url = {}) {
+    auto store = replica::open_store(url.empty() ? replica_url : url).value();
     replica::restore_request req;
     req.output = dir.file(name);
     auto done = replica::restore(*store, req);
@@ -90,11 +101,15 @@ BOOST_AUTO_TEST_CASE(checkpoints_restart_the_wal_and_the_replica_follows_across_
   actors::writer_options w;
   w.passive_checkpoint_pages = 20;  // a checkpoint every few requests
   auto writer = open_replicated(r, w);
+  wait_shipped({0, 0});  // no snapshot's read transaction holds a checkpoint back
   auto created = submit(*writer, {"CREATE TABLE t(id INTEGER PRIMARY KEY, v)"});
   BOOST_REQUIRE(test::wait_for(created).results.has_value());
   for (int round = 0; round < 10; ++round) {
+    // Each round writes past the page threshold; its checkpoint (once the replica holds the round)
+    // lets the next round restart the WAL.
+    const auto checkpoints = writer->stats().checkpoints;
     write_rows(*writer, 30);
-    std::this_thread::sleep_for(30ms);
+    test::wait_until([&] { return writer->stats().checkpoints > checkpoints; }, "a checkpoint after the round");
   }
   BOOST_TEST(writer->stats().checkpoints > 0u);
   close(*writer);  // waits until the replica holds everything
@@ -127,6 +142,10 @@ BOOST_AUTO_TEST_CASE(a_restart_continues_the_generation_when_the_wal_is_continuo
   r.interval = 10ms;
   {
     auto writer = open_replicated(r);
+    // The snapshot first: the writes after it are WAL segments, which a restart compares with the
+    // local WAL. Were it pinned after them (a loaded machine), the generation would end with its
+    // snapshot, which cannot be continued, and the restart would rightly start a new one.
+    wait_shipped({0, 0});
     auto created = submit(*writer, {"CREATE TABLE t(id INTEGER PRIMARY KEY, v)"});
     BOOST_REQUIRE(test::wait_for(created).results.has_value());
     write_rows(*writer, 20);
@@ -138,6 +157,67 @@ BOOST_AUTO_TEST_CASE(a_restart_continues_the_generation_when_the_wal_is_continuo
   close(*writer);
   BOOST_TEST(replicator->stats().at(0).generation == first_generation);
   BOOST_TEST(restored_rows("continued.db") == 40);
+}
+
+// The shipper asks the writer for its first snapshot only once it has started: a close() already
+// queued by then must still let that pin through, or the replica never gets a snapshot (and close
+// waits out its whole bound for nothing).
+BOOST_AUTO_TEST_CASE(a_close_right_after_start_still_leaves_a_restorable_replica) {
+  auto writer = open_writer();
+  auto created = submit(*writer, {"CREATE TABLE t(id INTEGER PRIMARY KEY, v)"});
+  BOOST_REQUIRE(test::wait_for(created).results.has_value());
+  write_rows(*writer, 5);
+  replicator = actors::replicator::open({replica_url}, {}, replies.get_executor()).value();
+  const auto plan = replicator->plan_resume(options.path);
+  test::writer_gate gate(*this, *writer);
+  auto held = submit(*writer, {"SELECT test_gate()"});
+  gate.wait_reached();  // attach and close now queue up in this order; the shipper's pin comes later
+  auto attached = std::make_shared<std::promise<bool>>();
+  auto attach_done = attached->get_future();
+  writer->attach_replicator(replicator, plan, replies.get_executor(),
+                            [attached](proto::result<void> ok) { attached->set_value(ok.has_value()); });
+  std::promise<void> closed;
+  auto close_done = closed.get_future();
+  writer->close(replies.get_executor(), [&closed] { closed.set_value(); });
+  gate.release();
+  BOOST_TEST(test::wait_for(held).results.has_value());
+  BOOST_TEST(test::wait_for(attach_done));
+  test::wait_for(close_done);
+  replicator->stop();
+  BOOST_TEST(restored_rows("closed-early.db") == 5);
+}
+
+// Two shippers start generations at once, each on its own thread: nothing they share unguarded
+// (a generation id's random numbers once were) may race. Run under TSan.
+BOOST_AUTO_TEST_CASE(two_replicas_start_generations_concurrently_and_both_restore) {
+  const std::vector<std::string> urls = {replica_url, "file://" + dir.file("replica-2")};
+  actors::replica_options r;
+  r.interval = 10ms;
+  std::vector<std::string> first;
+  {
+    auto writer = open_replicated(r, {}, urls);  // two new generations at once
+    auto created = submit(*writer, {"CREATE TABLE t(id INTEGER PRIMARY KEY, v)"});
+    BOOST_REQUIRE(test::wait_for(created).results.has_value());
+    for (int round = 0; round < 4; ++round) {  // more of them: a race need not show the first time
+      write_rows(*writer, 5);
+      replicator->on_discontinuity();
+    }
+    close(*writer);
+    for (const auto& s : replicator->stats()) first.push_back(s.generation);
+  }
+  {  // Someone else checkpoints and empties the WAL: neither replica continues it any more.
+    test::wal_db outside(options.path);
+    outside.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  auto writer = open_replicated(r, {}, urls);  // two new generations at once, again
+  write_rows(*writer, 20);
+  close(*writer);
+  const auto stats = replicator->stats();
+  BOOST_REQUIRE(stats.size() == 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    BOOST_TEST(stats[i].generation != first.at(i));
+    BOOST_TEST(restored_rows("two-" + std::to_string(i) + ".db", urls[i]) == 40);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

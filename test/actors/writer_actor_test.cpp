@@ -1,9 +1,12 @@
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <thread>
 
-#include "support/actor_fixture.hpp"
+#include "common/strand_check.hpp"
 #include "db/statement.hpp"
+#include "support/actor_fixture.hpp"
 
 using namespace monolite;
 using namespace std::chrono_literals;
@@ -25,13 +28,15 @@ BOOST_AUTO_TEST_CASE(a_failing_request_rolls_back_alone_inside_a_group_commit) {
   BOOST_REQUIRE(test::wait_for(setup).results.has_value());
   const auto commits_before = writer->stats().commits;
 
-  auto slow = submit(*writer, {test::slow_sql});
-  std::this_thread::sleep_for(30ms);  // the writer is now busy: what follows queues up as one group
+  test::writer_gate gate(*this, *writer);
+  auto held = submit(*writer, {"SELECT test_gate()"});
+  gate.wait_reached();  // the writer is now busy: what follows queues up behind it as one group
   auto first = submit(*writer, {"INSERT INTO t VALUES(1, 'a')"});
   auto failing = submit(*writer, {"INSERT INTO t VALUES(2, 'b')", "INSERT INTO t VALUES(3, NULL)"});
   auto last = submit(*writer, {"INSERT INTO t VALUES(4, 'd')"});
+  gate.release();
 
-  BOOST_TEST(test::wait_for(slow).results.has_value());
+  BOOST_TEST(test::wait_for(held).results.has_value());
   BOOST_TEST(test::wait_for(first).results.has_value());
   auto failed = test::wait_for(failing);
   BOOST_REQUIRE(failed.results.has_error());
@@ -39,7 +44,7 @@ BOOST_AUTO_TEST_CASE(a_failing_request_rolls_back_alone_inside_a_group_commit) {
   BOOST_TEST(failed.results.error().message.find("statement 2") != std::string::npos);
   BOOST_TEST(test::wait_for(last).results.has_value());
 
-  BOOST_TEST(writer->stats().commits - commits_before == 2u);  // the slow one, then the group of three
+  BOOST_TEST(writer->stats().commits - commits_before == 2u);  // the held one, then the group of three
   BOOST_TEST(count_rows(*this, *writer) == 2);
   BOOST_TEST(count_rows(*this, *writer, " WHERE id IN (2, 3)") == 0);
   close(*writer);
@@ -49,16 +54,19 @@ BOOST_AUTO_TEST_CASE(a_full_mailbox_answers_503_at_once) {
   actors::writer_options w;
   w.mailbox_capacity = 2;
   auto writer = open_writer(w);
-  auto slow = submit(*writer, {test::slow_sql});
+  test::writer_gate gate(*this, *writer);
+  auto held = submit(*writer, {"SELECT test_gate()"});
+  gate.wait_reached();
   auto queued = submit(*writer, {"SELECT 1"});
   auto refused = submit(*writer, {"SELECT 2"});
-  BOOST_REQUIRE(refused.wait_for(1s) == std::future_status::ready);  // before the slow one ends
-  auto r = refused.get();
+  auto r = test::wait_for(refused);  // while the writer is still held: at once, not after the queue
   BOOST_REQUIRE(r.results.has_error());
   BOOST_TEST(r.results.error().status == 503u);
   BOOST_TEST(r.results.error().code == "OVERLOADED");
   BOOST_TEST(r.results.error().retry_after == 1u);
-  BOOST_TEST(test::wait_for(slow).results.has_value());
+  BOOST_TEST((held.wait_for(0s) == std::future_status::timeout));
+  gate.release();
+  BOOST_TEST(test::wait_for(held).results.has_value());
   BOOST_TEST(test::wait_for(queued).results.has_value());
   BOOST_TEST(writer->stats().rejected_full == 1u);
   BOOST_TEST(writer->stats().queue_depth == 0u);
@@ -105,9 +113,11 @@ BOOST_AUTO_TEST_CASE(interrupt_stops_the_running_statement_and_commits_nothing_o
   auto writer = open_writer();
   auto setup = submit(*writer, {"CREATE TABLE t(v)"});
   BOOST_REQUIRE(test::wait_for(setup).results.has_value());
-  auto slow = submit(*writer, {"INSERT INTO t VALUES(1)", "INSERT INTO t " + test::slow_sql});
-  std::this_thread::sleep_for(30ms);
+  test::writer_gate gate(*this, *writer);
+  auto slow = submit(*writer, {"INSERT INTO t VALUES(1)", "INSERT INTO t " + test::gated_slow_sql});
+  gate.wait_reached();  // the slow statement is running
   writer->interrupt();
+  gate.release();
   auto o = test::wait_for(slow);
   BOOST_REQUIRE(o.results.has_error());
   BOOST_TEST(o.results.error().code == "SQLITE_INTERRUPT");
@@ -117,5 +127,68 @@ BOOST_AUTO_TEST_CASE(interrupt_stops_the_running_statement_and_commits_nothing_o
   auto count = db::run_statement(check, {"SELECT count(*) FROM t", {}, {}}, {true, true});
   BOOST_TEST(std::get<std::int64_t>(count.value().rows.at(0).at(0)) == 0);
 }
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The checks behind every actor's "private members run on its strand" (common/strand_check.hpp).
+BOOST_AUTO_TEST_SUITE(strand_assertions)
+
+namespace {
+using pool_strand = boost::asio::strand<boost::asio::thread_pool::executor_type>;
+
+// Runs `probe` inside a handler of `strand` and returns what it answered.
+template <class T>
+T on(const pool_strand& strand, std::function<T()> probe) {
+  std::promise<T> answer;
+  auto future = answer.get_future();
+  boost::asio::post(strand, [&] { answer.set_value(probe()); });
+  return test::wait_for(future);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(on_strand_is_true_only_inside_that_strands_handlers) {
+  boost::asio::thread_pool pool{1};
+  const auto strand = boost::asio::make_strand(pool.get_executor());
+  const auto other = boost::asio::make_strand(pool.get_executor());  // the same thread, another strand
+  BOOST_TEST(!strand_check::on_strand(strand));
+  BOOST_TEST(on<bool>(strand, [&] { return strand_check::on_strand(strand); }));
+  BOOST_TEST(!on<bool>(strand, [&] { return strand_check::on_strand(other); }));
+  BOOST_TEST(on<bool>(strand, [&] { return strand_check::on_strand(pool.get_executor()); }));
+  pool.join();
+}
+
+#ifndef NDEBUG
+namespace {
+struct failure {
+  std::string file, function, strand;
+  int line = 0;
+};
+std::vector<failure> failures;  // what the recording handler saw (set and read on the test thread)
+void record(const char* file, int line, const char* function, const char* strand) {
+  failures.push_back({file, function, strand, line});
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(an_assertion_off_the_strand_reports_where_and_passes_on_it) {
+  boost::asio::thread_pool pool{1};
+  const auto strand_ = boost::asio::make_strand(pool.get_executor());
+  failures.clear();
+  const auto previous = strand_check::set_failure_handler(&record);
+  MONOLITE_ASSERT_ON_STRAND(strand_);
+  const int line = __LINE__ - 1;
+  on<bool>(strand_, [&] {
+    MONOLITE_ASSERT_ON_STRAND(strand_);  // on it: nothing to report
+    return true;
+  });
+  strand_check::set_failure_handler(previous);
+  pool.join();
+  BOOST_REQUIRE(failures.size() == 1u);
+  BOOST_TEST(failures[0].file.find("writer_actor_test.cpp") != std::string::npos);
+  BOOST_TEST(failures[0].line == line);
+  const std::string test_name = "an_assertion_off_the_strand_reports_where_and_passes_on_it";
+  BOOST_TEST(failures[0].function.find(test_name) != std::string::npos);
+  BOOST_TEST(failures[0].strand == "strand_");
+}
+#endif
 
 BOOST_AUTO_TEST_SUITE_END()
