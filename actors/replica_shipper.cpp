@@ -49,11 +49,11 @@ void replica_shipper::start(std::string generation, position resume_at) {
     } else {
       self->generation_ = generation;
       self->generation_ready_ = self->have_snapshot_ = true;
-      self->segments_end_ = resume_at;
+      self->segments_end_ = self->snapshot_at_ = resume_at;
       log::info("continuing generation", {{"replica", self->stats_.replica}, {"generation", generation}});
       self->publish_stats();
     }
-    self->arm_periodic(self->snapshot_timer_, self->options_.snapshot_interval, &replica_shipper::snapshot_now);
+    self->arm_periodic(self->snapshot_timer_, self->options_.snapshot_interval, &replica_shipper::periodic_snapshot);
     self->arm_periodic(self->retention_timer_, self->options_.retention_check, &replica_shipper::run_retention);
   });
 }
@@ -110,6 +110,13 @@ void replica_shipper::restart_generation() {
     self->broken_ = true;
     self->schedule_pump();
   });
+}
+
+// Only when something was committed since the last snapshot: an idle database is not copied again.
+void replica_shipper::periodic_snapshot() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
+  if (generation_ready_ && pending_.empty() && segments_end_ == snapshot_at_) return;
+  snapshot_now();
 }
 
 void replica_shipper::snapshot_now() {
@@ -188,6 +195,8 @@ void replica_shipper::on_snapshot_done(const std::string& generation, position a
   } else {
     const bool first = !have_snapshot_;
     have_snapshot_ = true;
+    snapshot_at_ = at;
+    ++uploads_since_retention_;
     {
       std::lock_guard lock(stats_mutex_);
       stats_.snapshots += 1;
@@ -202,7 +211,7 @@ void replica_shipper::on_snapshot_done(const std::string& generation, position a
     snapshot_timer_.expires_after(std::min<std::chrono::milliseconds>(5s, options_.snapshot_interval));
     snapshot_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (!ec && !self->snapshot_running_) self->request_pin();
-      if (!ec) self->arm_periodic(self->snapshot_timer_, self->options_.snapshot_interval, &replica_shipper::snapshot_now);
+      if (!ec) self->arm_periodic(self->snapshot_timer_, self->options_.snapshot_interval, &replica_shipper::periodic_snapshot);
     });
   }
 }
@@ -351,6 +360,7 @@ bool replica_shipper::upload_segment() {
 
 void replica_shipper::record_upload(std::size_t bytes, const std::vector<std::int64_t>& commit_times_ms) {
   MONOLITE_ASSERT_ON_STRAND(strand_);
+  ++uploads_since_retention_;
   std::lock_guard lock(stats_mutex_);
   stats_.bytes_shipped += bytes;
   stats_.objects_shipped += 1;
@@ -394,8 +404,12 @@ void replica_shipper::advance(position shipped) {
 void replica_shipper::run_retention() {
   MONOLITE_ASSERT_ON_STRAND(strand_);
   if (!have_snapshot_) return;  // never prune while the newest generation cannot be restored
+  // Nothing uploaded since the last look: nothing new to prune against, so no LIST. An idle replica
+  // keeps objects that aged out until the next write; keeping more is always safe.
+  if (uploads_since_retention_ == 0) return;
   auto listed = store_->list("generations/");
   if (!listed) return on_failure("listing the replica for retention failed", listed.error());
+  uploads_since_retention_ = 0;
   std::vector<replica::layout::listed_object> objects;
   for (auto& o : *listed) objects.push_back({std::move(o.key), o.size});
   const auto doomed = replica::retention::expired_keys(replica::layout::parse_catalog(objects), generation_,
@@ -421,6 +435,7 @@ void replica_shipper::publish_stats() {
 replica_stats replica_shipper::stats() const {
   std::lock_guard lock(stats_mutex_);
   replica_stats out = stats_;
+  out.requests = store_->requests();
   out.lag_seconds = oldest_pending_ms_ ? std::max(0.0, double(now_ms() - oldest_pending_ms_) / 1000.0) : 0.0;
   return out;
 }

@@ -65,6 +65,7 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   void on_failure(const std::string& what, const replica::store_error& error);
   void advance(position shipped);
   void run_retention();
+  void periodic_snapshot();
   void arm_periodic(boost::asio::steady_timer& timer, std::chrono::milliseconds every, void (replica_shipper::*fn)());
   void publish_stats();
 
@@ -82,6 +83,10 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   bool broken_ = false;             // continuity lost: start a new generation
   bool pump_scheduled_ = false;
   position segments_end_;           // chunks up to here are covered (snapshot or segments)
+  position snapshot_at_;            // where the newest snapshot (or the continued generation) stands
+  // Objects uploaded since retention last listed the store: an idle replica is neither listed
+  // nor snapshotted again (what an idle server costs in requests: nothing).
+  std::uint64_t uploads_since_retention_ = 0;
   std::deque<std::shared_ptr<const db::wal_chunk>> pending_;
   std::size_t pending_bytes_ = 0, pending_frames_ = 0;
   std::size_t peak_bytes_ = 0;  // most held since memory was last given back

@@ -11,6 +11,7 @@
 #include "db/connection.hpp"
 #include "db/wal_tail.hpp"
 #include "replica/format/layout.hpp"
+#include "replica/object_store.hpp"
 
 namespace monolite::actors {
 
@@ -56,6 +57,7 @@ struct replica_stats {
   bool healthy = true;                // the last attempt succeeded
   std::uint64_t ship_delay_counts[ship_delay_bucket_count + 1] = {};  // last one: +Inf
   double ship_delay_sum = 0;
+  replica::request_counts requests;   // made to the store, by kind
 };
 
 }  // namespace monolite::actors

@@ -75,6 +75,23 @@ void append_ship_delay_histogram(const std::vector<actors::replica_stats>& stats
 }
 }  // namespace
 
+namespace {
+// What replication costs: requests to each store by the kinds object stores bill for.
+void append_request_counts(const std::vector<actors::replica_stats>& stats, std::string& out) {
+  const char* name = "monolite_replica_requests_total";
+  out.append("# HELP ").append(name).append(" Requests made to the replica's store, by kind.\n");
+  out.append("# TYPE ").append(name).append(" counter\n");
+  for (const auto& s : stats) {
+    const std::pair<const char*, std::uint64_t> kinds[] = {{"put", s.requests.put}, {"get", s.requests.get},
+                                                           {"list", s.requests.list}, {"delete", s.requests.remove},
+                                                           {"multipart", s.requests.multipart}};
+    for (const auto& [kind, count] : kinds)
+      out.append(name).append("{replica=\"").append(escape_label_value(s.replica)).append("\",kind=\"")
+          .append(kind).append("\"} ").append(std::to_string(count)).append("\n");
+  }
+}
+}  // namespace
+
 void append_replication_metrics(const server_context& ctx, std::string& out) {
   if (!ctx.replicator) return;
   const auto stats = ctx.replicator->stats();
@@ -95,6 +112,7 @@ void append_replication_metrics(const server_context& ctx, std::string& out) {
   family("monolite_replica_errors_total", "counter", "Failed replica operations.", [&](auto& s) { return n(s.errors); });
   family("monolite_replica_deleted_total", "counter", "Objects deleted by retention.", [&](auto& s) { return n(s.deleted); });
   append_ship_delay_histogram(stats, out);
+  append_request_counts(stats, out);
   family("monolite_replica_last_success_seconds", "gauge", "Unix time of the last successful upload (0: none).",
          [&](auto& s) { return n(s.last_success_ms / 1000); });
 }
