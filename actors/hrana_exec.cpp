@@ -76,7 +76,8 @@ std::optional<place> elsewhere(const step& s, place where, bool autocommit, cons
   if (db::is_begin(tc)) {
     const bool writes = tc == transaction_control::begin_immediate || tc == transaction_control::begin_exclusive;
     if (!autocommit || (settings.read_only && writes)) return std::nullopt;  // refused where we are
-    const place target = tc == transaction_control::begin_readonly || settings.read_only ? place::pinned : place::writer;
+    const place target =
+        tc == transaction_control::begin_readonly || settings.read_only ? place::pinned : place::writer;
     return target == where ? std::nullopt : std::optional<place>(target);
   }
   if (tc != transaction_control::none || db::foreign_keys_setting(s.stmt.sql)) return std::nullopt;
@@ -107,7 +108,7 @@ void run_end(db::connection& conn, place where, transaction_control tc, ph::step
   const bool commit = tc == transaction_control::commit;
   if (in_autocommit(conn, where))
     return fail(out, make_error("SQLITE_ERROR", commit ? "cannot commit - no transaction is active"
-                                                        : "cannot rollback - no transaction is active"));
+                                                       : "cannot rollback - no transaction is active"));
   exec_into(conn, commit ? "COMMIT" : "ROLLBACK", out);
 }
 
@@ -144,10 +145,14 @@ std::optional<place> run_step(db::connection& conn, place where, const step& s, 
     return std::nullopt;
   }
   const auto tc = db::classify_transaction(s.stmt.sql);
-  if (db::is_begin(tc)) run_begin(conn, where, tc, out, settings);
-  else if (tc != transaction_control::none) run_end(conn, where, tc, out);
-  else if (auto fk = db::foreign_keys_setting(s.stmt.sql)) run_foreign_keys(conn, where, *fk, out, settings);
-  else return run_statement_step(conn, where, s, out, settings);
+  if (db::is_begin(tc))
+    run_begin(conn, where, tc, out, settings);
+  else if (tc != transaction_control::none)
+    run_end(conn, where, tc, out);
+  else if (auto fk = db::foreign_keys_setting(s.stmt.sql))
+    run_foreign_keys(conn, where, *fk, out, settings);
+  else
+    return run_statement_step(conn, where, s, out, settings);
   return std::nullopt;
 }
 

@@ -22,15 +22,15 @@ enum class place { shared_reader, pinned, writer };
 
 // What steps may change on their stream.
 struct stream_settings {
-  bool read_only = false;             // the token's role is read: never the writer
-  std::optional<bool> foreign_keys;   // from PRAGMA foreign_keys, applied on the writer
+  bool read_only = false;            // the token's role is read: never the writer
+  std::optional<bool> foreign_keys;  // from PRAGMA foreign_keys, applied on the writer
 };
 
 struct step {
   std::optional<ph::condition> cond;
   proto::statement stmt;
   bool want_rows = true;
-  std::optional<ph::error> invalid;   // could not be resolved (unknown sql_id, ...): fails unrun
+  std::optional<ph::error> invalid;  // could not be resolved (unknown sql_id, ...): fails unrun
 };
 
 // A batch (an execute is a batch of one, a sequence one with stop_on_error) on its way.
@@ -39,10 +39,10 @@ struct batch_run {
   std::vector<ph::step_outcome> outcomes;
   std::size_t next = 0;
   bool stop_on_error = false;
-  std::optional<ph::error> failure;   // the request failed as a whole (place refused, timeout)
-  std::optional<place> move_to;       // set when steps[next] must run elsewhere
-  bool transaction_open = false;      // after the last run_steps, on its connection
-  std::size_t rounds = 0;             // places visited: a bound against moving in circles
+  std::optional<ph::error> failure;  // the request failed as a whole (place refused, timeout)
+  std::optional<place> move_to;      // set when steps[next] must run elsewhere
+  bool transaction_open = false;     // after the last run_steps, on its connection
+  std::size_t rounds = 0;            // places visited: a bound against moving in circles
 };
 
 // Runs steps from `run.next` until the end, the first failure of a stop_on_error run, or a step

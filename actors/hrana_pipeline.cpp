@@ -28,8 +28,8 @@ step make_step(const ph::stmt& st, std::optional<ph::condition> cond, const stre
   if (!sql) {
     out.invalid = sql.error();
   } else if (!st.args.empty() && !st.named_args.empty()) {
-    out.invalid = ph::error{"a statement takes positional or named arguments, not both",
-                            "ARGS_BOTH_POSITIONAL_AND_NAMED"};
+    out.invalid =
+        ph::error{"a statement takes positional or named arguments, not both", "ARGS_BOTH_POSITIONAL_AND_NAMED"};
   } else {
     out.stmt = proto::statement{std::move(*sql), st.args, st.named_args};
   }
@@ -47,8 +47,13 @@ ph::stream_result of_kind(ph::request_kind kind) {
 pipeline_run::pipeline_run(std::shared_ptr<service> svc, std::shared_ptr<stream> s, bool registered,
                            std::vector<ph::decoded_request> requests, asio::any_io_executor reply_to, std::size_t home,
                            service::done_handler done)
-    : svc_(std::move(svc)), stream_(std::move(s)), registered_(registered), requests_(std::move(requests)),
-      reply_to_(std::move(reply_to)), home_(home), done_(std::move(done)) {
+    : svc_(std::move(svc)),
+      stream_(std::move(s)),
+      registered_(registered),
+      requests_(std::move(requests)),
+      reply_to_(std::move(reply_to)),
+      home_(home),
+      done_(std::move(done)) {
   results_.reserve(requests_.size());
 }
 
@@ -92,9 +97,7 @@ void pipeline_run::start(const ph::decoded_request& decoded) {
     case ph::request_kind::sequence: return run_sequence(request);
     case ph::request_kind::describe: return run_describe(request);
     case ph::request_kind::store_sql: return complete(store_sql(request));
-    case ph::request_kind::close_sql:
-      stream_->sqls.erase(*request.sql_id);
-      return complete(std::move(r));
+    case ph::request_kind::close_sql: stream_->sqls.erase(*request.sql_id); return complete(std::move(r));
     case ph::request_kind::get_autocommit:
       r.is_autocommit = stream_->transaction == stream::txn::none;
       return complete(std::move(r));
@@ -126,12 +129,13 @@ ph::stream_result pipeline_run::store_sql(const ph::stream_request& request) {
     r.failure = ph::error{"sql_id " + std::to_string(*request.sql_id) + " is already in use in this stream",
                           "SQL_STORE_EXISTS"};
   else if (stream_->sqls.size() >= limits.max_stored_sql)
-    r.failure = ph::error{"a stream stores at most " + std::to_string(limits.max_stored_sql) +
-                              " SQL texts; close some with close_sql",
-                          "SQL_STORE_TOO_MANY"};
+    r.failure = ph::error{
+        "a stream stores at most " + std::to_string(limits.max_stored_sql) + " SQL texts; close some with close_sql",
+        "SQL_STORE_TOO_MANY"};
   else if (request.sql->size() > limits.max_stored_sql_bytes)
-    r.failure = ph::error{"a stored SQL text may hold at most " + std::to_string(limits.max_stored_sql_bytes) + " bytes",
-                          "SQL_STORE_TOO_LARGE"};
+    r.failure =
+        ph::error{"a stored SQL text may hold at most " + std::to_string(limits.max_stored_sql_bytes) + " bytes",
+                  "SQL_STORE_TOO_LARGE"};
   else
     stream_->sqls.emplace(*request.sql_id, *request.sql);
   return r;
@@ -151,21 +155,27 @@ void pipeline_run::run_execute(const ph::stmt& statement) {
   run_batch(run, [self = shared_from_this(), run] {
     auto r = of_kind(ph::request_kind::execute);
     auto& outcome = run->outcomes[0];
-    if (run->failure) r.failure = run->failure;
-    else if (outcome.status == ph::step_outcome::state::failed) r.failure = outcome.failure;
-    else r.stmt = std::move(outcome.result);
+    if (run->failure)
+      r.failure = run->failure;
+    else if (outcome.status == ph::step_outcome::state::failed)
+      r.failure = outcome.failure;
+    else
+      r.stmt = std::move(outcome.result);
     self->complete(std::move(r));
   });
 }
 
 void pipeline_run::run_batch_request(const ph::batch& b) {
   auto run = std::make_shared<batch_run>();
-  for (const auto& s : b.steps) run->steps.push_back(make_step(s.statement, s.cond, *stream_));
+  for (const auto& s : b.steps)
+    run->steps.push_back(make_step(s.statement, s.cond, *stream_));
   run->outcomes.resize(run->steps.size());
   run_batch(run, [self = shared_from_this(), run] {
     auto r = of_kind(ph::request_kind::batch);
-    if (run->failure) r.failure = run->failure;
-    else r.steps = std::move(run->outcomes);
+    if (run->failure)
+      r.failure = run->failure;
+    else
+      r.steps = std::move(run->outcomes);
     self->complete(std::move(r));
   });
 }
@@ -185,7 +195,8 @@ void pipeline_run::run_sequence(const ph::stream_request& request) {
   auto r = of_kind(request.kind);
   auto run = std::make_shared<batch_run>();
   run->stop_on_error = true;
-  for (auto& text : db::split_statements(*sql)) run->steps.push_back({std::nullopt, {std::move(text), {}, {}}, false, {}});
+  for (auto& text : db::split_statements(*sql))
+    run->steps.push_back({std::nullopt, {std::move(text), {}, {}}, false, {}});
   run->outcomes.resize(run->steps.size());
   run_batch(run, [self = shared_from_this(), run, r]() mutable {
     r.failure = run->failure;
@@ -199,25 +210,29 @@ void pipeline_run::run_describe(const ph::stream_request& request) {
   auto sql = sql_or_fail(request);
   if (!sql) return;
   auto r = of_kind(request.kind);
-  auto described = std::make_shared<boost::system::result<proto::statement_description, ph::error>>(
-      proto::statement_description{});
+  auto described =
+      std::make_shared<boost::system::result<proto::statement_description, ph::error>>(proto::statement_description{});
   const auto where = stream_->transaction == stream::txn::write  ? place::writer
                      : stream_->transaction == stream::txn::read ? place::pinned
                                                                  : place::shared_reader;
   on_place(
       where,
       [described, sql = *sql](db::connection& conn, place, lease_state state) {
-        if (state == lease_state::expired) *described = transaction_timeout_error();
-        else *described = describe(conn, sql);
+        if (state == lease_state::expired)
+          *described = transaction_timeout_error();
+        else
+          *described = describe(conn, sql);
       },
       [self = shared_from_this(), described, r](proto::result<void> ran) mutable {
-        if (!ran) r.failure = ph::from_api_error(ran.error());
-        else if (!*described) r.failure = described->error();
-        else r.description = std::move(**described);
+        if (!ran)
+          r.failure = ph::from_api_error(ran.error());
+        else if (!*described)
+          r.failure = described->error();
+        else
+          r.description = std::move(**described);
         self->complete(std::move(r));
       });
 }
-
 
 // Where a stream's work runs: the writer under the stream's lease, a shared reader, or the
 // stream's pinned reader; and a batch's walk between them.
@@ -253,8 +268,10 @@ void pipeline_run::run_batch(std::shared_ptr<batch_run> run, std::function<void(
   on_place(
       place_for(*run),
       [run, settings](db::connection& conn, place where, lease_state state) {
-        if (state == lease_state::expired) run->failure = transaction_timeout_error();
-        else run_steps(conn, where, *run, *settings);
+        if (state == lease_state::expired)
+          run->failure = transaction_timeout_error();
+        else
+          run_steps(conn, where, *run, *settings);
       },
       [self = shared_from_this(), run, then = std::move(then)](proto::result<void> ran) mutable {
         if (!ran) run->failure = ph::from_api_error(ran.error());
@@ -266,17 +283,19 @@ void pipeline_run::on_place(place where, work_fn work, then_fn then) {
   switch (where) {
     case place::writer:
       return svc_->writer_->run_exclusive(
-          stream_->id, [work = std::move(work)](db::connection& conn, lease_state state) { work(conn, place::writer, state); },
-          reply_to_, [self = shared_from_this(), then = std::move(then)](lease_reply reply) {
+          stream_->id,
+          [work = std::move(work)](db::connection& conn, lease_state state) { work(conn, place::writer, state); },
+          reply_to_,
+          [self = shared_from_this(), then = std::move(then)](lease_reply reply) {
             if (reply.ran) self->stream_->transaction = reply.transaction_open ? stream::txn::write : stream::txn::none;
             then(std::move(reply.ran));
           });
     case place::shared_reader:
       return svc_->readers_.run(
-          home_, [work = std::move(work)](db::connection& conn) { work(conn, place::shared_reader, lease_state::none); },
+          home_,
+          [work = std::move(work)](db::connection& conn) { work(conn, place::shared_reader, lease_state::none); },
           reply_to_, std::move(then));
-    case place::pinned:
-      return on_pinned(std::move(work), std::move(then));
+    case place::pinned: return on_pinned(std::move(work), std::move(then));
   }
 }
 
@@ -285,10 +304,9 @@ void pipeline_run::on_pinned(work_fn work, then_fn then) {
   if (!stream_->pinned) {
     auto slot = svc_->pinned_->acquire();
     if (!slot)
-      return then(proto::api_error{503, "TRANSACTION_BUSY",
-                                   "all " + std::to_string(svc_->pinned_->size()) +
-                                       " read transactions are in use; retry shortly",
-                                   1});
+      return then(proto::api_error{
+          503, "TRANSACTION_BUSY",
+          "all " + std::to_string(svc_->pinned_->size()) + " read transactions are in use; retry shortly", 1});
     stream_->pinned = *slot;
     stream_->read_since = clock::now();
   }
@@ -299,7 +317,8 @@ void pipeline_run::on_pinned(work_fn work, then_fn then) {
         work(conn, place::pinned, lease_state::none);
         *open = !sqlite3_get_autocommit(conn.handle());
       },
-      reply_to_, [self = shared_from_this(), open, then = std::move(then)] {
+      reply_to_,
+      [self = shared_from_this(), open, then = std::move(then)] {
         auto& s = *self->stream_;
         if (*open) {
           s.transaction = stream::txn::read;

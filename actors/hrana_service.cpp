@@ -23,8 +23,13 @@ proto::result<std::shared_ptr<service>> service::open(std::shared_ptr<writer_act
 
 service::service(std::shared_ptr<writer_actor> writer, reader_pool& readers, std::unique_ptr<pinned_readers> pinned,
                  const service_limits& limits, asio::any_io_executor timer_executor)
-    : writer_(std::move(writer)), readers_(readers), pinned_(std::move(pinned)), limits_(limits),
-      registry_(limits.max_streams), timer_strand_(asio::make_strand(timer_executor)), timer_(timer_strand_) {}
+    : writer_(std::move(writer)),
+      readers_(readers),
+      pinned_(std::move(pinned)),
+      limits_(limits),
+      registry_(limits.max_streams),
+      timer_strand_(asio::make_strand(timer_executor)),
+      timer_(timer_strand_) {}
 
 void service::pipeline(std::optional<stream_ref> baton, bool read_only, std::vector<ph::decoded_request> requests,
                        asio::any_io_executor reply_to, std::size_t home, done_handler done) {
@@ -60,7 +65,8 @@ void service::end_transaction(const std::shared_ptr<stream>& s, asio::any_io_exe
         [](db::connection& conn, lease_state state) {
           if (state == lease_state::held && !sqlite3_get_autocommit(conn.handle())) (void)conn.exec("ROLLBACK");
         },
-        std::move(reply_to), [s, done = std::move(done)](lease_reply) {
+        std::move(reply_to),
+        [s, done = std::move(done)](lease_reply) {
           s->transaction = stream::txn::none;
           done();
         });
@@ -71,7 +77,8 @@ void service::end_transaction(const std::shared_ptr<stream>& s, asio::any_io_exe
         [](db::connection& conn) {
           if (!sqlite3_get_autocommit(conn.handle())) (void)conn.exec("ROLLBACK");
         },
-        std::move(reply_to), [self = shared_from_this(), s, done = std::move(done)] {
+        std::move(reply_to),
+        [self = shared_from_this(), s, done = std::move(done)] {
           self->pinned_->release(*s->pinned);
           s->pinned.reset();
           s->transaction = stream::txn::none;

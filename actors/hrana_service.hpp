@@ -26,11 +26,11 @@ namespace monolite::actors::hrana {
 
 struct service_limits {
   std::size_t max_streams = 1024;
-  std::size_t max_stored_sql = 50;             // store_sql texts per stream
-  std::size_t max_stored_sql_bytes = 100000;   // each (the server's --max-sql-length)
+  std::size_t max_stored_sql = 50;            // store_sql texts per stream
+  std::size_t max_stored_sql_bytes = 100000;  // each (the server's --max-sql-length)
   std::chrono::milliseconds idle_expiry{10000};
   std::chrono::milliseconds transaction_timeout{5000};  // read transactions (the writer bounds write ones)
-  std::size_t read_transactions = 16;          // pinned read-only connections
+  std::size_t read_transactions = 16;                   // pinned read-only connections
 };
 
 struct stream_ref {
@@ -39,8 +39,8 @@ struct stream_ref {
 };
 
 struct pipeline_outcome {
-  proto::result<void> status;             // an error: the HTTP answer is that error alone
-  std::optional<stream_ref> next;         // the stream's next baton; empty once it is closed
+  proto::result<void> status;      // an error: the HTTP answer is that error alone
+  std::optional<stream_ref> next;  // the stream's next baton; empty once it is closed
   std::vector<ph::stream_result> results;
 };
 

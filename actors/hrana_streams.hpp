@@ -21,7 +21,7 @@ using clock = std::chrono::steady_clock;
 struct stream {
   enum class txn { none, write, read };
 
-  std::uint64_t id = 0;             // also the writer lease id
+  std::uint64_t id = 0;  // also the writer lease id
   stream_settings settings;
   std::unordered_map<std::int32_t, std::string> sqls;  // store_sql texts
   txn transaction = txn::none;
@@ -30,8 +30,8 @@ struct stream {
   bool closed = false;
 
   // Owned by the registry (under its mutex).
-  std::uint64_t seq = 0;            // the sequence number of the one baton that is valid now
-  bool busy = false;                // a pipeline holds it
+  std::uint64_t seq = 0;  // the sequence number of the one baton that is valid now
+  bool busy = false;      // a pipeline holds it
   clock::time_point last_used;
 };
 

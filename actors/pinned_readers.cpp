@@ -8,8 +8,8 @@ namespace monolite::actors {
 namespace asio = boost::asio;
 
 proto::result<std::unique_ptr<pinned_readers>> pinned_readers::open(const std::vector<asio::any_io_executor>& executors,
-                                                                     const db::connection_options& db_options,
-                                                                     std::size_t count) {
+                                                                    const db::connection_options& db_options,
+                                                                    std::size_t count) {
   if (executors.empty()) return proto::internal_error("pinned readers need at least one executor");
   auto set = std::make_unique<pinned_readers>();
   auto options = db_options;
@@ -35,7 +35,8 @@ void pinned_readers::release(std::size_t slot) { slots_.at(slot)->taken.store(fa
 
 std::size_t pinned_readers::lent() const {
   std::size_t n = 0;
-  for (const auto& s : slots_) n += s->taken.load(std::memory_order_relaxed) ? 1 : 0;
+  for (const auto& s : slots_)
+    n += s->taken.load(std::memory_order_relaxed) ? 1 : 0;
   return n;
 }
 
@@ -50,7 +51,8 @@ void pinned_readers::run(std::size_t index, std::function<void(db::connection&)>
 }
 
 void pinned_readers::interrupt() {
-  for (auto& s : slots_) s->conn.interrupt();
+  for (auto& s : slots_)
+    s->conn.interrupt();
 }
 
 }  // namespace monolite::actors

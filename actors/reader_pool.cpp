@@ -10,8 +10,8 @@ namespace monolite::actors {
 namespace asio = boost::asio;
 
 proto::result<std::unique_ptr<reader_pool>> reader_pool::open(const std::vector<asio::any_io_executor>& executors,
-                                                               const db::connection_options& db_options,
-                                                               std::size_t mailbox_per_reader) {
+                                                              const db::connection_options& db_options,
+                                                              std::size_t mailbox_per_reader) {
   auto pool = std::unique_ptr<reader_pool>(new reader_pool());
   pool->mailbox_per_reader_ = mailbox_per_reader;
   auto options = db_options;
@@ -19,15 +19,15 @@ proto::result<std::unique_ptr<reader_pool>> reader_pool::open(const std::vector<
   for (const auto& executor : executors) {
     auto conn = db::connection::open(options);
     if (!conn) return conn.error();
-    pool->readers_.push_back(
-        std::unique_ptr<reader>(new reader{asio::make_strand(executor), std::move(*conn)}));
+    pool->readers_.push_back(std::unique_ptr<reader>(new reader{asio::make_strand(executor), std::move(*conn)}));
   }
   if (pool->readers_.empty()) return proto::internal_error("a reader pool needs at least one reader");
   return pool;
 }
 
 void reader_pool::interrupt() {
-  for (auto& r : readers_) r->conn.interrupt();
+  for (auto& r : readers_)
+    r->conn.interrupt();
 }
 
 bool reader_pool::try_take(reader* r) {
@@ -63,12 +63,10 @@ void reader_pool::submit(proto::statement statement, asio::any_io_executor reply
     MONOLITE_ASSERT_ON_STRAND(r->strand);  // the reader's connection is used on its strand only
     const auto start = std::chrono::steady_clock::now();
     read_outcome outcome{db::run_statement(r->conn, statement, {true, true}), 0};
-    outcome.time_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    outcome.time_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     r->in_flight.fetch_sub(1, std::memory_order_acq_rel);
-    asio::post(reply_to, [reply = std::move(reply), outcome = std::move(outcome)]() mutable {
-      reply(std::move(outcome));
-    });
+    asio::post(reply_to,
+               [reply = std::move(reply), outcome = std::move(outcome)]() mutable { reply(std::move(outcome)); });
   });
 }
 

@@ -22,8 +22,12 @@ constexpr std::size_t memory_trim_threshold = 8u << 20;
 
 replica_shipper::replica_shipper(std::shared_ptr<replica::object_store> store, replica_options options,
                                  snapshot_pinner pinner)
-    : store_(std::move(store)), options_(options), pinner_(std::move(pinner)),
-      strand_(asio::make_strand(thread_.get_executor())), pump_timer_(strand_), snapshot_timer_(strand_),
+    : store_(std::move(store)),
+      options_(options),
+      pinner_(std::move(pinner)),
+      strand_(asio::make_strand(thread_.get_executor())),
+      pump_timer_(strand_),
+      snapshot_timer_(strand_),
       retention_timer_(strand_) {
   stats_.replica = store_->describe();
 }
@@ -130,9 +134,8 @@ void replica_shipper::request_pin() {
   MONOLITE_ASSERT_ON_STRAND(strand_);
   snapshot_running_ = true;
   pinner_([self = shared_from_this(), generation = generation_](proto::result<std::shared_ptr<pinned_snapshot>> pin) {
-    asio::post(self->strand_, [self, pin = std::move(pin), generation]() mutable {
-      self->on_pinned(std::move(pin), generation);
-    });
+    asio::post(self->strand_,
+               [self, pin = std::move(pin), generation]() mutable { self->on_pinned(std::move(pin), generation); });
   });
 }
 
@@ -147,7 +150,8 @@ void replica_shipper::on_pinned(proto::result<std::shared_ptr<pinned_snapshot>> 
   if (!generation_ready_) {  // a new generation: its history starts at this position
     generation_ready_ = true;
     segments_end_ = (*pin)->at;
-    while (!pending_.empty() && pending_.front()->end() <= segments_end_) drop_front();
+    while (!pending_.empty() && pending_.front()->end() <= segments_end_)
+      drop_front();
     schedule_pump();
   }
   asio::post(snapshot_thread_, [self = shared_from_this(), pin = std::move(*pin), generation]() mutable {
@@ -201,8 +205,8 @@ void replica_shipper::on_snapshot_done(const std::string& generation, position a
       std::lock_guard lock(stats_mutex_);
       stats_.snapshots += 1;
     }
-    log::info("snapshot uploaded", {{"replica", stats_.replica}, {"generation", generation},
-                                      {"index", at.index}, {"frame", at.frame}});
+    log::info("snapshot uploaded",
+              {{"replica", stats_.replica}, {"generation", generation}, {"index", at.index}, {"frame", at.frame}});
     if (first) advance(segments_end_);
     return;
   }
@@ -211,7 +215,9 @@ void replica_shipper::on_snapshot_done(const std::string& generation, position a
     snapshot_timer_.expires_after(std::min<std::chrono::milliseconds>(5s, options_.snapshot_interval));
     snapshot_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (!ec && !self->snapshot_running_) self->request_pin();
-      if (!ec) self->arm_periodic(self->snapshot_timer_, self->options_.snapshot_interval, &replica_shipper::periodic_snapshot);
+      if (!ec)
+        self->arm_periodic(self->snapshot_timer_, self->options_.snapshot_interval,
+                           &replica_shipper::periodic_snapshot);
     });
   }
 }
@@ -222,7 +228,8 @@ void replica_shipper::on_chunk(std::shared_ptr<const db::wal_chunk> chunk) {
   if (overflowed_.load(std::memory_order_acquire)) return;  // the new generation's snapshot covers it
   const std::size_t held = held_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
   if (held <= options_.max_backlog_bytes) {
-    asio::post(strand_, [self = shared_from_this(), chunk = std::move(chunk)]() mutable { self->accept(std::move(chunk)); });
+    asio::post(strand_,
+               [self = shared_from_this(), chunk = std::move(chunk)]() mutable { self->accept(std::move(chunk)); });
     return;
   }
   held_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
@@ -275,7 +282,8 @@ void replica_shipper::schedule_pump(bool urgent) {
   MONOLITE_ASSERT_ON_STRAND(strand_);
   auto when = last_upload_ + options_.interval;
   if (urgent || options_.sync || !waiters_.empty() || broken_) when = std::chrono::steady_clock::now();
-  if (failures_ > 0) when = last_upload_ + std::min<std::chrono::milliseconds>(5s, 100ms * (1u << std::min(failures_, 6u)));
+  if (failures_ > 0)
+    when = last_upload_ + std::min<std::chrono::milliseconds>(5s, 100ms * (1u << std::min(failures_, 6u)));
   if (pump_scheduled_ && pump_timer_.expiry() <= when) return;
   pump_scheduled_ = true;
   pump_timer_.expires_at(when);  // cancels a later wait: its handler sees operation_aborted
@@ -336,23 +344,25 @@ replica::wal_segment replica_shipper::next_segment(std::size_t& used) const {
 bool replica_shipper::upload_segment() {
   MONOLITE_ASSERT_ON_STRAND(strand_);
   if (!continues(*pending_.front(), segments_end_)) {
-    log::error("the WAL does not continue the replica; starting a new generation",
-         {{"replica", stats_.replica}, {"index", pending_.front()->index}, {"frame", pending_.front()->first_frame}});
+    log::error(
+        "the WAL does not continue the replica; starting a new generation",
+        {{"replica", stats_.replica}, {"index", pending_.front()->index}, {"frame", pending_.front()->first_frame}});
     broken_ = true;
     return false;
   }
   std::size_t used = 0;
   const replica::wal_segment segment = next_segment(used);
-  const std::string key = replica::layout::segment_key(generation_, segment.index, segment.first_frame,
-                                                     segment.last_frame(), segment.commit_times_ms.front(),
-                                                     segment.commit_times_ms.back());
+  const std::string key =
+      replica::layout::segment_key(generation_, segment.index, segment.first_frame, segment.last_frame(),
+                                   segment.commit_times_ms.front(), segment.commit_times_ms.back());
   const std::string bytes = replica::lz4::compress(replica::encode_segment(segment));
   auto put = store_->put(key, bytes);
   if (!put) {
     on_failure("WAL segment upload failed", put.error());
     return false;
   }
-  for (std::size_t i = 0; i < used; ++i) drop_front();
+  for (std::size_t i = 0; i < used; ++i)
+    drop_front();
   record_upload(bytes.size(), segment.commit_times_ms);
   advance({segment.index, segment.last_frame()});
   return true;
@@ -369,7 +379,8 @@ void replica_shipper::record_upload(std::size_t bytes, const std::vector<std::in
   for (auto commit_ms : commit_times_ms) {
     const double delay = double(stats_.last_success_ms - commit_ms) / 1000.0;
     std::size_t bucket = 0;
-    while (bucket < ship_delay_bucket_count && delay > ship_delay_buckets[bucket]) ++bucket;
+    while (bucket < ship_delay_bucket_count && delay > ship_delay_buckets[bucket])
+      ++bucket;
     stats_.ship_delay_counts[bucket] += 1;
     stats_.ship_delay_sum += delay;
   }
@@ -398,7 +409,8 @@ void replica_shipper::advance(position shipped) {
     ready.push_back(std::move(w));
     return true;
   });
-  for (auto& w : ready) w.handler();
+  for (auto& w : ready)
+    w.handler();
 }
 
 void replica_shipper::run_retention() {
@@ -411,9 +423,10 @@ void replica_shipper::run_retention() {
   if (!listed) return on_failure("listing the replica for retention failed", listed.error());
   uploads_since_retention_ = 0;
   std::vector<replica::layout::listed_object> objects;
-  for (auto& o : *listed) objects.push_back({std::move(o.key), o.size});
+  for (auto& o : *listed)
+    objects.push_back({std::move(o.key), o.size});
   const auto doomed = replica::retention::expired_keys(replica::layout::parse_catalog(objects), generation_,
-                                                     now_ms() - options_.retention.count());
+                                                       now_ms() - options_.retention.count());
   if (doomed.empty()) return;
   auto removed = store_->remove(doomed);
   if (!removed) return on_failure("deleting expired replica objects failed", removed.error());
@@ -426,9 +439,8 @@ void replica_shipper::publish_stats() {
   std::lock_guard lock(stats_mutex_);
   stats_.generation = generation_;
   stats_.lag_frames = pending_frames_;
-  oldest_pending_ms_ = pending_.empty() || pending_.front()->commit_times_ms.empty()
-                           ? 0
-                           : pending_.front()->commit_times_ms.front();
+  oldest_pending_ms_ =
+      pending_.empty() || pending_.front()->commit_times_ms.empty() ? 0 : pending_.front()->commit_times_ms.front();
 }
 
 // The lag is computed when asked, so a scrape sees it grow while nothing is uploaded.

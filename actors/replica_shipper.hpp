@@ -10,11 +10,11 @@
 //   the strand then drops what it held and starts a new generation (with a full snapshot). A long
 //   outage or a stalled upload costs memory only up to the bound.
 #pragma once
+#include <atomic>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/object.hpp>
-#include <atomic>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -24,7 +24,6 @@
 #include "replica/object_store.hpp"
 
 namespace monolite::actors {
-
 
 class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
  public:
@@ -77,13 +76,13 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   boost::asio::steady_timer pump_timer_, snapshot_timer_, retention_timer_;
 
   std::string generation_;
-  bool generation_ready_ = false;   // the snapshot position of a new generation is known
-  bool have_snapshot_ = false;      // the generation has a snapshot in the store
+  bool generation_ready_ = false;  // the snapshot position of a new generation is known
+  bool have_snapshot_ = false;     // the generation has a snapshot in the store
   bool snapshot_running_ = false;
-  bool broken_ = false;             // continuity lost: start a new generation
+  bool broken_ = false;  // continuity lost: start a new generation
   bool pump_scheduled_ = false;
-  position segments_end_;           // chunks up to here are covered (snapshot or segments)
-  position snapshot_at_;            // where the newest snapshot (or the continued generation) stands
+  position segments_end_;  // chunks up to here are covered (snapshot or segments)
+  position snapshot_at_;   // where the newest snapshot (or the continued generation) stands
   // Objects uploaded since retention last listed the store: an idle replica is neither listed
   // nor snapshotted again (what an idle server costs in requests: nothing).
   std::uint64_t uploads_since_retention_ = 0;

@@ -33,13 +33,13 @@ using pin_handler = std::function<void(proto::result<std::shared_ptr<pinned_snap
 using snapshot_pinner = std::function<void(pin_handler)>;
 
 struct replica_options {
-  bool sync = false;                                     // acknowledge writes only once shipped
-  std::chrono::milliseconds interval{500};               // async: upload at most this often
-  std::chrono::milliseconds sync_timeout{10000};         // sync: fail a write after waiting this long
+  bool sync = false;                              // acknowledge writes only once shipped
+  std::chrono::milliseconds interval{500};        // async: upload at most this often
+  std::chrono::milliseconds sync_timeout{10000};  // sync: fail a write after waiting this long
   std::chrono::milliseconds snapshot_interval{std::chrono::hours(24)};
   std::chrono::milliseconds retention{std::chrono::hours(72)};
   std::chrono::milliseconds retention_check{std::chrono::hours(1)};
-  std::size_t max_backlog_bytes = 256u << 20;            // past this, a new generation starts
+  std::size_t max_backlog_bytes = 256u << 20;  // past this, a new generation starts
   std::size_t max_segment_bytes = 16u << 20;
 };
 
@@ -48,16 +48,16 @@ inline constexpr double ship_delay_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0
 inline constexpr std::size_t ship_delay_bucket_count = sizeof(ship_delay_buckets) / sizeof(double);
 
 struct replica_stats {
-  std::string replica;                // URL without secrets
+  std::string replica;  // URL without secrets
   std::string generation;
   std::uint64_t bytes_shipped = 0, objects_shipped = 0, errors = 0, snapshots = 0, deleted = 0;
   std::uint64_t lag_frames = 0;
-  double lag_seconds = 0;             // age of the oldest commit not yet shipped
-  std::int64_t last_success_ms = 0;   // 0 = never
-  bool healthy = true;                // the last attempt succeeded
+  double lag_seconds = 0;                                             // age of the oldest commit not yet shipped
+  std::int64_t last_success_ms = 0;                                   // 0 = never
+  bool healthy = true;                                                // the last attempt succeeded
   std::uint64_t ship_delay_counts[ship_delay_bucket_count + 1] = {};  // last one: +Inf
   double ship_delay_sum = 0;
-  replica::request_counts requests;   // made to the store, by kind
+  replica::request_counts requests;  // made to the store, by kind
 };
 
 }  // namespace monolite::actors

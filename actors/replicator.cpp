@@ -25,7 +25,8 @@ proto::result<std::shared_ptr<replicator>> replicator::open(const std::vector<st
   return std::shared_ptr<replicator>(new replicator(std::move(stores), options, timers));
 }
 
-replicator::replicator(std::vector<std::shared_ptr<replica::object_store>> stores, replica_options options, asio::any_io_executor timers)
+replicator::replicator(std::vector<std::shared_ptr<replica::object_store>> stores, replica_options options,
+                       asio::any_io_executor timers)
     : stores_(std::move(stores)), options_(options), timers_(timers) {}
 
 replicator::~replicator() { stop(); }
@@ -35,7 +36,7 @@ resume_plan replicator::plan_resume(const std::string& db_path) {
   auto found = replica::find_resume_point(*stores_.front(), db_path);
   if (!found) {
     log::info("replica does not continue the local WAL; a new generation will start",
-         {{"replica", stores_.front()->describe()}, {"reason", found.error()}});
+              {{"replica", stores_.front()->describe()}, {"reason", found.error()}});
     return plan;
   }
   plan.generation = found->generation;
@@ -67,12 +68,14 @@ void replicator::start(const resume_plan& plan, snapshot_pinner pinner) {
 }
 
 void replicator::on_chunk(std::shared_ptr<const db::wal_chunk> chunk) {
-  for (auto& s : shippers_) s->on_chunk(chunk);
+  for (auto& s : shippers_)
+    s->on_chunk(chunk);
 }
 
 void replicator::on_discontinuity() {
   log::error("the live WAL no longer continues what was captured; new generations will start", {});
-  for (auto& s : shippers_) s->restart_generation();
+  for (auto& s : shippers_)
+    s->restart_generation();
 }
 
 namespace {
@@ -111,16 +114,19 @@ void replicator::when_shipped(position at, asio::any_io_executor reply_to, std::
 }
 
 void replicator::snapshot_now() {
-  for (auto& s : shippers_) s->snapshot_now();
+  for (auto& s : shippers_)
+    s->snapshot_now();
 }
 
 void replicator::stop() {
-  for (auto& s : shippers_) s->stop();
+  for (auto& s : shippers_)
+    s->stop();
 }
 
 std::vector<replica_stats> replicator::stats() const {
   std::vector<replica_stats> out;
-  for (const auto& s : shippers_) out.push_back(s->stats());
+  for (const auto& s : shippers_)
+    out.push_back(s->stats());
   return out;
 }
 

@@ -15,10 +15,10 @@ namespace monolite::actors {
 // Where the writer's WAL tail starts: which index the live WAL is, and how much of it the
 // replica already holds when a generation continues.
 struct resume_plan {
-  std::string generation;                  // empty: every replica starts a new generation
+  std::string generation;  // empty: every replica starts a new generation
   std::uint32_t index = 0;
   std::optional<std::uint32_t> resume_frame;
-  std::uint32_t prev_index_frames = 0;     // the replica ends exactly where the previous index did
+  std::uint32_t prev_index_frames = 0;  // the replica ends exactly where the previous index did
 };
 
 class replicator {

@@ -17,15 +17,14 @@ double elapsed_ms(clock::time_point since) {
 }
 
 proto::result<std::vector<proto::statement_result>> run_statements(db::connection& conn,
-                                                                  const proto::write_request& request) {
+                                                                   const proto::write_request& request) {
   std::vector<proto::statement_result> results;
   results.reserve(request.statements.size());
   for (std::size_t i = 0; i < request.statements.size(); ++i) {
     auto r = db::run_statement(conn, request.statements[i], {false, request.want_rows});
     if (!r) {
       auto error = r.error();
-      if (request.statements.size() > 1)
-        error.message = "statement " + std::to_string(i + 1) + ": " + error.message;
+      if (request.statements.size() > 1) error.message = "statement " + std::to_string(i + 1) + ": " + error.message;
       return error;
     }
     results.push_back(std::move(*r));
@@ -43,15 +42,15 @@ write_outcome run_in_savepoint(db::connection& conn, const proto::write_request&
     return outcome;
   }
   outcome.results = run_statements(conn, request);
-  if (!outcome.results && !sqlite3_get_autocommit(conn.handle()))
-    (void)conn.exec("ROLLBACK TO monolite_request");
+  if (!outcome.results && !sqlite3_get_autocommit(conn.handle())) (void)conn.exec("ROLLBACK TO monolite_request");
   if (!sqlite3_get_autocommit(conn.handle())) (void)conn.exec("RELEASE monolite_request");
   outcome.time_ms = elapsed_ms(start);
   return outcome;
 }
 
 void fail_all(std::vector<write_outcome*>& outcomes, const proto::api_error& error) {
-  for (auto* o : outcomes) o->results = error;
+  for (auto* o : outcomes)
+    o->results = error;
 }
 
 // One transaction over `requests`. Returns the index of a request that made SQLite roll the whole
@@ -84,7 +83,8 @@ std::vector<write_outcome> run_group_commit(db::connection& conn,
   std::vector<write_outcome> outcomes(requests.size());
   auto pending = requests;
   std::vector<write_outcome*> pending_outcomes;
-  for (auto& o : outcomes) pending_outcomes.push_back(&o);
+  for (auto& o : outcomes)
+    pending_outcomes.push_back(&o);
   // When one request takes the whole transaction down, it keeps its error and the others run
   // again without it: an innocent request never fails because of its neighbour.
   while (auto culprit = try_group(conn, pending, pending_outcomes)) {

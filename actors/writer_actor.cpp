@@ -22,8 +22,7 @@ proto::result<std::shared_ptr<writer_actor>> writer_actor::open(asio::any_io_exe
   return actor;
 }
 
-writer_actor::writer_actor(asio::any_io_executor executor, db::connection conn,
-                           const writer_options& options)
+writer_actor::writer_actor(asio::any_io_executor executor, db::connection conn, const writer_options& options)
     : strand_(asio::make_strand(executor)), idle_timer_(strand_), conn_(std::move(conn)), options_(options) {}
 
 int writer_actor::on_wal_commit(void* self, ::sqlite3*, const char*, int pages) {
@@ -37,9 +36,7 @@ int writer_actor::on_wal_commit(void* self, ::sqlite3*, const char*, int pages) 
 
 void writer_actor::submit(proto::write_request request, asio::any_io_executor reply_to, reply_handler reply) {
   auto refuse = [&](proto::api_error error) {
-    asio::post(reply_to, [reply = std::move(reply), error = std::move(error)] {
-      reply(write_outcome{error, 0});
-    });
+    asio::post(reply_to, [reply = std::move(reply), error = std::move(error)] { reply(write_outcome{error, 0}); });
   };
   if (closing_.load(std::memory_order_acquire)) return refuse(proto::not_ready("the server is shutting down"));
   if (in_flight_.fetch_add(1, std::memory_order_acq_rel) >= options_.mailbox_capacity) {
@@ -84,7 +81,8 @@ void writer_actor::drain() {
   }
   std::vector<const proto::write_request*> requests;
   requests.reserve(group.size());
-  for (const auto& j : group) requests.push_back(&j.request);
+  for (const auto& j : group)
+    requests.push_back(&j.request);
   auto outcomes = run_group_commit(conn_, requests);
   answer(group, outcomes);
   checkpoint_if_due();
@@ -95,7 +93,8 @@ void writer_actor::answer(std::vector<job>& group, std::vector<write_outcome>& o
   const bool committed =
       std::any_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.results.has_value(); });
   if (committed) commits_.fetch_add(1, std::memory_order_relaxed);
-  if (committed && replicator_ && replicator_->sync()) return answer_after_shipping(std::move(group), std::move(outcomes));
+  if (committed && replicator_ && replicator_->sync())
+    return answer_after_shipping(std::move(group), std::move(outcomes));
   send_replies(group, outcomes);
 }
 
@@ -150,7 +149,8 @@ void writer_actor::close(asio::any_io_executor done_on, std::function<void()> do
     // Submissions accepted before closing_ was set are already on the strand ahead of us
     // or in pending_: answer them first.
     self->abandon_lease();
-    while (!self->pending_.empty()) self->drain();
+    while (!self->pending_.empty())
+      self->drain();
     self->closed_ = true;
     self->idle_timer_.cancel();
     self->close_now(done_on, std::move(done));
@@ -164,7 +164,6 @@ writer_stats writer_actor::stats() const {
           rejected_full_.load(std::memory_order_relaxed), checkpoints_.load(std::memory_order_relaxed),
           in_flight_.load(std::memory_order_relaxed)};
 }
-
 
 // writer_actor: the replication side — capturing each commit's WAL frames, pinning snapshot
 // positions, gating checkpoints and (sync mode) replies on what the replicas hold.
@@ -246,14 +245,16 @@ void writer_actor::gated_checkpoint(int mode) {
 // becomes 503 (committed here, but not known to be replicated — never acknowledged unshipped).
 void writer_actor::answer_after_shipping(std::vector<job> group, std::vector<write_outcome> outcomes) {
   MONOLITE_ASSERT_ON_STRAND(strand_);
-  auto shared = std::make_shared<std::pair<std::vector<job>, std::vector<write_outcome>>>(std::move(group),
-                                                                                          std::move(outcomes));
+  auto shared =
+      std::make_shared<std::pair<std::vector<job>, std::vector<write_outcome>>>(std::move(group), std::move(outcomes));
   replicator_->when_shipped(tail_->position(), strand_, replicator_->options().sync_timeout,
                             [self = shared_from_this(), shared](bool shipped) {
                               if (!shipped) {
                                 for (auto& o : shared->second)
-                                  if (o.results) o.results = proto::api_error{503, "REPLICA_UNAVAILABLE",
-                                      "committed locally but not confirmed by every replica in time", 1};
+                                  if (o.results)
+                                    o.results = proto::api_error{
+                                        503, "REPLICA_UNAVAILABLE",
+                                        "committed locally but not confirmed by every replica in time", 1};
                               }
                               self->send_replies(shared->first, shared->second);
                             });

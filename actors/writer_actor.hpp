@@ -35,19 +35,19 @@ struct resume_plan;
 
 struct writer_options {
   std::size_t mailbox_capacity = 4096;
-  std::size_t max_group = 1024;                // requests in one transaction at most
-  int passive_checkpoint_pages = 1000;         // PASSIVE checkpoint once the WAL holds this many
-  int truncate_checkpoint_pages = 100000;      // TRUNCATE (waits for readers) past this many
-  std::chrono::milliseconds idle_checkpoint{1000};  // PASSIVE when no commit for this long
+  std::size_t max_group = 1024;                         // requests in one transaction at most
+  int passive_checkpoint_pages = 1000;                  // PASSIVE checkpoint once the WAL holds this many
+  int truncate_checkpoint_pages = 100000;               // TRUNCATE (waits for readers) past this many
+  std::chrono::milliseconds idle_checkpoint{1000};      // PASSIVE when no commit for this long
   std::chrono::milliseconds transaction_timeout{5000};  // longest lease (open transaction)
 };
 
 struct writer_stats {
-  std::uint64_t commits = 0;           // group transactions committed
-  std::uint64_t requests = 0;          // requests answered
-  std::uint64_t rejected_full = 0;     // 503 because the mailbox was full
+  std::uint64_t commits = 0;        // group transactions committed
+  std::uint64_t requests = 0;       // requests answered
+  std::uint64_t rejected_full = 0;  // 503 because the mailbox was full
   std::uint64_t checkpoints = 0;
-  std::size_t queue_depth = 0;         // requests in flight now
+  std::size_t queue_depth = 0;  // requests in flight now
 };
 
 class writer_actor : public std::enable_shared_from_this<writer_actor> {
@@ -73,8 +73,8 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
 
   // Thread-safe; before serving. Starts following the WAL for `rep` as `plan` says, then posts
   // `done` (an error when the WAL cannot be read) to `done_on`.
-  void attach_replicator(std::shared_ptr<replicator> rep, const resume_plan& plan,
-                         boost::asio::any_io_executor done_on, std::function<void(proto::result<void>)> done);
+  void attach_replicator(std::shared_ptr<replicator> rep, const resume_plan& plan, boost::asio::any_io_executor done_on,
+                         std::function<void(proto::result<void>)> done);
   // Thread-safe: opens a read transaction at the current position, between two commits.
   void pin_snapshot(pin_handler handler);
 
@@ -120,12 +120,12 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
   bool drain_scheduled_ = false;
   bool closed_ = false;
   int wal_pages_ = 0;
-  bool wal_backfilled_ = false;     // the last checkpoint copied every frame into the database
-  bool checkpoint_waiting_ = false; // a checkpoint waits for the replicas
+  bool wal_backfilled_ = false;      // the last checkpoint copied every frame into the database
+  bool checkpoint_waiting_ = false;  // a checkpoint waits for the replicas
   std::unique_ptr<db::wal_tail> tail_;
   std::shared_ptr<replicator> replicator_;
   std::uint64_t commits_at_last_tick_ = 0;
-  std::shared_ptr<lease_book> lease_;  // created on the strand by the first run_exclusive
+  std::shared_ptr<lease_book> lease_;      // created on the strand by the first run_exclusive
   std::atomic<lease_id> lease_holder_{0};  // mirrors the holder for run_exclusive's mailbox check
 
   std::atomic<std::size_t> in_flight_{0};

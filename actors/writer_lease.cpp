@@ -123,7 +123,8 @@ void writer_actor::end_lease(bool timed_out) {
   auto waiting = std::move(lease_->waiting);
   lease_->waiting.clear();
   for (auto& j : waiting)
-    asio::post(strand_, [self = shared_from_this(), j = std::move(j)]() mutable { self->start_exclusive(std::move(j)); });
+    asio::post(strand_,
+               [self = shared_from_this(), j = std::move(j)]() mutable { self->start_exclusive(std::move(j)); });
 }
 
 // On close: the open transaction is rolled back and the calls still waiting are told the server

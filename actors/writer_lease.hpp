@@ -13,8 +13,8 @@ using lease_id = std::uint64_t;
 // back by the timeout since its last call (reported once).
 enum class lease_state { none, held, expired };
 struct lease_reply {
-  proto::result<void> ran;          // 503 OVERLOADED or NOT_READY: `work` did not run
-  bool transaction_open = false;    // the id holds the lease after this call
+  proto::result<void> ran;        // 503 OVERLOADED or NOT_READY: `work` did not run
+  bool transaction_open = false;  // the id holds the lease after this call
 };
 
 }  // namespace monolite::actors

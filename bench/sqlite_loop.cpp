@@ -28,8 +28,10 @@ struct Options {
 };
 
 [[noreturn]] void usage(const char* msg) {
-  std::fprintf(stderr, "monolite_sqlite_loop: %s\nusage: monolite_sqlite_loop --db PATH "
-                       "[--synchronous normal|full] [--seconds S] [--rows N]\n", msg);
+  std::fprintf(stderr,
+               "monolite_sqlite_loop: %s\nusage: monolite_sqlite_loop --db PATH "
+               "[--synchronous normal|full] [--seconds S] [--rows N]\n",
+               msg);
   std::exit(2);
 }
 
@@ -39,11 +41,16 @@ Options parse(int argc, char** argv) {
     std::string_view a = argv[i];
     if (i + 1 >= argc) usage("missing value");
     const char* v = argv[++i];
-    if (a == "--db") o.db = v;
-    else if (a == "--synchronous") o.synchronous = v;
-    else if (a == "--seconds") o.seconds = std::atof(v);
-    else if (a == "--rows") o.rows = std::atol(v);
-    else usage("unknown option");
+    if (a == "--db")
+      o.db = v;
+    else if (a == "--synchronous")
+      o.synchronous = v;
+    else if (a == "--seconds")
+      o.seconds = std::atof(v);
+    else if (a == "--rows")
+      o.rows = std::atol(v);
+    else
+      usage("unknown option");
   }
   if (o.db.empty()) usage("--db is required");
   if (o.synchronous != "normal" && o.synchronous != "full") usage("bad --synchronous");
@@ -73,14 +80,17 @@ class Statement {
   // as a server would to serialize them).
   int run(std::initializer_list<sqlite3_int64> params) {
     int i = 1;
-    for (auto p : params) sqlite3_bind_int64(stmt_, i++, p);
+    for (auto p : params)
+      sqlite3_bind_int64(stmt_, i++, p);
     int rows = 0;
     int rc;
     while ((rc = sqlite3_step(stmt_)) == SQLITE_ROW) {
       ++rows;
       for (int c = 0; c < sqlite3_column_count(stmt_); ++c) {
-        if (sqlite3_column_type(stmt_, c) == SQLITE_TEXT) sink_ += sqlite3_column_bytes(stmt_, c);
-        else sink_ += sqlite3_column_int64(stmt_, c);
+        if (sqlite3_column_type(stmt_, c) == SQLITE_TEXT)
+          sink_ += sqlite3_column_bytes(stmt_, c);
+        else
+          sink_ += sqlite3_column_int64(stmt_, c);
       }
     }
     check(db_, rc, "step");
@@ -103,12 +113,12 @@ void measure(const char* name, double seconds, const std::function<long()>& op) 
   long ops = 0;
   auto now = start;
   do {
-    for (int i = 0; i < 64; ++i) ops += op();
+    for (int i = 0; i < 64; ++i)
+      ops += op();
     now = clock::now();
   } while (now < deadline);
   const double s = std::chrono::duration<double>(now - start).count();
-  std::printf("{\"test\":\"%s\",\"ops\":%ld,\"seconds\":%.3f,\"ops_per_s\":%.1f}\n", name, ops, s,
-              ops / s);
+  std::printf("{\"test\":\"%s\",\"ops\":%ld,\"seconds\":%.3f,\"ops_per_s\":%.1f}\n", name, ops, s, ops / s);
   std::fflush(stdout);
 }
 
@@ -134,12 +144,22 @@ int main(int argc, char** argv) try {
   Statement begin(db, "BEGIN");
   Statement commit(db, "COMMIT");
 
-  measure("point_read", o.seconds, [&] { point.run({key(rng)}); return 1L; });
-  measure("range_read", o.seconds, [&] { range.run({range_start(rng)}); return 1L; });
-  measure("insert", o.seconds, [&] { insert.run({key(rng)}); return 1L; });
+  measure("point_read", o.seconds, [&] {
+    point.run({key(rng)});
+    return 1L;
+  });
+  measure("range_read", o.seconds, [&] {
+    range.run({range_start(rng)});
+    return 1L;
+  });
+  measure("insert", o.seconds, [&] {
+    insert.run({key(rng)});
+    return 1L;
+  });
   measure("insert_batch100", o.seconds, [&] {
     begin.run({});
-    for (int i = 0; i < 100; ++i) insert.run({key(rng)});
+    for (int i = 0; i < 100; ++i)
+      insert.run({key(rng)});
     commit.run({});
     return 100L;
   });

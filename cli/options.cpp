@@ -68,8 +68,8 @@ std::string shown(const YAML::Node& node) {
 // Scalar(): yaml-cpp's as<std::string>() throws on a list or a mapping, which would escape as an
 // "unexpected failure" instead of a usage error naming the key.
 usage_result<std::pair<std::string, std::string>> read_entry(std::span<const option_spec> specs,
-                                                              const std::string& path, const YAML::Node& key_node,
-                                                              const YAML::Node& value_node) {
+                                                             const std::string& path, const YAML::Node& key_node,
+                                                             const YAML::Node& value_node) {
   const auto mark = key_node.Mark();
   const std::string where = "--config " + path + (mark.is_null() ? "" : ": line " + std::to_string(mark.line + 1));
   if (!key_node.IsScalar() && !key_node.IsNull())
@@ -104,12 +104,12 @@ usage_result<option_values> read_config_file(std::span<const option_spec> specs,
 
 std::string env_name(const std::string& option) {
   std::string out = "MONOLITE_";
-  for (char c : option) out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char c : option)
+    out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
 }
 
-usage_result<option_values> resolve_options(std::span<const option_spec> specs,
-                                            const std::vector<std::string>& args) {
+usage_result<option_values> resolve_options(std::span<const option_spec> specs, const std::vector<std::string>& args) {
   option_values flags;
   if (auto ok = parse_flags(specs, args, flags); !ok) return ok.error();
   option_values file;
@@ -137,8 +137,7 @@ usage_result<option_values> resolve_options(std::span<const option_spec> specs,
   return out;
 }
 
-std::string usage_text(std::string_view command, std::string_view summary,
-                       std::span<const option_spec> specs) {
+std::string usage_text(std::string_view command, std::string_view summary, std::span<const option_spec> specs) {
   std::string out = "Usage: monolite " + std::string(command) + " [flags]\n\n" + std::string(summary) + "\n\nFlags:\n";
   for (const auto& spec : specs) {
     std::string left = "  --" + spec.name + " " + spec.value_name;

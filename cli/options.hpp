@@ -28,14 +28,11 @@ using usage_result = boost::system::result<T, usage_error>;
 using option_values = std::map<std::string, std::string>;
 
 // `args` are the words after the subcommand. "--config FILE" is understood by every command.
-usage_result<option_values> resolve_options(std::span<const option_spec> specs,
-                                            const std::vector<std::string>& args);
+usage_result<option_values> resolve_options(std::span<const option_spec> specs, const std::vector<std::string>& args);
 
 std::string env_name(const std::string& option);
-std::string usage_text(std::string_view command, std::string_view summary,
-                       std::span<const option_spec> specs);
+std::string usage_text(std::string_view command, std::string_view summary, std::span<const option_spec> specs);
 
-[[noreturn]] void throw_exception_from_error(const usage_error& error,
-                                             const boost::source_location& location);
+[[noreturn]] void throw_exception_from_error(const usage_error& error, const boost::source_location& location);
 
 }  // namespace monolite::cli

@@ -29,16 +29,17 @@ const std::vector<option_spec>& restore_specs() {
       {"if-db-not-exists", "", "exit 0 without work when the output file already exists", "false", true},
       {"if-replica-exists", "", "exit 0 without work when the replica holds nothing", "false", true},
       {"parallelism", "N", "objects downloaded at once", "8"},
-      {"retry-timeout", "DURATION", "how long one object's transient failures (5xx, resets, timeouts) are retried", "2m"},
+      {"retry-timeout", "DURATION", "how long one object's transient failures (5xx, resets, timeouts) are retried",
+       "2m"},
   };
   return table;
 }
 
 void print_restore_report(const replica::restore_report& r, const std::string& output, double seconds) {
-  std::cerr << "restored " << output << " from generation " << r.generation << ": index " << r.at.index
-            << " frame " << r.at.frame << ", last commit " << rfc3339_time(r.time_ms) << ", " << r.segments
-            << " WAL segments, " << size_text(r.db_bytes) << " database, " << size_text(r.bytes_downloaded)
-            << " downloaded in " << seconds << " s; integrity_check ok\n";
+  std::cerr << "restored " << output << " from generation " << r.generation << ": index " << r.at.index << " frame "
+            << r.at.frame << ", last commit " << rfc3339_time(r.time_ms) << ", " << r.segments << " WAL segments, "
+            << size_text(r.db_bytes) << " database, " << size_text(r.bytes_downloaded) << " downloaded in " << seconds
+            << " s; integrity_check ok\n";
 }
 
 }  // namespace
@@ -57,7 +58,8 @@ int run_restore(const std::vector<std::string>& raw_args) {
   if (!v->at("timestamp").empty()) {
     req.timestamp_ms = replica::layout::parse_rfc3339(v->at("timestamp"));
     if (!req.timestamp_ms)
-      return usage_failure("--timestamp: '" + v->at("timestamp") + "' is not an RFC 3339 time such as 2026-11-22T03:04:05Z");
+      return usage_failure("--timestamp: '" + v->at("timestamp") +
+                           "' is not an RFC 3339 time such as 2026-11-22T03:04:05Z");
   }
   req.generation = v->at("generation");
   auto if_db_not_exists = parse_bool(v->at("if-db-not-exists"), "if-db-not-exists");

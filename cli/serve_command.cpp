@@ -45,14 +45,16 @@ const std::vector<option_spec>& specs() {
        "127.0.0.0/8,::1"},
       {"replica", "URL", "stream the WAL to this replica: file:///path or s3://bucket/prefix?... (repeatable)", "",
        false, true},
-      {"restore-if-missing", "", "when --db is absent, restore it from the first replica before serving", "false", true},
+      {"restore-if-missing", "", "when --db is absent, restore it from the first replica before serving", "false",
+       true},
       {"replica-sync", "", "acknowledge a write only once every replica holds it", "false", true},
       {"replica-interval", "DURATION", "async mode: upload WAL segments at most this often", "500ms"},
       {"replica-sync-timeout", "DURATION", "sync mode: a write waiting longer for the replicas fails with 503", "10s"},
       {"snapshot-interval", "DURATION", "take a full snapshot of the database this often", "24h"},
       {"retention", "DURATION", "keep everything a restore to any point this far back needs", "72h"},
       {"retention-check", "DURATION", "how often old replica objects are looked for and deleted", "1h"},
-      {"replica-retry-timeout", "DURATION", "--restore-if-missing: how long one object's transient failures are retried", "2m"},
+      {"replica-retry-timeout", "DURATION",
+       "--restore-if-missing: how long one object's transient failures are retried", "2m"},
       {"replica-max-backlog", "BYTES", "unshipped WAL held in memory per replica before a new generation", "268435456"},
   };
   return table;
@@ -72,7 +74,8 @@ usage_result<std::chrono::milliseconds> duration_of(const option_values& values,
 usage_result<int> busy_timeout_of(const option_values& values) {
   auto parsed = parse_duration(values.at("busy-timeout"), "busy-timeout", std::chrono::milliseconds(1));
   if (!parsed) return parsed.error();
-  if (*parsed > std::chrono::hours(1)) return usage_error{"--busy-timeout: '" + values.at("busy-timeout") + "' is longer than 1h"};
+  if (*parsed > std::chrono::hours(1))
+    return usage_error{"--busy-timeout: '" + values.at("busy-timeout") + "' is longer than 1h"};
   return static_cast<int>(parsed->count());
 }
 
@@ -92,9 +95,7 @@ usage_result<void> parse_listen(const std::string& text, server::settings& out) 
   return {};
 }
 
-bool is_loopback(const std::string& host) {
-  return host.rfind("127.", 0) == 0 || host == "::1";
-}
+bool is_loopback(const std::string& host) { return host.rfind("127.", 0) == 0 || host == "::1"; }
 
 // Safe by default: nobody reaches an unauthenticated database from another machine by accident.
 usage_result<void> parse_auth(const option_values& values, server::settings& out) {
@@ -174,7 +175,8 @@ usage_result<void> parse_replication(const option_values& v, server::settings& o
   if (!sync) return sync.error();
   out.restore_if_missing = *restore, out.replica_sync = *sync;
   if ((out.restore_if_missing || out.replica_sync) && out.replicas.empty())
-    return usage_error{std::string(out.replica_sync ? "--replica-sync" : "--restore-if-missing") + " needs a --replica"};
+    return usage_error{std::string(out.replica_sync ? "--replica-sync" : "--restore-if-missing") +
+                       " needs a --replica"};
   for (auto ok : {assign(duration_of(v, "replica-interval"), out.replica_interval),
                   assign(duration_of(v, "replica-sync-timeout"), out.replica_sync_timeout),
                   assign(duration_of(v, "snapshot-interval"), out.snapshot_interval),

@@ -32,9 +32,11 @@ std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
   std::size_t i = 0;
   while (i < text.size()) {
-    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i])))
+      ++i;
     std::size_t j = i;
-    while (j < text.size() && !std::isspace(static_cast<unsigned char>(text[j]))) ++j;
+    while (j < text.size() && !std::isspace(static_cast<unsigned char>(text[j])))
+      ++j;
     if (j > i) out.push_back(text.substr(i, j - i));
     i = j;
   }

@@ -21,8 +21,7 @@ std::string_view current_exception_text() noexcept {
 void die(std::string_view where) noexcept {
   try {
     log::error("unexpected exception; terminating", {{"where", where}, {"error", current_exception_text()}});
-  } catch (...) {
-  }
+  } catch (...) {}
   std::abort();
 }
 

@@ -16,13 +16,12 @@ constexpr std::string_view level_names[] = {"debug", "info", "warn", "error"};
 std::string timestamp_now() {
   const auto now = std::chrono::system_clock::now();
   const auto seconds = std::chrono::system_clock::to_time_t(now);
-  const auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<long>(micros));
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<long>(micros));
   return buffer;
 }
 
@@ -47,7 +46,8 @@ void write(level lvl, std::string_view msg, boost::json::object fields) {
   line["ts"] = timestamp_now();
   line["level"] = level_names[static_cast<int>(lvl)];
   line["msg"] = msg;
-  for (auto& [key, value] : fields) line[key] = std::move(value);
+  for (auto& [key, value] : fields)
+    line[key] = std::move(value);
   std::string text = boost::json::serialize(line);
   text += '\n';
   std::fwrite(text.data(), 1, text.size(), stderr);

@@ -13,9 +13,13 @@ void set_level(level minimum);
 bool parse_level(std::string_view name, level& out);
 
 void write(level lvl, std::string_view msg, boost::json::object fields = {});
-inline void debug(std::string_view msg, boost::json::object fields = {}) { write(level::debug, msg, std::move(fields)); }
+inline void debug(std::string_view msg, boost::json::object fields = {}) {
+  write(level::debug, msg, std::move(fields));
+}
 inline void info(std::string_view msg, boost::json::object fields = {}) { write(level::info, msg, std::move(fields)); }
 inline void warn(std::string_view msg, boost::json::object fields = {}) { write(level::warn, msg, std::move(fields)); }
-inline void error(std::string_view msg, boost::json::object fields = {}) { write(level::error, msg, std::move(fields)); }
+inline void error(std::string_view msg, boost::json::object fields = {}) {
+  write(level::error, msg, std::move(fields));
+}
 
 }  // namespace monolite::log

@@ -59,8 +59,7 @@ connection::connection(sqlite3* db, const connection_options& options)
 
 void connection::arm_deadline() {
   sandbox_->timed_out = false;
-  if (options_->statement_timeout.count() > 0)
-    sandbox_->deadline = sandbox::clock::now() + options_->statement_timeout;
+  if (options_->statement_timeout.count() > 0) sandbox_->deadline = sandbox::clock::now() + options_->statement_timeout;
 }
 
 void connection::clear_deadline() { sandbox_->deadline = sandbox::clock::time_point::max(); }
@@ -95,9 +94,8 @@ void connection::close() {
 }
 
 proto::result<connection> connection::open(const connection_options& options) {
-  const int flags = (options.read_only ? SQLITE_OPEN_READONLY
-                                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                    SQLITE_OPEN_NOMUTEX;
+  const int flags =
+      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(options.path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
@@ -116,8 +114,7 @@ proto::result<void> connection::apply_pragmas(const connection_options& options)
   sandbox_pause pause(sandbox_->active);
   sqlite3_busy_timeout(db_, options.busy_timeout_ms);
   std::string sql = "PRAGMA cache_size=" + std::to_string(options.cache_size) +
-                    "; PRAGMA foreign_keys=" + (options.foreign_keys ? "ON" : "OFF") +
-                    "; PRAGMA wal_autocheckpoint=0;";
+                    "; PRAGMA foreign_keys=" + (options.foreign_keys ? "ON" : "OFF") + "; PRAGMA wal_autocheckpoint=0;";
   if (options.read_only) {
     sql += " PRAGMA query_only=ON;";
   } else {
@@ -139,8 +136,8 @@ proto::result<sqlite3_stmt*> connection::prepare_api(const std::string& sql) {
   sandbox_->denial.clear();
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
-  if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                         &stmt, &tail) != SQLITE_OK)
+  if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, &tail) !=
+      SQLITE_OK)
     return sandbox_->denial.empty() ? sqlite_error(db_) : refused(sandbox_->denial);
   if (!stmt) return proto::bad_request("empty SQL statement");
   if (!only_blank(tail)) {
@@ -161,14 +158,12 @@ proto::result<void> connection::exec(const std::string& sql) {
   sandbox_pause pause(sandbox_->active);
   sqlite3_stmt* stmt = internal_statements_->find(sql);
   if (!stmt) {
-    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
-        SQLITE_OK)
+    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK)
       return sqlite_error(db_);
     internal_statements_->insert(sql, stmt);
   }
   int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-  }
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {}
   if (rc != SQLITE_DONE) {
     auto error = sqlite_error(db_);
     sqlite3_reset(stmt);

@@ -9,8 +9,8 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "db/wal_tail.hpp"
 #include "db/wal_format.hpp"
+#include "db/wal_tail.hpp"
 
 namespace monolite::db {
 
@@ -57,7 +57,7 @@ proto::result<void> index_wal(int fd, std::uint32_t frames, const std::string& p
 proto::result<std::pair<std::uint32_t, std::uint32_t>> db_geometry(int fd, const std::string& path) {
   auto head = read_file_range(fd, 0, 100);
   if (!head) return head.error();
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return io_error("cannot stat", path);
   if (head->size() < 100) return std::pair<std::uint32_t, std::uint32_t>{4096, 0};  // empty database
   const auto* p = reinterpret_cast<const unsigned char*>(head->data());

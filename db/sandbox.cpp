@@ -27,11 +27,28 @@ constexpr std::array<std::string_view, 4> forbidden_pragmas = {"writable_schema"
 
 // Durability and connection settings a client could change for every later request on a shared
 // connection: reading them is fine, setting them is not.
-constexpr std::array<std::string_view, 22> setting_pragmas = {
-    "journal_mode", "synchronous", "wal_autocheckpoint", "locking_mode", "query_only", "mmap_size",
-    "trusted_schema", "schema_version", "foreign_keys", "recursive_triggers", "cache_size", "busy_timeout",
-    "temp_store", "case_sensitive_like", "ignore_check_constraints", "reverse_unordered_selects",
-    "automatic_index", "secure_delete", "auto_vacuum", "page_size", "max_page_count", "read_uncommitted"};
+constexpr std::array<std::string_view, 22> setting_pragmas = {"journal_mode",
+                                                              "synchronous",
+                                                              "wal_autocheckpoint",
+                                                              "locking_mode",
+                                                              "query_only",
+                                                              "mmap_size",
+                                                              "trusted_schema",
+                                                              "schema_version",
+                                                              "foreign_keys",
+                                                              "recursive_triggers",
+                                                              "cache_size",
+                                                              "busy_timeout",
+                                                              "temp_store",
+                                                              "case_sensitive_like",
+                                                              "ignore_check_constraints",
+                                                              "reverse_unordered_selects",
+                                                              "automatic_index",
+                                                              "secure_delete",
+                                                              "auto_vacuum",
+                                                              "page_size",
+                                                              "max_page_count",
+                                                              "read_uncommitted"};
 
 constexpr std::array<std::string_view, 2> forbidden_functions = {"load_extension", "fts3_tokenizer"};
 
@@ -42,8 +59,7 @@ std::string refusal_for(int action, const char* arg1, const char* arg2) {
       return "transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE) is not allowed: "
              "each request already runs as one transaction";
     case SQLITE_ATTACH:
-    case SQLITE_DETACH:
-      return "ATTACH and DETACH are not allowed: the API serves one database";
+    case SQLITE_DETACH: return "ATTACH and DETACH are not allowed: the API serves one database";
     case SQLITE_FUNCTION:
       // fts3_tokenizer() hands out (and with two arguments takes) raw pointers.
       if (listed(forbidden_functions, arg2)) return std::string(arg2) + "() is not allowed";
@@ -53,8 +69,7 @@ std::string refusal_for(int action, const char* arg1, const char* arg2) {
       if (arg2 && listed(setting_pragmas, arg1))
         return "setting PRAGMA " + std::string(arg1) + " is not allowed (reading it is)";
       return {};
-    default:
-      return {};
+    default: return {};
   }
 }
 
@@ -82,7 +97,7 @@ int sandbox::progress(void* self) {
 std::string sandbox::refuse_by_keyword(std::string_view sql) {
   const auto start = skip_blanks_and_comments(sql);
   if (start.size() >= 6 && equals_nocase(start.substr(0, 6), "vacuum") &&
-      (start.size() == 6 || !std::isalnum(static_cast<unsigned char>(start[6])) ))
+      (start.size() == 6 || !std::isalnum(static_cast<unsigned char>(start[6]))))
     return "VACUUM is not allowed through the API (it rewrites the whole file; run it offline)";
   return {};
 }

@@ -13,14 +13,13 @@ namespace monolite::db {
 struct sandbox {
   using clock = std::chrono::steady_clock;
 
-  bool active = true;       // off while the server runs its own statements
-  std::string denial;       // why the authorizer refused the last prepare, if it did
+  bool active = true;  // off while the server runs its own statements
+  std::string denial;  // why the authorizer refused the last prepare, if it did
   std::atomic<bool> interrupted{false};
   clock::time_point deadline = clock::time_point::max();
   bool timed_out = false;
 
-  static int authorize(void* self, int action, const char* arg1, const char* arg2, const char* db,
-                       const char* trigger);
+  static int authorize(void* self, int action, const char* arg1, const char* arg2, const char* db, const char* trigger);
   static int progress(void* self);
 
   // Non-empty when the statement's first keyword is one the authorizer cannot see (VACUUM).

@@ -18,7 +18,8 @@ std::string upper(std::string_view text) {
 
 std::string_view skip(std::string_view sql, bool semicolons) {
   for (;;) {
-    while (!sql.empty() && (std::isspace(static_cast<unsigned char>(sql.front())) || (semicolons && sql.front() == ';')))
+    while (!sql.empty() &&
+           (std::isspace(static_cast<unsigned char>(sql.front())) || (semicolons && sql.front() == ';')))
       sql.remove_prefix(1);
     if (sql.substr(0, 2) == "--") {
       const auto end = sql.find('\n');
@@ -41,7 +42,8 @@ std::optional<std::vector<std::string>> tokenize(std::string_view sql, std::size
     const char c = sql.front();
     std::size_t length = 1;
     if (word_char(c)) {
-      while (length < sql.size() && word_char(sql[length])) ++length;
+      while (length < sql.size() && word_char(sql[length]))
+        ++length;
       out.push_back(upper(sql.substr(0, length)));
     } else if (c == '\'' || c == '"' || c == '`') {
       const auto close = sql.find(c, 1);
@@ -53,7 +55,8 @@ std::optional<std::vector<std::string>> tokenize(std::string_view sql, std::size
     }
     sql.remove_prefix(length);
   }
-  while (!out.empty() && out.back() == ";") out.pop_back();
+  while (!out.empty() && out.back() == ";")
+    out.pop_back();
   if (std::find(out.begin(), out.end(), ";") != out.end()) return std::nullopt;
   return out;
 }
@@ -130,7 +133,8 @@ std::optional<bool> foreign_keys_setting(std::string_view sql) {
 std::string first_keyword(std::string_view sql) {
   sql = skip_blanks_and_comments(sql);
   std::size_t length = 0;
-  while (length < sql.size() && word_char(sql[length])) ++length;
+  while (length < sql.size() && word_char(sql[length]))
+    ++length;
   return upper(sql.substr(0, length));
 }
 

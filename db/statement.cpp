@@ -61,8 +61,7 @@ proto::result<void> bind_named(sqlite3_stmt* stmt, const proto::statement& state
   for (int i = 1; i <= count; ++i) {
     if (bound[i]) continue;
     const char* name = sqlite3_bind_parameter_name(stmt, i);
-    return proto::bad_params("no value for parameter " +
-                             (name ? std::string(name) : "?" + std::to_string(i)));
+    return proto::bad_params("no value for parameter " + (name ? std::string(name) : "?" + std::to_string(i)));
   }
   return {};
 }
@@ -71,8 +70,8 @@ proto::result<void> bind_params(sqlite3_stmt* stmt, const proto::statement& stat
   if (!statement.named.empty()) return bind_named(stmt, statement);
   const auto expected = static_cast<std::size_t>(sqlite3_bind_parameter_count(stmt));
   if (statement.positional.size() != expected)
-    return proto::bad_params("the statement takes " + std::to_string(expected) +
-                             " parameters, got " + std::to_string(statement.positional.size()));
+    return proto::bad_params("the statement takes " + std::to_string(expected) + " parameters, got " +
+                             std::to_string(statement.positional.size()));
   for (std::size_t i = 0; i < expected; ++i)
     if (bind_value(stmt, static_cast<int>(i + 1), statement.positional[i]) != SQLITE_OK)
       return sqlite_error(sqlite3_db_handle(stmt));
@@ -81,10 +80,8 @@ proto::result<void> bind_params(sqlite3_stmt* stmt, const proto::statement& stat
 
 proto::value column_value(sqlite3_stmt* stmt, int column) {
   switch (sqlite3_column_type(stmt, column)) {
-    case SQLITE_INTEGER:
-      return std::int64_t{sqlite3_column_int64(stmt, column)};
-    case SQLITE_FLOAT:
-      return sqlite3_column_double(stmt, column);
+    case SQLITE_INTEGER: return std::int64_t{sqlite3_column_int64(stmt, column)};
+    case SQLITE_FLOAT: return sqlite3_column_double(stmt, column);
     case SQLITE_TEXT: {
       const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
       return std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, column)));
@@ -93,8 +90,7 @@ proto::value column_value(sqlite3_stmt* stmt, int column) {
       const auto* data = static_cast<const unsigned char*>(sqlite3_column_blob(stmt, column));
       return proto::blob{{data, data + sqlite3_column_bytes(stmt, column)}};
     }
-    default:
-      return std::monostate{};
+    default: return std::monostate{};
   }
 }
 
@@ -114,14 +110,17 @@ proto::result<void> step_all(connection& conn, sqlite3_stmt* stmt, run_options o
   int rc = sqlite3_step(stmt);
   const int columns = sqlite3_column_count(stmt);
   out.columns.reserve(static_cast<std::size_t>(columns));
-  for (int c = 0; c < columns; ++c) out.columns.emplace_back(sqlite3_column_name(stmt, c));
+  for (int c = 0; c < columns; ++c)
+    out.columns.emplace_back(sqlite3_column_name(stmt, c));
   if (options.column_types)
-    for (int c = 0; c < columns; ++c) out.decltypes.push_back(text_or_empty(sqlite3_column_decltype(stmt, c)));
+    for (int c = 0; c < columns; ++c)
+      out.decltypes.push_back(text_or_empty(sqlite3_column_decltype(stmt, c)));
   for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
     if (!options.want_rows) continue;
     auto& row = out.rows.emplace_back();
     row.reserve(static_cast<std::size_t>(columns));
-    for (int c = 0; c < columns; ++c) bytes += approximate_bytes(row.emplace_back(column_value(stmt, c)));
+    for (int c = 0; c < columns; ++c)
+      bytes += approximate_bytes(row.emplace_back(column_value(stmt, c)));
     if ((limits.max_result_rows && out.rows.size() > limits.max_result_rows) ||
         (limits.max_result_bytes && bytes > limits.max_result_bytes))
       return proto::api_error{400, "RESULT_TOO_LARGE",
@@ -150,8 +149,7 @@ class deadline_scope {
 
 }  // namespace
 
-proto::result<proto::statement_result> run_statement(connection& conn,
-                                                     const proto::statement& statement,
+proto::result<proto::statement_result> run_statement(connection& conn, const proto::statement& statement,
                                                      run_options options) {
   auto prepared = conn.prepare_api(statement.sql);
   if (!prepared) return prepared.error();
@@ -168,8 +166,7 @@ proto::result<proto::statement_result> run_statement(connection& conn,
   if (auto stepped = step_all(conn, stmt, options, out); !stepped) return stepped.error();
   if (!read_only) {
     // sqlite3_changes64 keeps the last DML's count across DDL, so ask only when rows changed.
-    if (sqlite3_total_changes64(conn.handle()) != changes_before)
-      out.rows_affected = sqlite3_changes64(conn.handle());
+    if (sqlite3_total_changes64(conn.handle()) != changes_before) out.rows_affected = sqlite3_changes64(conn.handle());
     out.last_insert_id = sqlite3_last_insert_rowid(conn.handle());
   }
   return out;

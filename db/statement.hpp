@@ -12,8 +12,7 @@ struct run_options {
   bool column_types = false;       // also fill statement_result::decltypes
 };
 
-proto::result<proto::statement_result> run_statement(connection& conn,
-                                                     const proto::statement& statement,
+proto::result<proto::statement_result> run_statement(connection& conn, const proto::statement& statement,
                                                      run_options options);
 
 // Prepares (under the sandbox, through the cache) and describes without running: parameter

@@ -28,7 +28,8 @@ void statement_cache::insert(std::string sql, sqlite3_stmt* statement) {
 
 void statement_cache::clear() {
   index_.clear();
-  for (auto& e : entries_) sqlite3_finalize(e.statement);
+  for (auto& e : entries_)
+    sqlite3_finalize(e.statement);
   entries_.clear();
 }
 

@@ -56,10 +56,10 @@ checksum compute(const unsigned char* bytes, std::size_t size, checksum seed, bo
 // The result of walking frames: how many form whole, valid transactions, and the chain state
 // after the last of them.
 struct scan_result {
-  std::uint32_t frames = 0;         // valid frames up to and including the last commit frame
-  std::uint32_t commits = 0;        // commit frames among them
-  std::uint32_t db_pages = 0;       // database size after the last commit (0 if none)
-  checksum sum;                     // chain value after the last counted frame
+  std::uint32_t frames = 0;    // valid frames up to and including the last commit frame
+  std::uint32_t commits = 0;   // commit frames among them
+  std::uint32_t db_pages = 0;  // database size after the last commit (0 if none)
+  checksum sum;                // chain value after the last counted frame
 };
 
 // Walks frames in `bytes` (frame-aligned, starting right after the frame whose chain value is

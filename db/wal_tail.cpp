@@ -32,7 +32,7 @@ wal_tail::wal_tail(std::string db_path)
     : db_path_(db_path), wal_path_(db_path + "-wal"), mark_path_(db_path + "-walmark") {}
 
 std::uint64_t file_inode(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_ino) : 0;
 }
 
@@ -98,14 +98,14 @@ proto::result<std::optional<wal_chunk>> wal_tail::start(std::uint32_t index, std
   if (!found) return found.error();
   if (*found == wal_state::empty) return std::optional<wal_chunk>{};
   header_ = wal::parse_header(std::string_view(reinterpret_cast<const char*>(raw_header_.data()), wal::header_size));
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd_, &st) != 0) return proto::internal_error("cannot stat " + wal_path_);
   auto bytes = read_file_range(fd_, wal::header_size, static_cast<std::size_t>(st.st_size) - wal::header_size);
   if (!bytes) return bytes.error();
   const auto whole = wal::scan_frames(*header_, *bytes, header_->sum);
   const std::uint32_t stand_at = resume_frame ? std::min(*resume_frame, whole.frames) : whole.frames;
-  const auto prefix = wal::scan_frames(*header_, std::string_view(*bytes).substr(0, std::size_t(stand_at) * header_->frame_size()),
-                                       header_->sum);
+  const auto prefix = wal::scan_frames(
+      *header_, std::string_view(*bytes).substr(0, std::size_t(stand_at) * header_->frame_size()), header_->sum);
   frames_ = prefix.frames;
   chain_ = prefix.sum;
   return capture(whole.frames, now_ms);

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "proto/error.hpp"
 #include "db/wal_format.hpp"
+#include "proto/error.hpp"
 
 namespace monolite::db {
 

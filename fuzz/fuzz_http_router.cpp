@@ -9,28 +9,28 @@
 // carry Allow, 401s WWW-Authenticate. A request whose Authorization is neither a configured token
 // nor shaped like a JWT never reaches a protected handler; a configured token reaches exactly the
 // routes its role allows. Parse failures are mapped to answers as the session maps them.
+#include <strings.h>
+#include <algorithm>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/json/parse.hpp>
-#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <optional>
 #include <string_view>
-#include <strings.h>
 
 #include <openssl/sha.h>
 
 #include "fuzz/statement_as_result.hpp"
 #include "proto/sql_request.hpp"
 #include "proto/sql_response.hpp"
+#include "server/access.hpp"
 #include "server/responses.hpp"
 #include "server/router.hpp"
-#include "server/access.hpp"
 #include "server/server_context.hpp"
 
 namespace {
@@ -45,11 +45,10 @@ constexpr std::uint32_t header_limit = 16 * 1024;  // as http_session
 constexpr int max_requests = 16;                   // per input (per connection)
 
 [[noreturn]] void fail(const char* what, std::string_view detail = {}) {
-  std::fprintf(stderr, "fuzz_http_router: %s\n%.*s\n", what, static_cast<int>(std::min<std::size_t>(detail.size(), 4096)),
-               detail.data());
+  std::fprintf(stderr, "fuzz_http_router: %s\n%.*s\n", what,
+               static_cast<int>(std::min<std::size_t>(detail.size(), 4096)), detail.data());
   std::abort();
 }
-
 
 void handle_query(request&& req, responder respond) {
   if (auto rejected = reject_unless_json(req)) return respond(std::move(*rejected));
@@ -63,9 +62,10 @@ void handle_write(request&& req, responder respond, bool batch) {
   auto decoded = batch ? proto::decode_batch(req.body()) : proto::decode_execute(req.body());
   if (!decoded) return respond(error_response(decoded.error()));
   std::vector<proto::statement_result> results;
-  for (const auto& s : decoded->statements) results.push_back(monolite::fuzz::statement_as_result(s));
-  respond(json_response(200, batch ? proto::encode_batch_response(results, 1.25)
-                                                : proto::encode_execute_response(results, 1.25)));
+  for (const auto& s : decoded->statements)
+    results.push_back(monolite::fuzz::statement_as_result(s));
+  respond(json_response(
+      200, batch ? proto::encode_batch_response(results, 1.25) : proto::encode_execute_response(results, 1.25)));
 }
 
 // Static tokens of the fixed auth config (the corpus and dictionary use them) and an HS256 secret.
@@ -95,7 +95,7 @@ constexpr route_spec route_table[] = {
 
 struct fixture {
   asio::io_context ioc;
-  server_context ctx;  // only its router and auth are used: no actors, no sockets
+  server_context ctx;   // only its router and auth are used: no actors, no sockets
   std::string reached;  // path of the last handler that ran
 
   fixture() {
@@ -210,12 +210,13 @@ struct expected_access {
 
 expected_access expected_for(std::string_view header) {
   constexpr std::string_view scheme = "bearer ";
-  if (header.size() < scheme.size() ||
-      !std::equal(scheme.begin(), scheme.end(), header.begin(),
-                  [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); }))
+  if (header.size() < scheme.size() || !std::equal(scheme.begin(), scheme.end(), header.begin(), [](char a, char b) {
+        return a == std::tolower(static_cast<unsigned char>(b));
+      }))
     return {};
   auto token = header.substr(scheme.size());
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.front() == ' ')
+    token.remove_prefix(1);
   if (token == read_token) return {expectation::granted, role::read};
   if (token == write_token) return {expectation::granted, role::write};
   if (token == admin_token) return {expectation::granted, role::admin};

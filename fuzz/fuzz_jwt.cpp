@@ -192,7 +192,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const auto expected = expected_from_claims(claims_json);
   if (!expected.decided) return 0;
-  if (expected.accepted != bool(granted)) fail(expected.accepted ? "a good token was refused" : "a bad token was accepted", token);
+  if (expected.accepted != bool(granted))
+    fail(expected.accepted ? "a good token was refused" : "a bad token was accepted", token);
   if (granted && *granted != expected.granted) fail("a token got the wrong role", token);
   return 0;
 }

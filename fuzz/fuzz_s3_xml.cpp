@@ -46,9 +46,9 @@ void check_text_functions(std::string_view text) {
   check(decode_url_encoded(text).size() <= text.size(), "decode_url_encoded grew its input", text);
 }
 
-constexpr std::string_view tags[] = {"Error",      "Code",     "Message",     "BucketName", "ListBucketResult",
-                                     "Contents",   "Key",      "Size",        "IsTruncated", "NextContinuationToken",
-                                     "UploadId",   "Deleted",  "DeleteResult", "ETag",       "Part"};
+constexpr std::string_view tags[] = {"Error",    "Code",    "Message",      "BucketName",  "ListBucketResult",
+                                     "Contents", "Key",     "Size",         "IsTruncated", "NextContinuationToken",
+                                     "UploadId", "Deleted", "DeleteResult", "ETag",        "Part"};
 
 void check_elements(std::string_view xml) {
   check(is_view_into(root_name(xml), xml), "root_name is not part of the input");
@@ -80,9 +80,9 @@ void check_error(std::string_view xml) {
   check(error.has_value() == (root_name(xml) == "Error"), "parse_error answers for another root");
   if (!error) return;
   check(error->code == field(xml, "Code").value_or(""), "parse_error code is not <Code>");
-  const auto again = parse_error("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>" + element("Code", error->code) +
-                                 element("Message", error->message) + element("BucketName", error->bucket) +
-                                 "</Error>");
+  const auto again =
+      parse_error("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>" + element("Code", error->code) +
+                  element("Message", error->message) + element("BucketName", error->bucket) + "</Error>");
   check(again && again->code == error->code && again->message == error->message && again->bucket == error->bucket,
         "an error reply written back reads differently", xml);
 }
@@ -144,8 +144,8 @@ void check_delete_failures(std::string_view xml) {
   const auto again = parse_delete_failures(reply + "</DeleteResult>");
   bool same = again.size() == failures.size();
   for (std::size_t i = 0; same && i < again.size(); ++i)
-    same = again[i].key == failures[i].key && again[i].code == failures[i].code &&
-           again[i].message == failures[i].message;
+    same =
+        again[i].key == failures[i].key && again[i].code == failures[i].code && again[i].message == failures[i].message;
   check(same, "delete failures written back read differently", xml);
 }
 

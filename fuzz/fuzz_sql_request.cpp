@@ -27,8 +27,8 @@ using namespace monolite::proto;
 namespace json = boost::json;
 
 [[noreturn]] void fail(const char* what, std::string_view detail = {}) {
-  std::fprintf(stderr, "fuzz_sql_request: %s\n%.*s\n", what, static_cast<int>(std::min<std::size_t>(detail.size(), 4096)),
-               detail.data());
+  std::fprintf(stderr, "fuzz_sql_request: %s\n%.*s\n", what,
+               static_cast<int>(std::min<std::size_t>(detail.size(), 4096)), detail.data());
   std::abort();
 }
 
@@ -74,13 +74,11 @@ bool same_value(const value& sent, const value& received, bool through_json) {
 }
 
 bool same_statement(const statement& a, const statement& b, bool through_json = true) {
-  if (a.sql != b.sql || a.positional.size() != b.positional.size() || a.named.size() != b.named.size())
-    return false;
+  if (a.sql != b.sql || a.positional.size() != b.positional.size() || a.named.size() != b.named.size()) return false;
   for (std::size_t i = 0; i < a.positional.size(); ++i)
     if (!same_value(a.positional[i], b.positional[i], through_json)) return false;
   for (std::size_t i = 0; i < a.named.size(); ++i)
-    if (a.named[i].name != b.named[i].name || !same_value(a.named[i].val, b.named[i].val, through_json))
-      return false;
+    if (a.named[i].name != b.named[i].name || !same_value(a.named[i].val, b.named[i].val, through_json)) return false;
   return true;
 }
 
@@ -123,10 +121,10 @@ std::string encode_write_request(const write_request& request) {
   return out;
 }
 
-
 void check_response_encoders(const std::vector<statement>& statements) {
   std::vector<statement_result> results;
-  for (const auto& s : statements) results.push_back(monolite::fuzz::statement_as_result(s));
+  for (const auto& s : statements)
+    results.push_back(monolite::fuzz::statement_as_result(s));
   const auto query = parse_or_fail(encode_query_response(results.front(), 0.25), "query response is not JSON");
   const auto& row = query.at("rows").as_array().at(0).as_array();
   if (row.size() != results.front().rows.front().size()) fail("query response row has the wrong width");
@@ -205,12 +203,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   auto execute = decode_execute(body);
-  if (execute) check_write_request(*execute, false);
-  else check_error(execute.error());
+  if (execute)
+    check_write_request(*execute, false);
+  else
+    check_error(execute.error());
 
   auto batch = decode_batch(body);
-  if (batch) check_write_request(*batch, true);
-  else check_error(batch.error());
+  if (batch)
+    check_write_request(*batch, true);
+  else
+    check_error(batch.error());
 
   // A body good for /sql/query without "statements" is the same single statement for /sql/execute.
   if (query) {

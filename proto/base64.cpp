@@ -5,8 +5,7 @@
 namespace monolite::proto {
 namespace {
 
-constexpr std::string_view alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 constexpr std::array<int, 256> make_reverse_table() {
   std::array<int, 256> table{};
@@ -82,19 +81,25 @@ std::optional<std::vector<unsigned char>> base64_decode_any_padding(std::string_
 std::optional<std::vector<unsigned char>> base64url_decode(std::string_view text) {
   std::string standard(text);
   for (auto& c : standard) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
-    else if (c == '+' || c == '/' || c == '=') return std::nullopt;
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
+    else if (c == '+' || c == '/' || c == '=')
+      return std::nullopt;
   }
   return base64_decode_any_padding(standard);
 }
 
 std::string base64url_encode(const std::vector<unsigned char>& bytes) {
   std::string out = base64_encode(bytes);
-  while (!out.empty() && out.back() == '=') out.pop_back();
+  while (!out.empty() && out.back() == '=')
+    out.pop_back();
   for (auto& c : out) {
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
   }
   return out;
 }

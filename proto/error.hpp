@@ -29,7 +29,6 @@ api_error not_ready(std::string message);
 api_error internal_error(std::string message);
 
 // Lets result<T, api_error>::value() throw; only for code paths where failure is a bug.
-[[noreturn]] void throw_exception_from_error(const api_error& error,
-                                             const boost::source_location& location);
+[[noreturn]] void throw_exception_from_error(const api_error& error, const boost::source_location& location);
 
 }  // namespace monolite::proto

@@ -32,8 +32,8 @@ struct stmt {
 struct condition {
   enum class kind { ok, error, not_, and_, or_, is_autocommit };
   kind type = kind::ok;
-  std::uint32_t step = 0;         // ok, error
-  std::vector<condition> conds;   // not (exactly one), and, or
+  std::uint32_t step = 0;        // ok, error
+  std::vector<condition> conds;  // not (exactly one), and, or
 };
 
 struct batch_step {
@@ -49,9 +49,9 @@ enum class request_kind { execute, batch, sequence, describe, store_sql, close_s
 
 struct stream_request {
   request_kind kind = request_kind::close;
-  stmt statement;                    // execute
-  batch steps;                       // batch
-  std::optional<std::string> sql;    // sequence, describe, store_sql
+  stmt statement;                      // execute
+  batch steps;                         // batch
+  std::optional<std::string> sql;      // sequence, describe, store_sql
   std::optional<std::int32_t> sql_id;  // sequence, describe, store_sql, close_sql
 };
 
@@ -81,10 +81,10 @@ struct step_outcome {
 struct stream_result {
   request_kind kind = request_kind::close;
   std::optional<error> failure;
-  statement_result stmt;               // execute
-  std::vector<step_outcome> steps;     // batch
-  statement_description description;   // describe
-  bool is_autocommit = true;           // get_autocommit
+  statement_result stmt;              // execute
+  std::vector<step_outcome> steps;    // batch
+  statement_description description;  // describe
+  bool is_autocommit = true;          // get_autocommit
 };
 
 }  // namespace monolite::proto::hrana

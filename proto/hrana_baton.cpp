@@ -11,12 +11,14 @@ namespace {
 constexpr std::size_t raw_bytes = 16 + baton_mac_bytes;
 
 void put_u64(unsigned char* out, std::uint64_t v) {
-  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<unsigned char>(v & 0xff);
+  for (int i = 7; i >= 0; --i, v >>= 8)
+    out[i] = static_cast<unsigned char>(v & 0xff);
 }
 
 std::uint64_t get_u64(const unsigned char* in) {
   std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | in[i];
+  for (int i = 0; i < 8; ++i)
+    v = (v << 8) | in[i];
   return v;
 }
 

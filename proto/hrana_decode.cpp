@@ -33,16 +33,19 @@ res<std::optional<std::int64_t>> optional_integer(const json::object& o, std::st
   const auto* v = field(o, key);
   if (!v) return std::optional<std::int64_t>{};
   std::int64_t n = 0;
-  if (v->is_int64()) n = v->get_int64();
-  else if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(max)) n = static_cast<std::int64_t>(v->get_uint64());
-  else return invalid("\"" + std::string(key) + "\" must be an integer");
+  if (v->is_int64())
+    n = v->get_int64();
+  else if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(max))
+    n = static_cast<std::int64_t>(v->get_uint64());
+  else
+    return invalid("\"" + std::string(key) + "\" must be an integer");
   if (n < min || n > max) return invalid("\"" + std::string(key) + "\" is out of range");
   return std::optional<std::int64_t>{n};
 }
 
 res<std::optional<std::int32_t>> optional_sql_id(const json::object& o) {
-  auto id = optional_integer(o, "sql_id", std::numeric_limits<std::int32_t>::min(),
-                             std::numeric_limits<std::int32_t>::max());
+  auto id =
+      optional_integer(o, "sql_id", std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max());
   if (!id) return id.error();
   if (!*id) return std::optional<std::int32_t>{};
   return std::optional<std::int32_t>{static_cast<std::int32_t>(**id)};
@@ -226,10 +229,8 @@ res<void> decode_request_fields(const json::object& o, stream_request& out) {
       if (!out.sql_id) return invalid("\"close_sql\" needs \"sql_id\"");
       return {};
     case request_kind::sequence:
-    case request_kind::describe:
-      return decode_sql_fields(o, out);
-    default:
-      return {};
+    case request_kind::describe: return decode_sql_fields(o, out);
+    default: return {};
   }
 }
 
@@ -296,7 +297,8 @@ result<pipeline_body> decode_pipeline(std::string_view body) {
   if (!object) return object.error();
   const auto* requests = field(*object, "requests");
   if (!requests || !requests->is_array()) return bad_request("\"requests\" must be an array");
-  for (const auto& item : requests->get_array()) out.requests.push_back(decode_request(item));
+  for (const auto& item : requests->get_array())
+    out.requests.push_back(decode_request(item));
   return out;
 }
 

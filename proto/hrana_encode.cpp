@@ -19,19 +19,25 @@ void write_value(json_writer& w, const value& v) {
     void operator()(double d) const {
       w.raw(R"({"type":"float","value":)");
       // JSON has no infinities; 1e999 is valid JSON that JavaScript reads back as Infinity.
-      if (std::isinf(d)) w.raw(d > 0 ? "1e999" : "-1e999");
-      else w.number(d);
+      if (std::isinf(d))
+        w.raw(d > 0 ? "1e999" : "-1e999");
+      else
+        w.number(d);
       w.raw("}");
     }
     void operator()(const std::string& s) const { w.raw(R"({"type":"text","value":)").string(s).raw("}"); }
-    void operator()(const blob& b) const { w.raw(R"({"type":"blob","base64":")").raw(base64_encode(b.bytes)).raw("\"}"); }
+    void operator()(const blob& b) const {
+      w.raw(R"({"type":"blob","base64":")").raw(base64_encode(b.bytes)).raw("\"}");
+    }
   };
   std::visit(visitor{w}, v);
 }
 
 void write_optional(json_writer& w, const std::string& text) {
-  if (text.empty()) w.raw("null");
-  else w.string(text);
+  if (text.empty())
+    w.raw("null");
+  else
+    w.string(text);
 }
 
 void write_error(json_writer& w, const error& e) {
@@ -60,8 +66,10 @@ void write_row(json_writer& w, const std::vector<value>& row) {
 // affected_row_count and last_insert_rowid (null when the statement inserted nothing ever).
 void write_counts(json_writer& w, const statement_result& r) {
   w.raw(R"("affected_row_count":)").integer(r.rows_affected).raw(R"(,"last_insert_rowid":)");
-  if (r.last_insert_id == 0) w.raw("null");
-  else w.raw("\"").integer(r.last_insert_id).raw("\"");
+  if (r.last_insert_id == 0)
+    w.raw("null");
+  else
+    w.raw("\"").integer(r.last_insert_id).raw("\"");
 }
 
 void write_stmt_result(json_writer& w, const statement_result& r) {
@@ -81,14 +89,18 @@ void write_batch_result(json_writer& w, const std::vector<step_outcome>& steps) 
   w.raw(R"({"step_results":[)");
   for (std::size_t i = 0; i < steps.size(); ++i) {
     if (i) w.raw(",");
-    if (steps[i].status == step_outcome::state::ok) write_stmt_result(w, steps[i].result);
-    else w.raw("null");
+    if (steps[i].status == step_outcome::state::ok)
+      write_stmt_result(w, steps[i].result);
+    else
+      w.raw("null");
   }
   w.raw(R"(],"step_errors":[)");
   for (std::size_t i = 0; i < steps.size(); ++i) {
     if (i) w.raw(",");
-    if (steps[i].status == step_outcome::state::failed) write_error(w, steps[i].failure);
-    else w.raw("null");
+    if (steps[i].status == step_outcome::state::failed)
+      write_error(w, steps[i].failure);
+    else
+      w.raw("null");
   }
   w.raw("]}");
 }
@@ -121,19 +133,18 @@ void write_response(json_writer& w, const stream_result& r) {
       w.raw(R"(,"result":)");
       write_description(w, r.description);
       break;
-    case request_kind::get_autocommit:
-      w.raw(R"(,"is_autocommit":)").raw(r.is_autocommit ? "true" : "false");
-      break;
-    default:
-      break;
+    case request_kind::get_autocommit: w.raw(R"(,"is_autocommit":)").raw(r.is_autocommit ? "true" : "false"); break;
+    default: break;
   }
   w.raw("}");
 }
 
 void write_baton_head(json_writer& w, const std::optional<std::string>& baton) {
   w.raw(R"({"baton":)");
-  if (baton) w.string(*baton);
-  else w.raw("null");
+  if (baton)
+    w.string(*baton);
+  else
+    w.raw("null");
   w.raw(R"(,"base_url":null)");
 }
 

@@ -10,8 +10,10 @@ namespace monolite::proto {
 
 json_writer& json_writer::string(std::string_view text) {
   out_ += '"';
-  if (is_valid_utf8(text)) escaped(text);
-  else escaped(valid_utf8(text));
+  if (is_valid_utf8(text))
+    escaped(text);
+  else
+    escaped(valid_utf8(text));
   out_ += '"';
   return *this;
 }

@@ -59,8 +59,7 @@ result<std::vector<statement>> decode_statement_list(const json::object& object)
   if (list->get_array().empty()) return bad_request("\"statements\" must not be empty");
   std::vector<statement> out;
   for (const auto& item : list->get_array()) {
-    if (!item.is_object())
-      return bad_request("each entry of \"statements\" must be an object with \"sql\"");
+    if (!item.is_object()) return bad_request("each entry of \"statements\" must be an object with \"sql\"");
     auto stmt = decode_statement(item.get_object());
     if (!stmt) return stmt.error();
     out.push_back(std::move(*stmt));

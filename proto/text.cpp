@@ -13,10 +13,14 @@ std::size_t sequence_length(std::string_view text) {
   if (b0 < 0x80) return 1;
   std::size_t length;
   std::uint32_t min;
-  if ((b0 & 0xe0) == 0xc0) length = 2, min = 0x80;
-  else if ((b0 & 0xf0) == 0xe0) length = 3, min = 0x800;
-  else if ((b0 & 0xf8) == 0xf0) length = 4, min = 0x10000;
-  else return 0;
+  if ((b0 & 0xe0) == 0xc0)
+    length = 2, min = 0x80;
+  else if ((b0 & 0xf0) == 0xe0)
+    length = 3, min = 0x800;
+  else if ((b0 & 0xf8) == 0xf0)
+    length = 4, min = 0x10000;
+  else
+    return 0;
   if (text.size() < length) return 0;
   std::uint32_t code = b0 & (0x7f >> length);
   for (std::size_t i = 1; i < length; ++i) {
@@ -67,8 +71,10 @@ std::optional<std::string_view> find_out_of_range_integer(std::string_view json)
   for (std::size_t i = 0; i < json.size(); ++i) {
     const char c = json[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') {
@@ -80,13 +86,15 @@ std::optional<std::string_view> find_out_of_range_integer(std::string_view json)
     bool integral = true;
     for (; end < json.size(); ++end) {
       const char d = json[end];
-      if (d == '.' || d == 'e' || d == 'E' || d == '+' || (d == '-' && end > i)) integral = false;
-      else if (d < '0' || d > '9') break;
+      if (d == '.' || d == 'e' || d == 'E' || d == '+' || (d == '-' && end > i))
+        integral = false;
+      else if (d < '0' || d > '9')
+        break;
     }
     const auto literal = json.substr(i, end - i);
     std::int64_t parsed;
-    if (integral && std::from_chars(literal.data(), literal.data() + literal.size(), parsed).ec ==
-                        std::errc::result_out_of_range)
+    if (integral &&
+        std::from_chars(literal.data(), literal.data() + literal.size(), parsed).ec == std::errc::result_out_of_range)
       return literal;
     i = end - 1;
   }

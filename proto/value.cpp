@@ -23,25 +23,17 @@ result<value> blob_from_json(const boost::json::object& object) {
 
 result<value> value_from_json(const boost::json::value& json) {
   switch (json.kind()) {
-    case boost::json::kind::null:
-      return value{std::monostate{}};
-    case boost::json::kind::bool_:
-      return value{std::int64_t{json.get_bool() ? 1 : 0}};
-    case boost::json::kind::int64:
-      return value{json.get_int64()};
+    case boost::json::kind::null: return value{std::monostate{}};
+    case boost::json::kind::bool_: return value{std::int64_t{json.get_bool() ? 1 : 0}};
+    case boost::json::kind::int64: return value{json.get_int64()};
     case boost::json::kind::uint64:
       if (json.get_uint64() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-        return bad_params("integer " + std::to_string(json.get_uint64()) +
-                          " is outside the signed 64-bit range");
+        return bad_params("integer " + std::to_string(json.get_uint64()) + " is outside the signed 64-bit range");
       return value{static_cast<std::int64_t>(json.get_uint64())};
-    case boost::json::kind::double_:
-      return value{json.get_double()};
-    case boost::json::kind::string:
-      return value{std::string(json.get_string())};
-    case boost::json::kind::object:
-      return blob_from_json(json.get_object());
-    case boost::json::kind::array:
-      break;
+    case boost::json::kind::double_: return value{json.get_double()};
+    case boost::json::kind::string: return value{std::string(json.get_string())};
+    case boost::json::kind::object: return blob_from_json(json.get_object());
+    case boost::json::kind::array: break;
   }
   return bad_params("an array is not a valid SQL value");
 }

@@ -26,8 +26,11 @@ boost::system::result<void, restore_error> restore_if_missing(const std::string&
   if (done->outcome == restore_outcome::replica_empty) {
     log::info("the replica is empty; starting a new database", {{"replica", (*store)->describe()}});
   } else {
-    log::info("restored", {{"generation", done->generation}, {"index", done->at.index}, {"frame", done->at.frame},
-                           {"bytes", done->db_bytes}, {"segments", done->segments}});
+    log::info("restored", {{"generation", done->generation},
+                           {"index", done->at.index},
+                           {"frame", done->at.frame},
+                           {"bytes", done->db_bytes},
+                           {"segments", done->segments}});
   }
   return {};
 }

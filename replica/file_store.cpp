@@ -50,7 +50,8 @@ class file_store final : public object_store {
     const fs::path target = root_ / key;
     std::error_code ec;
     fs::create_directories(target.parent_path(), ec);
-    if (ec) return store_error{store_failure::other, "cannot create " + target.parent_path().string() + ": " + ec.message()};
+    if (ec)
+      return store_error{store_failure::other, "cannot create " + target.parent_path().string() + ": " + ec.message()};
     const fs::path temp = target.string() + ".tmp" + std::to_string(::getpid()) + "." + std::to_string(++counter_);
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return io_error("cannot create", temp, errno);
@@ -70,9 +71,10 @@ class file_store final : public object_store {
     counts_.count(request_counter::kind::get);
     const fs::path path = root_ / key;
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) return store_error{store_failure::not_found, "no object " + key + " in " + describe()};
+    if (fd < 0 && errno == ENOENT)
+      return store_error{store_failure::not_found, "no object " + key + " in " + describe()};
     if (fd < 0) return io_error("cannot read", path, errno);
-    struct stat st{};
+    struct stat st {};
     std::string bytes;
     bool ok = ::fstat(fd, &st) == 0;
     if (ok) bytes.resize(static_cast<std::size_t>(st.st_size));
@@ -129,7 +131,8 @@ store_result<std::unique_ptr<object_store>> open_file_store(std::string_view url
   std::string_view path = url.substr(scheme.size());
   if (path.empty() || path.front() != '/')
     return store_error{store_failure::bad_url, "a file replica needs an absolute path: file:///abs/path"};
-  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  while (path.size() > 1 && path.back() == '/')
+    path.remove_suffix(1);
   return std::unique_ptr<object_store>(new file_store(fs::path(std::string(path))));
 }
 

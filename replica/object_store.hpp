@@ -13,12 +13,12 @@
 namespace monolite::replica {
 
 enum class store_failure {
-  not_found,     // get() of a key that does not exist
-  denied,        // credentials refused (403 SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied…)
-  unreachable,   // connection refused/reset, timeout, DNS, TLS: worth retrying
-  server,        // 5xx, throttling (503 SlowDown): worth retrying
-  bad_url,       // the replica URL itself is wrong
-  other,         // anything else (local I/O error, malformed reply)
+  not_found,    // get() of a key that does not exist
+  denied,       // credentials refused (403 SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied…)
+  unreachable,  // connection refused/reset, timeout, DNS, TLS: worth retrying
+  server,       // 5xx, throttling (503 SlowDown): worth retrying
+  bad_url,      // the replica URL itself is wrong
+  other,        // anything else (local I/O error, malformed reply)
 };
 
 struct store_error {
@@ -37,7 +37,7 @@ struct object_info {
 
 // Requests made to a store, by the kinds object stores bill for.
 struct request_counts {
-  std::uint64_t put = 0;        // an object, or one part of a multipart upload
+  std::uint64_t put = 0;  // an object, or one part of a multipart upload
   std::uint64_t get = 0;
   std::uint64_t list = 0;       // one page of a listing
   std::uint64_t remove = 0;     // one DeleteObjects call (up to 1,000 keys)

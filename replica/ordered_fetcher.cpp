@@ -5,7 +5,8 @@ namespace monolite::replica {
 ordered_fetcher::ordered_fetcher(object_store& store, std::vector<std::string> keys, unsigned threads,
                                  std::size_t window)
     : store_(store), keys_(std::move(keys)), window_(std::max<std::size_t>(1, window)), results_(keys_.size()) {
-  for (unsigned i = 0; i < std::max(1u, threads); ++i) threads_.emplace_back([this] { work(); });
+  for (unsigned i = 0; i < std::max(1u, threads); ++i)
+    threads_.emplace_back([this] { work(); });
 }
 
 ordered_fetcher::~ordered_fetcher() {
@@ -14,7 +15,8 @@ ordered_fetcher::~ordered_fetcher() {
     stopping_ = true;
   }
   changed_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_)
+    t.join();
 }
 
 void ordered_fetcher::work() {

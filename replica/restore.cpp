@@ -27,7 +27,9 @@ using step_result = boost::system::result<void, restore_error>;
 
 namespace {
 
-restore_result fail(std::string message) { return restore_result(boost::system::in_place_error, restore_error{std::move(message)}); }
+restore_result fail(std::string message) {
+  return restore_result(boost::system::in_place_error, restore_error{std::move(message)});
+}
 
 // The database being rebuilt: a temporary file that pages are written into.
 struct image_file {
@@ -91,7 +93,8 @@ step_result apply_segment(const replica::wal_segment& seg, image_file& image, re
   std::vector<std::pair<std::uint32_t, std::string_view>> txn;
   std::size_t commit = 0;
   for (std::uint32_t i = 0; i < seg.frame_count() && !r.finished; ++i) {
-    const std::string_view frame = std::string_view(seg.frames).substr(std::size_t(i) * header.frame_size(), header.frame_size());
+    const std::string_view frame =
+        std::string_view(seg.frames).substr(std::size_t(i) * header.frame_size(), header.frame_size());
     const auto f = wal::parse_frame_header(reinterpret_cast<const unsigned char*>(frame.data()));
     const position here{seg.index, seg.first_frame + i};
     if (here > r.at) txn.emplace_back(f.page_number, frame.substr(wal::frame_header_size));
@@ -119,11 +122,14 @@ step_result check_integrity(const std::string& path) {
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
     // Reading through a memory map is a quarter faster than a pread per page for a full check.
     sqlite3_exec(db, "PRAGMA mmap_size = 17179869184", nullptr, nullptr, nullptr);
-    sqlite3_exec(db, "PRAGMA integrity_check", [](void* out, int, char** values, char**) {
-      auto& v = *static_cast<std::string*>(out);
-      v += (v.empty() ? "" : "; ") + std::string(values[0] ? values[0] : "");
-      return 0;
-    }, &verdict, nullptr);
+    sqlite3_exec(
+        db, "PRAGMA integrity_check",
+        [](void* out, int, char** values, char**) {
+          auto& v = *static_cast<std::string*>(out);
+          v += (v.empty() ? "" : "; ") + std::string(values[0] ? values[0] : "");
+          return 0;
+        },
+        &verdict, nullptr);
   } else {
     verdict = sqlite3_errmsg(db);
   }
@@ -141,13 +147,16 @@ namespace {
 bool cancelled(const restore_request& req) { return req.cancelled && req.cancelled(); }
 const char* const cancelled_message = "cancelled";
 
-std::string megabytes(std::uint64_t bytes) { return std::to_string(bytes / 1048576) + "." + std::to_string(bytes % 1048576 * 10 / 1048576) + " MB"; }
+std::string megabytes(std::uint64_t bytes) {
+  return std::to_string(bytes / 1048576) + "." + std::to_string(bytes % 1048576 * 10 / 1048576) + " MB";
+}
 
 // Downloads and applies the plan into `image`; fills `report`.
 step_result rebuild(object_store& store, const replica::restore_plan& plan, const restore_request& req,
                     image_file& image, restore_report& report) {
   std::vector<std::string> keys{plan.snapshot.key};
-  for (const auto& s : plan.segments) keys.push_back(s.key);
+  for (const auto& s : plan.segments)
+    keys.push_back(s.key);
   if (cancelled(req)) return restore_error{cancelled_message};
   ordered_fetcher fetcher(store, keys, req.parallelism, 2 * std::size_t(req.parallelism));
   auto snapshot = fetcher.next();
@@ -191,9 +200,7 @@ step_result move_into_place(const std::string& temp, const std::string& output) 
 
 }  // namespace
 
-std::string restore_temp_path(const std::string& output) {
-  return output + ".restoring-" + std::to_string(::getpid());
-}
+std::string restore_temp_path(const std::string& output) { return output + ".restoring-" + std::to_string(::getpid()); }
 
 restore_result restore(object_store& unreliable_store, const restore_request& req) {
   retry_policy policy = req.retry;
@@ -217,8 +224,8 @@ restore_result restore(object_store& unreliable_store, const restore_request& re
   report.generation = plan->generation;
   if (req.progress)
     req.progress("restoring generation " + plan->generation + ": snapshot of " +
-                 replica::layout::rfc3339_time(plan->snapshot.time_ms) + " and " + std::to_string(plan->segments.size()) +
-                 " WAL segments");
+                 replica::layout::rfc3339_time(plan->snapshot.time_ms) + " and " +
+                 std::to_string(plan->segments.size()) + " WAL segments");
   const auto folder = fs::path(req.output).parent_path();
   if (!folder.empty()) fs::create_directories(folder, ec);
   image_file image;

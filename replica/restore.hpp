@@ -16,14 +16,14 @@ namespace monolite::replica {
 
 struct restore_request {
   std::string output;
-  std::optional<std::int64_t> timestamp_ms;               // newest state at or before this time
-  std::string generation;                                 // empty: the one that covers the time
-  std::optional<replica::layout::position> stop_at;         // exactly this position (verify)
+  std::optional<std::int64_t> timestamp_ms;          // newest state at or before this time
+  std::string generation;                            // empty: the one that covers the time
+  std::optional<replica::layout::position> stop_at;  // exactly this position (verify)
   bool if_db_not_exists = false;
   bool if_replica_exists = false;
   unsigned parallelism = 8;
-  std::function<void(const std::string&)> progress;       // one line of progress (from any thread)
-  retry_policy retry;                                     // transient store errors, per object
+  std::function<void(const std::string&)> progress;  // one line of progress (from any thread)
+  retry_policy retry;                                // transient store errors, per object
   // Polled between objects: once true, the restore stops with an error and leaves nothing behind.
   std::function<bool()> cancelled;
 };
@@ -34,7 +34,7 @@ struct restore_report {
   restore_outcome outcome = restore_outcome::restored;
   std::string generation;
   replica::layout::position at;
-  std::int64_t time_ms = 0;           // commit time of the last transaction applied
+  std::int64_t time_ms = 0;  // commit time of the last transaction applied
   std::uint64_t bytes_downloaded = 0, db_bytes = 0;
   std::size_t segments = 0;
 };

@@ -16,7 +16,8 @@ store_result<std::vector<replica::layout::generation>> read_catalog(object_store
   if (!listed) return listed.error();
   std::vector<replica::layout::listed_object> objects;
   objects.reserve(listed->size());
-  for (auto& o : *listed) objects.push_back({std::move(o.key), o.size});
+  for (auto& o : *listed)
+    objects.push_back({std::move(o.key), o.size});
   return replica::layout::parse_catalog(objects);
 }
 

@@ -21,9 +21,8 @@ using layout::position;
 proto::result<std::string> image_digest(const std::string& path, std::uint32_t wal_frames) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  auto read = db::read_image(path, wal_frames, [&](std::string_view pages) {
-    EVP_DigestUpdate(ctx.get(), pages.data(), pages.size());
-  });
+  auto read = db::read_image(path, wal_frames,
+                             [&](std::string_view pages) { EVP_DigestUpdate(ctx.get(), pages.data(), pages.size()); });
   if (!read) return read.error();
   unsigned char digest[32];
   unsigned int length = 0;
@@ -39,12 +38,13 @@ proto::result<std::string> image_digest(const std::string& path, std::uint32_t w
 // The replica position equal to the live WAL's last commit: the newest segment must carry the
 // live WAL's header; waits for the replica to catch up.
 boost::system::result<position, restore_error> replica_position_of(object_store& store, const db::wal_tail& live,
-                                                                  std::chrono::milliseconds wait) {
+                                                                   std::chrono::milliseconds wait) {
   const auto deadline = std::chrono::steady_clock::now() + wait;
   for (;; std::this_thread::sleep_for(std::chrono::milliseconds(200))) {
     auto catalog = read_catalog(store);
     if (!catalog) return restore_error{catalog.error().message};
-    if (!catalog->empty() && (!live.header() || live.position().frame == 0)) return catalog->back().end();  // no live WAL frames
+    if (!catalog->empty() && (!live.header() || live.position().frame == 0))
+      return catalog->back().end();  // no live WAL frames
     if (!catalog->empty() && !catalog->back().segments.empty()) {
       const auto& last = catalog->back().segments.back();
       auto bytes = store.get(last.key);
@@ -62,7 +62,8 @@ boost::system::result<position, restore_error> replica_position_of(object_store&
 }
 
 // Restores the replica at exactly `at` into a temporary folder and digests both images.
-boost::system::result<verify_report, restore_error> compare_with_replica(object_store& store, const std::string& db_path,
+boost::system::result<verify_report, restore_error> compare_with_replica(object_store& store,
+                                                                         const std::string& db_path,
                                                                          std::uint32_t live_frames, position at) {
   const fs::path temp = fs::temp_directory_path() / ("monolite-verify-" + std::to_string(::getpid()));
   fs::create_directories(temp);

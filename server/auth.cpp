@@ -26,10 +26,14 @@ std::optional<std::array<unsigned char, 32>> parse_hex_digest(const std::string&
     unsigned value = 0;
     for (char c : hex.substr(i * 2, 2)) {
       value <<= 4;
-      if (c >= '0' && c <= '9') value |= static_cast<unsigned>(c - '0');
-      else if (c >= 'a' && c <= 'f') value |= static_cast<unsigned>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') value |= static_cast<unsigned>(c - 'A' + 10);
-      else return std::nullopt;
+      if (c >= '0' && c <= '9')
+        value |= static_cast<unsigned>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        value |= static_cast<unsigned>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        value |= static_cast<unsigned>(c - 'A' + 10);
+      else
+        return std::nullopt;
     }
     out[i] = static_cast<unsigned char>(value);
   }
@@ -82,7 +86,8 @@ proto::result<void> parse_jwt(const YAML::Node& node, const std::string& path, j
   }
   if (const auto env = node["hs256_secret_env"]) {
     const char* secret = std::getenv(env.as<std::string>().c_str());
-    if (!secret || !*secret) return bad_file(path, "jwt: environment variable " + env.as<std::string>() + " is not set");
+    if (!secret || !*secret)
+      return bad_file(path, "jwt: environment variable " + env.as<std::string>() + " is not set");
     out.hs256_secret = secret;
   }
   if (!out.ed25519 && out.hs256_secret.empty())
@@ -130,7 +135,8 @@ proto::result<role> authenticate(const auth_config& config, std::string_view aut
   if (authorization.size() < 7 || strncasecmp(authorization.data(), "Bearer ", 7) != 0)
     return unauthorized("the Authorization scheme must be Bearer");
   auto token = authorization.substr(7);
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.front() == ' ')
+    token.remove_prefix(1);
   if (token.empty()) return unauthorized("the bearer token is empty");
   std::array<unsigned char, 32> digest{};
   SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest.data());
@@ -140,8 +146,8 @@ proto::result<role> authenticate(const auth_config& config, std::string_view aut
     if (CRYPTO_memcmp(entry.sha256.data(), digest.data(), digest.size()) == 0) match = &entry;
   if (match) return match->granted;
   if (std::count(token.begin(), token.end(), '.') == 2 && (config.jwt.ed25519 || !config.jwt.hs256_secret.empty())) {
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     return verify_jwt(token, config.jwt, now);
   }
   return unauthorized("unknown token");

@@ -10,8 +10,10 @@ namespace ip = boost::asio::ip;
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -37,8 +39,8 @@ bool same_prefix(const std::array<unsigned char, N>& a, const std::array<unsigne
   return true;
 }
 
-constexpr std::string_view private_ranges[] = {"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                                               "::1/128", "fc00::/7"};
+constexpr std::string_view private_ranges[] = {"127.0.0.0/8",    "10.0.0.0/8", "172.16.0.0/12",
+                                               "192.168.0.0/16", "::1/128",    "fc00::/7"};
 
 }  // namespace
 

@@ -35,12 +35,14 @@ std::optional<response> reject(const server_context& ctx, const request& req) {
   return std::nullopt;
 }
 
-proto::result<std::optional<stream_ref>> check_baton(const baton_signer& batons, const std::optional<std::string>& baton) {
+proto::result<std::optional<stream_ref>> check_baton(const baton_signer& batons,
+                                                     const std::optional<std::string>& baton) {
   if (!baton) return std::optional<stream_ref>{};
   auto ref = batons.verify(*baton);
   if (!ref)
-    return proto::api_error{400, "BATON_INVALID",
-                            "the baton was not issued by this server (or the server restarted since); open a new stream"};
+    return proto::api_error{
+        400, "BATON_INVALID",
+        "the baton was not issued by this server (or the server restarted since); open a new stream"};
   return std::optional<stream_ref>{*ref};
 }
 
@@ -77,8 +79,7 @@ void handle_cursor(const std::shared_ptr<hrana_state>& st, request&& req, respon
   if (auto rejected = reject(st->ctx, req)) return respond(std::move(*rejected));
   auto body = ph::decode_cursor(req.body());
   if (!body) return respond(hrana_error_response(body.error()));
-  if (!body->steps)
-    return respond(hrana_error_response({400, body->steps.error().code, body->steps.error().message}));
+  if (!body->steps) return respond(hrana_error_response({400, body->steps.error().code, body->steps.error().message}));
   ph::stream_request batch;
   batch.kind = ph::request_kind::batch;
   batch.steps = std::move(*body->steps);

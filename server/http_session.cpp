@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/asio/write.hpp>
 
-#include "server/forwarded.hpp"
 #include "common/log.hpp"
+#include "server/forwarded.hpp"
 #include "server/server_context.hpp"
 
 namespace monolite::server {
@@ -32,8 +32,9 @@ std::chrono::steady_clock::duration watch_interval(std::chrono::milliseconds idl
 }
 
 bool is_disconnect(beast::error_code ec) {
-  return ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor ||
-         ec == asio::error::connection_reset || ec == asio::error::eof || ec == http::error::partial_message;
+  return ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+         ec == asio::error::bad_descriptor || ec == asio::error::connection_reset || ec == asio::error::eof ||
+         ec == http::error::partial_message;
 }
 
 }  // namespace
@@ -109,9 +110,8 @@ void http_session::read_next() {
   parser_->body_limit(ctx_.settings.max_body);
   parser_->header_limit(header_limit);
   touch();
-  http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-    self->on_read(ec);
-  });
+  http::async_read(socket_, buffer_, *parser_,
+                   [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
 }
 
 void http_session::on_read(beast::error_code ec) {
@@ -140,8 +140,8 @@ void http_session::on_read_error(beast::error_code ec) {
 
 void http_session::dispatch(request&& req) {
   std::string_view target = req.target();
-  auto slot = std::make_shared<pending>(pending{std::nullopt, std::string(target.substr(0, target.find('?'))),
-                                                req.keep_alive()});
+  auto slot = std::make_shared<pending>(
+      pending{std::nullopt, std::string(target.substr(0, target.find('?'))), req.keep_alive()});
   if (ctx_.settings.access_log) {
     slot->method = std::string(req.method_string());
     slot->client = client_address(peer_, req["X-Forwarded-For"], ctx_.settings.trusted_proxies).to_string();
@@ -182,8 +182,8 @@ void http_session::write_next() {
     const auto& slot = *queue_[answered];
     // The last response of a connection that takes no more requests says so.
     // While draining, a connection whose client has sent nothing more ends here too.
-    const bool last = stop_reading_ && (!reading_ || (draining_ && nothing_received())) &&
-                      answered + 1 == queue_.size();
+    const bool last =
+        stop_reading_ && (!reading_ || (draining_ && nothing_received())) && answered + 1 == queue_.size();
     keep_alive = slot.keep_alive && !last;
     append_wire(wire_, *slot.res, keep_alive);
     ctx_.metrics.record(slot.path, slot.res->status);

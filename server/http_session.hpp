@@ -8,8 +8,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <chrono>
 #include <boost/beast/http/parser.hpp>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <optional>

@@ -32,11 +32,13 @@ void io_pool::run() {
   for (std::size_t i = 1; i < contexts_.size(); ++i)
     threads.emplace_back([this, i] { run_or_die(*contexts_[i]); });
   run_or_die(*contexts_[0]);
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
 }
 
 void io_pool::stop() {
-  for (auto& ctx : contexts_) ctx->stop();
+  for (auto& ctx : contexts_)
+    ctx->stop();
 }
 
 }  // namespace monolite::server

@@ -30,7 +30,8 @@ bool verify_ed25519(EVP_PKEY* key, std::string_view signed_part, const std::vect
                           reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size()) == 1;
 }
 
-bool verify_hs256(const std::string& secret, std::string_view signed_part, const std::vector<unsigned char>& signature) {
+bool verify_hs256(const std::string& secret, std::string_view signed_part,
+                  const std::vector<unsigned char>& signature) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (!HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
@@ -78,8 +79,10 @@ proto::result<role> verify_jwt(std::string_view token, const jwt_keys& keys, std
   const std::string_view algorithm = alg && alg->is_string() ? std::string_view(alg->get_string()) : "";
   const auto signed_part = token.substr(0, dot2);
   bool valid = false;
-  if (algorithm == "EdDSA" && keys.ed25519) valid = verify_ed25519(keys.ed25519.get(), signed_part, *signature);
-  else if (algorithm == "HS256" && !keys.hs256_secret.empty()) valid = verify_hs256(keys.hs256_secret, signed_part, *signature);
+  if (algorithm == "EdDSA" && keys.ed25519)
+    valid = verify_ed25519(keys.ed25519.get(), signed_part, *signature);
+  else if (algorithm == "HS256" && !keys.hs256_secret.empty())
+    valid = verify_hs256(keys.hs256_secret, signed_part, *signature);
   if (!valid) return unauthorized("the token's signature does not verify");
   const auto now_d = static_cast<double>(now);
   if (auto exp = time_claim(*claims, "exp"); exp && now_d >= *exp) return unauthorized("the token has expired");

@@ -10,9 +10,9 @@
 #include <sstream>
 #include <string>
 
+#include "common/log.hpp"
 #include "server/http_session.hpp"
 #include "server/io_pool.hpp"
-#include "common/log.hpp"
 #include "server/server_context.hpp"
 
 namespace monolite::server {
@@ -104,7 +104,8 @@ void refuse(tcp::socket socket) {
   static const std::string answer = [] {
     const std::string body = R"({"error":{"code":"OVERLOADED","message":"too many open connections; retry shortly"}})";
     return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-           "Connection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+           "Connection: close\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
   }();
   auto owned = std::make_shared<tcp::socket>(std::move(socket));
   asio::async_write(*owned, asio::buffer(answer), [owned](boost::system::error_code, std::size_t) {
@@ -118,30 +119,31 @@ void refuse(tcp::socket socket) {
 
 void listener::accept_next() {
   const auto home = pool_.next_index();
-  acceptor_.async_accept(pool_.context(home).get_executor(), [self = shared_from_this(), home](
-                                                                 boost::system::error_code ec, tcp::socket socket) {
-    // A connection accepted just before stop() closed the acceptor is still served: its client
-    // may have sent a request already (the session answers it and closes, as shutdown has begun).
-    if (!ec) {
-      boost::system::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
-      if (self->ctx_.sessions.size() >= self->ctx_.settings.max_connections)
-        refuse(std::move(socket));
-      else
-        std::make_shared<http_session>(std::move(socket), self->ctx_, home)->run();
-    }
-    if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-    if (ec) {
-      // Out of descriptors or similar: back off briefly instead of spinning.
-      log::warn("accept failed", {{"error", ec.message()}});
-      self->retry_timer_.expires_after(std::chrono::milliseconds(50));
-      self->retry_timer_.async_wait([self](boost::system::error_code wait_ec) {
-        if (!wait_ec) self->accept_next();
-      });
-      return;
-    }
-    self->accept_next();
-  });
+  acceptor_.async_accept(pool_.context(home).get_executor(),
+                         [self = shared_from_this(), home](boost::system::error_code ec, tcp::socket socket) {
+                           // A connection accepted just before stop() closed the acceptor is still served: its client
+                           // may have sent a request already (the session answers it and closes, as shutdown has
+                           // begun).
+                           if (!ec) {
+                             boost::system::error_code ignored;
+                             socket.set_option(tcp::no_delay(true), ignored);
+                             if (self->ctx_.sessions.size() >= self->ctx_.settings.max_connections)
+                               refuse(std::move(socket));
+                             else
+                               std::make_shared<http_session>(std::move(socket), self->ctx_, home)->run();
+                           }
+                           if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
+                           if (ec) {
+                             // Out of descriptors or similar: back off briefly instead of spinning.
+                             log::warn("accept failed", {{"error", ec.message()}});
+                             self->retry_timer_.expires_after(std::chrono::milliseconds(50));
+                             self->retry_timer_.async_wait([self](boost::system::error_code wait_ec) {
+                               if (!wait_ec) self->accept_next();
+                             });
+                             return;
+                           }
+                           self->accept_next();
+                         });
 }
 
 }  // namespace monolite::server

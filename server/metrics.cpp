@@ -18,10 +18,14 @@ std::string escape_label_value(std::string_view value) {
   std::string out;
   out.reserve(value.size());
   for (const char c : value) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -50,12 +54,17 @@ void http_metrics::append_prometheus(std::string& out) const {
 std::string render_prometheus(const http_metrics& http, const gauge_snapshot& g) {
   std::string out;
   http.append_prometheus(out);
-  append_metric(out, "monolite_writer_commits_total", "counter", "Group-commit transactions committed.", g.writer.commits);
-  append_metric(out, "monolite_writer_requests_total", "counter", "Write requests answered by the writer.", g.writer.requests);
-  append_metric(out, "monolite_writer_rejected_total", "counter", "Write requests refused because the writer queue was full.", g.writer.rejected_full);
-  append_metric(out, "monolite_writer_checkpoints_total", "counter", "WAL checkpoints run by the writer.", g.writer.checkpoints);
+  append_metric(out, "monolite_writer_commits_total", "counter", "Group-commit transactions committed.",
+                g.writer.commits);
+  append_metric(out, "monolite_writer_requests_total", "counter", "Write requests answered by the writer.",
+                g.writer.requests);
+  append_metric(out, "monolite_writer_rejected_total", "counter",
+                "Write requests refused because the writer queue was full.", g.writer.rejected_full);
+  append_metric(out, "monolite_writer_checkpoints_total", "counter", "WAL checkpoints run by the writer.",
+                g.writer.checkpoints);
   append_metric(out, "monolite_writer_queue_depth", "gauge", "Write requests in flight.", g.writer.queue_depth);
-  append_metric(out, "monolite_readers_rejected_total", "counter", "Reads refused because every reader was full.", g.readers_rejected);
+  append_metric(out, "monolite_readers_rejected_total", "counter", "Reads refused because every reader was full.",
+                g.readers_rejected);
   append_metric(out, "monolite_http_open_connections", "gauge", "Open HTTP connections.", g.open_connections);
   append_metric(out, "monolite_hrana_open_streams", "gauge", "Hrana streams open (not yet closed or expired).",
                 g.hrana_streams);

@@ -16,8 +16,8 @@ class http_metrics {
   void append_prometheus(std::string& out) const;
 
  private:
-  static constexpr std::array<std::string_view, 7> paths = {
-      "/sql/query", "/sql/execute", "/sql/batch", "/healthz", "/readyz", "/metrics", "other"};
+  static constexpr std::array<std::string_view, 7> paths = {"/sql/query", "/sql/execute", "/sql/batch", "/healthz",
+                                                            "/readyz",    "/metrics",     "other"};
   static constexpr std::array<unsigned, 13> statuses = {200, 400, 401, 403, 404, 405, 409,
                                                         413, 415, 431, 500, 503, 504};
   std::array<std::array<std::atomic<std::uint64_t>, statuses.size() + 1>, paths.size()> counts_{};

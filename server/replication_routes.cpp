@@ -1,7 +1,7 @@
 #include "server/replication_routes.hpp"
 
-#include <filesystem>
 #include <boost/asio/system_executor.hpp>
+#include <filesystem>
 #include <future>
 
 #include "actors/replicator.hpp"
@@ -29,11 +29,13 @@ proto::result<void> start_replication(server_context& ctx, boost::asio::any_io_e
   if (!rep) return rep.error();
   const auto plan = (*rep)->plan_resume(ctx.settings.db_path);
   std::promise<proto::result<void>> attached;
-  ctx.writer->attach_replicator(*rep, plan, boost::asio::system_executor(), [&attached](proto::result<void> r) { attached.set_value(r); });
+  ctx.writer->attach_replicator(*rep, plan, boost::asio::system_executor(),
+                                [&attached](proto::result<void> r) { attached.set_value(r); });
   auto result = attached.get_future().get();
   if (!result) return result.error();
   ctx.replicator = std::move(*rep);
-  log::info("replicating", {{"replicas", ctx.settings.replicas.size()}, {"sync", ctx.settings.replica_sync},
+  log::info("replicating", {{"replicas", ctx.settings.replicas.size()},
+                            {"sync", ctx.settings.replica_sync},
                             {"generation", plan.generation.empty() ? "new" : plan.generation}});
   return {};
 }
@@ -65,7 +67,8 @@ void append_ship_delay_histogram(const std::vector<actors::replica_stats>& stats
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i <= actors::ship_delay_bucket_count; ++i) {
       cumulative += s.ship_delay_counts[i];
-      const std::string le = i < actors::ship_delay_bucket_count ? std::to_string(actors::ship_delay_buckets[i]) : "+Inf";
+      const std::string le =
+          i < actors::ship_delay_bucket_count ? std::to_string(actors::ship_delay_buckets[i]) : "+Inf";
       out.append(name).append("_bucket{").append(label).append(",le=\"").append(le).append("\"} ");
       out.append(std::to_string(cumulative)).append("\n");
     }
@@ -82,12 +85,20 @@ void append_request_counts(const std::vector<actors::replica_stats>& stats, std:
   out.append("# HELP ").append(name).append(" Requests made to the replica's store, by kind.\n");
   out.append("# TYPE ").append(name).append(" counter\n");
   for (const auto& s : stats) {
-    const std::pair<const char*, std::uint64_t> kinds[] = {{"put", s.requests.put}, {"get", s.requests.get},
-                                                           {"list", s.requests.list}, {"delete", s.requests.remove},
+    const std::pair<const char*, std::uint64_t> kinds[] = {{"put", s.requests.put},
+                                                           {"get", s.requests.get},
+                                                           {"list", s.requests.list},
+                                                           {"delete", s.requests.remove},
                                                            {"multipart", s.requests.multipart}};
     for (const auto& [kind, count] : kinds)
-      out.append(name).append("{replica=\"").append(escape_label_value(s.replica)).append("\",kind=\"")
-          .append(kind).append("\"} ").append(std::to_string(count)).append("\n");
+      out.append(name)
+          .append("{replica=\"")
+          .append(escape_label_value(s.replica))
+          .append("\",kind=\"")
+          .append(kind)
+          .append("\"} ")
+          .append(std::to_string(count))
+          .append("\n");
   }
 }
 }  // namespace
@@ -104,13 +115,19 @@ void append_replication_metrics(const server_context& ctx, std::string& out) {
     }
   };
   auto n = [](auto v) { return std::to_string(v); };
-  family("monolite_replica_lag_seconds", "gauge", "Age of the oldest commit not yet in the replica.", [&](auto& s) { return n(s.lag_seconds); });
-  family("monolite_replica_lag_frames", "gauge", "WAL frames captured but not yet in the replica.", [&](auto& s) { return n(s.lag_frames); });
-  family("monolite_replica_bytes_total", "counter", "Compressed bytes uploaded.", [&](auto& s) { return n(s.bytes_shipped); });
-  family("monolite_replica_objects_total", "counter", "Objects uploaded (segments and snapshots).", [&](auto& s) { return n(s.objects_shipped); });
+  family("monolite_replica_lag_seconds", "gauge", "Age of the oldest commit not yet in the replica.",
+         [&](auto& s) { return n(s.lag_seconds); });
+  family("monolite_replica_lag_frames", "gauge", "WAL frames captured but not yet in the replica.",
+         [&](auto& s) { return n(s.lag_frames); });
+  family("monolite_replica_bytes_total", "counter", "Compressed bytes uploaded.",
+         [&](auto& s) { return n(s.bytes_shipped); });
+  family("monolite_replica_objects_total", "counter", "Objects uploaded (segments and snapshots).",
+         [&](auto& s) { return n(s.objects_shipped); });
   family("monolite_replica_snapshots_total", "counter", "Snapshots uploaded.", [&](auto& s) { return n(s.snapshots); });
-  family("monolite_replica_errors_total", "counter", "Failed replica operations.", [&](auto& s) { return n(s.errors); });
-  family("monolite_replica_deleted_total", "counter", "Objects deleted by retention.", [&](auto& s) { return n(s.deleted); });
+  family("monolite_replica_errors_total", "counter", "Failed replica operations.",
+         [&](auto& s) { return n(s.errors); });
+  family("monolite_replica_deleted_total", "counter", "Objects deleted by retention.",
+         [&](auto& s) { return n(s.deleted); });
   append_ship_delay_histogram(stats, out);
   append_request_counts(stats, out);
   family("monolite_replica_last_success_seconds", "gauge", "Unix time of the last successful upload (0: none).",

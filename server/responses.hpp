@@ -19,7 +19,7 @@ using request = http::request<http::string_body>;
 
 struct response {
   unsigned status = 200;
-  std::string_view content_type = "application/json";  // always a literal
+  std::string_view content_type = "application/json";             // always a literal
   std::vector<std::pair<std::string_view, std::string>> headers;  // extra ones, e.g. Retry-After
   std::string body;
 

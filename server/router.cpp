@@ -28,11 +28,10 @@ void router::dispatch(request&& req, responder respond) const {
     }
     return r.h(std::move(req), std::move(respond));
   }
-  if (allowed.empty())
-    return respond(error_response({404, "NOT_FOUND", "no route " + std::string(target)}));
-  auto res = error_response({405, "METHOD_NOT_ALLOWED",
-                             std::string(req.method_string()) + " is not allowed on " +
-                                 std::string(target) + "; use " + allowed});
+  if (allowed.empty()) return respond(error_response({404, "NOT_FOUND", "no route " + std::string(target)}));
+  auto res = error_response(
+      {405, "METHOD_NOT_ALLOWED",
+       std::string(req.method_string()) + " is not allowed on " + std::string(target) + "; use " + allowed});
   res.set("Allow", allowed);
   respond(std::move(res));
 }

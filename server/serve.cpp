@@ -9,14 +9,14 @@
 #include <stop_token>
 #include <thread>
 
+#include "common/log.hpp"
+#include "replica/boot_restore.hpp"
 #include "server/access.hpp"
 #include "server/hrana_routes.hpp"
 #include "server/http_session.hpp"
 #include "server/io_pool.hpp"
 #include "server/listener.hpp"
-#include "replica/boot_restore.hpp"
 #include "server/replication_routes.hpp"
-#include "common/log.hpp"
 #include "server/server_context.hpp"
 #include "server/sql_routes.hpp"
 #include "server/system_routes.hpp"
@@ -55,8 +55,8 @@ proto::result<void> open_database(server_context& ctx, asio::any_io_executor wri
   auto writer = actors::writer_actor::open(writer_executor, connection_options_for(ctx.settings), writer_opts);
   if (!writer) return writer.error();
   ctx.writer = std::move(*writer);
-  auto readers = actors::reader_pool::open(reader_executors, connection_options_for(ctx.settings),
-                                           ctx.settings.writer_queue);
+  auto readers =
+      actors::reader_pool::open(reader_executors, connection_options_for(ctx.settings), ctx.settings.writer_queue);
   if (!readers) return readers.error();
   ctx.readers = std::move(*readers);
   return open_hrana(ctx, connection_options_for(ctx.settings), writer_executor, reader_executors);
@@ -84,7 +84,10 @@ struct startup_state {
 class shutdown_watch : public std::enable_shared_from_this<shutdown_watch> {
  public:
   shutdown_watch(server_context& ctx, const startup_state& state, io_pool& pool)
-      : ctx_(ctx), state_(state), pool_(pool), timer_(pool.context(0)),
+      : ctx_(ctx),
+        state_(state),
+        pool_(pool),
+        timer_(pool.context(0)),
         deadline_(std::chrono::steady_clock::now() + ctx.settings.shutdown_grace) {}
 
   void poll() {
@@ -155,7 +158,8 @@ std::vector<asio::any_io_executor> reader_executors(const server::settings& s, i
                                                     asio::thread_pool& db_pool) {
   std::vector<asio::any_io_executor> out;
   if (s.readers_on_io_threads) {
-    for (std::size_t i = 0; i < pool.size(); ++i) out.push_back(pool.context(i).get_executor());
+    for (std::size_t i = 0; i < pool.size(); ++i)
+      out.push_back(pool.context(i).get_executor());
   } else {
     out.assign(s.readers, db_pool.get_executor());
   }
@@ -168,12 +172,12 @@ std::vector<asio::any_io_executor> reader_executors(const server::settings& s, i
 int prepare_database(server_context& ctx, io_pool& pool, asio::thread_pool& db_pool, std::stop_token stop = {}) {
   proto::result<void> prepared;
   if (ctx.settings.restore_if_missing) {
-    auto restored = replica::restore_if_missing(ctx.settings.db_path, ctx.settings.replicas.front(),
-                                                ctx.settings.replica_retry_timeout,
-                                                [&stop] { return stop.stop_requested(); });
+    auto restored =
+        replica::restore_if_missing(ctx.settings.db_path, ctx.settings.replicas.front(),
+                                    ctx.settings.replica_retry_timeout, [&stop] { return stop.stop_requested(); });
     if (stop.stop_requested()) {
-      log::info("restore stopped by the shutdown; nothing opened", {{"db", ctx.settings.db_path},
-                                                                    {"restored", restored.has_value()}});
+      log::info("restore stopped by the shutdown; nothing opened",
+                {{"db", ctx.settings.db_path}, {"restored", restored.has_value()}});
       return 0;
     }
     if (!restored) prepared = proto::internal_error(restored.error().message);
@@ -187,8 +191,11 @@ int prepare_database(server_context& ctx, io_pool& pool, asio::thread_pool& db_p
 
 void announce_ready(server_context& ctx, const listener& lst, const io_pool& pool) {
   ctx.ready.store(true, std::memory_order_release);
-  log::info("listening", {{"address", ctx.settings.listen_host}, {"port", lst.port()}, {"db", ctx.settings.db_path},
-                          {"readers", ctx.readers->size()}, {"threads", pool.size()}});
+  log::info("listening", {{"address", ctx.settings.listen_host},
+                          {"port", lst.port()},
+                          {"db", ctx.settings.db_path},
+                          {"readers", ctx.readers->size()},
+                          {"threads", pool.size()}});
 }
 
 void add_routes(server_context& ctx) {
@@ -217,7 +224,11 @@ bool restores_first(const server::settings& s) {
 class server_run {
  public:
   server_run(server_context& ctx, io_pool& pool, listener& lst, startup_state& state)
-      : ctx_(ctx), pool_(pool), lst_(lst), state_(state), hangup_(pool.context(0), SIGHUP),
+      : ctx_(ctx),
+        pool_(pool),
+        lst_(lst),
+        state_(state),
+        hangup_(pool.context(0), SIGHUP),
         signals_(pool.context(0), SIGINT, SIGTERM) {
     reload_on_hangup(hangup_, ctx_);
     signals_.async_wait([this](boost::system::error_code ec, int) {

@@ -9,10 +9,10 @@
 #include "actors/replicator.hpp"
 #include "actors/writer_actor.hpp"
 #include "server/auth.hpp"
-#include "server/settings.hpp"
 #include "server/metrics.hpp"
 #include "server/router.hpp"
 #include "server/session_registry.hpp"
+#include "server/settings.hpp"
 
 namespace monolite::server {
 
@@ -20,7 +20,7 @@ struct server_context {
   server::settings settings;
   std::shared_ptr<actors::writer_actor> writer;
   std::unique_ptr<actors::reader_pool> readers;
-  std::shared_ptr<actors::hrana::service> hrana;  // Hrana streams (server/hrana_routes.cpp)
+  std::shared_ptr<actors::hrana::service> hrana;   // Hrana streams (server/hrana_routes.cpp)
   std::shared_ptr<actors::replicator> replicator;  // null without --replica
   http_metrics metrics;
   session_registry sessions;

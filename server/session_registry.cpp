@@ -26,7 +26,8 @@ void session_registry::for_each(const std::function<void(const std::shared_ptr<h
     for (const auto& [ptr, weak] : sessions_)
       if (auto s = weak.lock()) live.push_back(std::move(s));
   }
-  for (const auto& s : live) fn(s);  // outside the lock: fn may post, sessions may deregister
+  for (const auto& s : live)
+    fn(s);  // outside the lock: fn may post, sessions may deregister
 }
 
 }  // namespace monolite::server

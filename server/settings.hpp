@@ -35,8 +35,8 @@ struct settings {
   std::size_t max_result_rows = 0;
   std::size_t max_result_bytes = 0;
   // --db-executor: where the actors' strands run (docs/architecture.md, "Where SQLite runs").
-  bool readers_on_io_threads = false;  // affine: one reader per HTTP thread
-  bool access_log = false;                // one log line per request
+  bool readers_on_io_threads = false;      // affine: one reader per HTTP thread
+  bool access_log = false;                 // one log line per request
   server::address_ranges trusted_proxies;  // whose X-Forwarded-For is believed
   // Replication (docs/replication.md).
   std::vector<std::string> replicas;

@@ -13,8 +13,7 @@ namespace {
 
 std::optional<response> reject_unless_ready(const server_context& ctx, const request& req) {
   if (auto rejected = reject_unless_json(req)) return rejected;
-  if (!ctx.ready.load(std::memory_order_acquire))
-    return error_response(proto::not_ready("the server is not ready"));
+  if (!ctx.ready.load(std::memory_order_acquire)) return error_response(proto::not_ready("the server is not ready"));
   return std::nullopt;
 }
 
@@ -35,7 +34,7 @@ void handle_write(server_context& ctx, request&& req, responder respond, bool ba
   ctx.writer->submit(std::move(*decoded), respond.executor, [respond, batch](actors::write_outcome outcome) {
     if (!outcome.results) return respond(error_response(outcome.results.error()));
     respond(json_response(200, batch ? proto::encode_batch_response(*outcome.results, outcome.time_ms)
-                                                  : proto::encode_execute_response(*outcome.results, outcome.time_ms)));
+                                     : proto::encode_execute_response(*outcome.results, outcome.time_ms)));
   });
 }
 

@@ -7,13 +7,13 @@
 namespace monolite::server {
 
 void add_system_routes(server_context& ctx) {
-  ctx.routes.add("/healthz", http::verb::get, role::none, [](request&&, responder respond) {
-    respond(json_response(200, R"({"status":"ok"})"));
-  });
+  ctx.routes.add("/healthz", http::verb::get, role::none,
+                 [](request&&, responder respond) { respond(json_response(200, R"({"status":"ok"})")); });
   ctx.routes.add("/readyz", http::verb::get, role::none, [&ctx](request&&, responder respond) {
     if (ctx.draining.load(std::memory_order_acquire)) return respond(error_response(proto::not_ready("draining")));
     if (!ctx.ready.load(std::memory_order_acquire)) return respond(error_response(proto::not_ready("starting")));
-    if (!replication_ready(ctx)) return respond(error_response(proto::not_ready("a --replica-sync replica is failing")));
+    if (!replication_ready(ctx))
+      return respond(error_response(proto::not_ready("a --replica-sync replica is failing")));
     respond(json_response(200, R"({"status":"ready"})"));
   });
   ctx.routes.add("/metrics", http::verb::get, role::admin, [&ctx](request&&, responder respond) {

@@ -110,27 +110,33 @@ bool add_object(std::map<std::string, generation>& gens, const listed_object& ob
 std::optional<std::int64_t> generation::first_time_ms() const {
   if (snapshots.empty()) return std::nullopt;
   std::int64_t t = snapshots.front().time_ms;
-  for (const auto& s : snapshots) t = std::min(t, s.time_ms);
+  for (const auto& s : snapshots)
+    t = std::min(t, s.time_ms);
   return t;
 }
 
 std::optional<std::int64_t> generation::last_time_ms() const {
   std::optional<std::int64_t> t;
-  for (const auto& s : snapshots) t = std::max(t.value_or(s.time_ms), s.time_ms);
-  for (const auto& s : segments) t = std::max(t.value_or(s.last_time_ms), s.last_time_ms);
+  for (const auto& s : snapshots)
+    t = std::max(t.value_or(s.time_ms), s.time_ms);
+  for (const auto& s : segments)
+    t = std::max(t.value_or(s.last_time_ms), s.last_time_ms);
   return t;
 }
 
 std::int64_t generation::start_time_ms() const {
   std::optional<std::int64_t> t = first_time_ms();
-  for (const auto& s : segments) t = std::min(t.value_or(s.first_time_ms), s.first_time_ms);
+  for (const auto& s : segments)
+    t = std::min(t.value_or(s.first_time_ms), s.first_time_ms);
   return t.value_or(0);
 }
 
 position generation::end() const {
   position p;
-  for (const auto& s : snapshots) p = std::max(p, s.at);
-  for (const auto& s : segments) p = std::max(p, position{s.index, s.last_frame});
+  for (const auto& s : snapshots)
+    p = std::max(p, s.at);
+  for (const auto& s : segments)
+    p = std::max(p, position{s.index, s.last_frame});
   return p;
 }
 
@@ -152,7 +158,8 @@ std::string segment_key(std::string_view generation, std::uint32_t index, std::u
 
 std::vector<generation> parse_catalog(const std::vector<listed_object>& objects) {
   std::map<std::string, generation> gens;
-  for (const auto& o : objects) add_object(gens, o);
+  for (const auto& o : objects)
+    add_object(gens, o);
   std::vector<generation> out;
   for (auto& [id, g] : gens) {
     g.id = id;
@@ -181,8 +188,8 @@ std::string compact_time(std::int64_t ms) {
 
 std::string rfc3339_time(std::int64_t ms) {
   const std::string c = compact_time(ms);  // YYYYMMDDTHHMMSS.mmmZ
-  return c.substr(0, 4) + "-" + c.substr(4, 2) + "-" + c.substr(6, 2) + "T" + c.substr(9, 2) + ":" +
-         c.substr(11, 2) + ":" + c.substr(13, 2) + c.substr(15);
+  return c.substr(0, 4) + "-" + c.substr(4, 2) + "-" + c.substr(6, 2) + "T" + c.substr(9, 2) + ":" + c.substr(11, 2) +
+         ":" + c.substr(13, 2) + c.substr(15);
 }
 
 namespace {
@@ -204,7 +211,8 @@ int parse_fraction(std::string_view& s) {
     ++digits;
     s.remove_prefix(1);
   }
-  while (digits > 0 && digits < 3) millis *= 10, ++digits;
+  while (digits > 0 && digits < 3)
+    millis *= 10, ++digits;
   return digits == 0 ? -1 : millis;
 }
 }  // namespace
@@ -221,8 +229,8 @@ std::optional<std::int64_t> parse_compact_time(std::string_view t) {
 
 std::optional<std::int64_t> parse_rfc3339(std::string_view t) {
   int y, mo, d, h, mi, s;
-  if (t.size() < 20 || t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != 't' && t[10] != ' ') ||
-      t[13] != ':' || t[16] != ':')
+  if (t.size() < 20 || t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != 't' && t[10] != ' ') || t[13] != ':' ||
+      t[16] != ':')
     return std::nullopt;
   if (!parse_int(t.substr(0, 4), y) || !parse_int(t.substr(5, 2), mo) || !parse_int(t.substr(8, 2), d) ||
       !parse_int(t.substr(11, 2), h) || !parse_int(t.substr(14, 2), mi) || !parse_int(t.substr(17, 2), s))

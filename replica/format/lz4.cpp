@@ -40,8 +40,8 @@ compressor::~compressor() {
 void compressor::append(std::string_view bytes) {
   while (!bytes.empty()) {
     const std::size_t take = std::min(bytes.size(), input_block);
-    const std::size_t n = LZ4F_compressUpdate(state_->ctx, state_->buffer.data(), state_->buffer.size(),
-                                              bytes.data(), take, nullptr);
+    const std::size_t n =
+        LZ4F_compressUpdate(state_->ctx, state_->buffer.data(), state_->buffer.size(), bytes.data(), take, nullptr);
     check(n);
     state_->out.append(state_->buffer.data(), n);
     bytes.remove_prefix(take);

@@ -8,9 +8,7 @@ using layout::position;
 
 plan_result refuse(std::string message) { return plan_result(boost::system::in_place_error, std::move(message)); }
 
-std::string describe(position p) {
-  return "index " + std::to_string(p.index) + " frame " + std::to_string(p.frame);
-}
+std::string describe(position p) { return "index " + std::to_string(p.index) + " frame " + std::to_string(p.frame); }
 
 const layout::snapshot_entry* pick_snapshot(const layout::generation& g, const restore_target& t) {
   const layout::snapshot_entry* best = nullptr;
@@ -33,8 +31,9 @@ plan_result chain_segments(const layout::generation& g, const layout::snapshot_e
     const bool same_index = seg.index == at.index && seg.first_frame <= at.frame + 1;
     const bool next_index = seg.index == at.index + 1 && seg.first_frame == 1;
     if (!same_index && !next_index)
-      return refuse("generation " + g.id + ": WAL segments are missing after " + describe(at) + " (the next one starts at " +
-                    describe({seg.index, seg.first_frame}) + "); restore an earlier time or another generation");
+      return refuse("generation " + g.id + ": WAL segments are missing after " + describe(at) +
+                    " (the next one starts at " + describe({seg.index, seg.first_frame}) +
+                    "); restore an earlier time or another generation");
     plan.segments.push_back(seg);
     at = {seg.index, seg.last_frame};
   }
@@ -54,7 +53,8 @@ plan_result plan_restore(const std::vector<layout::generation>& catalog, const r
   }
   if (!target.generation.empty()) {
     bool exists = false;
-    for (const auto& g : catalog) exists = exists || g.id == target.generation;
+    for (const auto& g : catalog)
+      exists = exists || g.id == target.generation;
     if (!exists) return refuse("the replica has no generation " + target.generation);
   }
   if (target.timestamp_ms)

@@ -12,9 +12,9 @@
 namespace monolite::replica {
 
 struct restore_target {
-  std::string generation;                     // empty: whichever covers the target
-  std::optional<std::int64_t> timestamp_ms;   // empty: the newest state
-  std::optional<layout::position> stop_at;    // exactly this position in the newest generation
+  std::string generation;                    // empty: whichever covers the target
+  std::optional<std::int64_t> timestamp_ms;  // empty: the newest state
+  std::optional<layout::position> stop_at;   // exactly this position in the newest generation
 };
 
 struct restore_plan {

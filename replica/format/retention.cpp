@@ -28,8 +28,10 @@ std::vector<std::string> expired_keys(const std::vector<layout::generation>& cat
   for (auto g = catalog.rbegin(); g != catalog.rend(); ++g) {
     const bool whole = g->id != current && newer_start && *newer_start <= cutoff_ms;
     if (whole) {
-      for (const auto& s : g->snapshots) out.push_back(s.key);
-      for (const auto& s : g->segments) out.push_back(s.key);
+      for (const auto& s : g->snapshots)
+        out.push_back(s.key);
+      for (const auto& s : g->segments)
+        out.push_back(s.key);
     } else {
       expire_within(*g, cutoff_ms, out);
     }

@@ -12,7 +12,8 @@ constexpr std::uint32_t version = 1;
 constexpr std::size_t fixed_size = 80;
 
 void put64(std::string& out, std::int64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((std::uint64_t(v) >> shift) & 0xff));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((std::uint64_t(v) >> shift) & 0xff));
 }
 void put32(std::string& out, std::uint32_t v) {
   unsigned char b[4];
@@ -50,7 +51,8 @@ std::string encode_segment(const wal_segment& s) {
   out.append(reinterpret_cast<const char*>(s.wal_header.data()), s.wal_header.size());
   put32(out, s.chain_in.s0);
   put32(out, s.chain_in.s1);
-  for (auto t : s.commit_times_ms) put64(out, t);
+  for (auto t : s.commit_times_ms)
+    put64(out, t);
   out.append(s.frames);
   return out;
 }
@@ -74,7 +76,8 @@ result<wal_segment> decode_segment(std::string_view bytes) {
   if (s.first_frame == 0 || bytes.size() < times_end ||
       bytes.size() - times_end != std::size_t(frame_count) * header->frame_size())
     return corrupt("sizes do not add up");
-  for (std::uint32_t i = 0; i < commits; ++i) s.commit_times_ms.push_back(read64(p + fixed_size + i * 8));
+  for (std::uint32_t i = 0; i < commits; ++i)
+    s.commit_times_ms.push_back(read64(p + fixed_size + i * 8));
   s.frames.assign(bytes.substr(times_end));
   const auto scan = wal::scan_frames(*header, s.frames, s.chain_in);
   if (scan.frames != frame_count || scan.commits != commits) return corrupt("frames fail their checksums or salts");

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "proto/error.hpp"
 #include "db/wal_format.hpp"
+#include "proto/error.hpp"
 
 namespace monolite::replica {
 
@@ -22,9 +22,9 @@ struct wal_segment {
   std::uint32_t first_frame = 1;        // 1-based frame number within the index
   std::uint32_t prev_index_frames = 0;  // when first_frame == 1 and index > 0: where the last index ended
   std::array<unsigned char, wal::header_size> wal_header{};
-  wal::checksum chain_in;               // chain value before first_frame
+  wal::checksum chain_in;                     // chain value before first_frame
   std::vector<std::int64_t> commit_times_ms;  // one per commit frame, in order
-  std::string frames;                   // frame_count whole frames
+  std::string frames;                         // frame_count whole frames
 
   wal::header parsed_header() const;
   std::uint32_t frame_count() const;

@@ -79,7 +79,8 @@ store_result<http_request> s3_client::signed_request(const s3_call& call) const 
       sigv4::sign(req, *keys, {config_.region, "s3", true}, sigv4::amz_date(std::chrono::system_clock::now()));
   http_request out{call.method, sigv4::canonical_uri(req.path), {}, call.body};
   if (!req.query.empty()) out.target += "?" + sigv4::canonical_query(req.query);
-  for (auto& h : req.headers) out.headers.emplace_back(std::move(h.name), std::move(h.value));
+  for (auto& h : req.headers)
+    out.headers.emplace_back(std::move(h.name), std::move(h.value));
   out.headers.emplace_back("Authorization", authorization);
   out.headers.emplace_back("User-Agent", "monolite");
   return out;

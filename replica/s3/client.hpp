@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "replica/s3/credentials.hpp"
-#include "replica/s3/sigv4.hpp"
 #include "replica/s3/http.hpp"
+#include "replica/s3/sigv4.hpp"
 #include "replica/s3/url.hpp"
 
 namespace monolite::replica {

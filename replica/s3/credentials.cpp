@@ -22,8 +22,10 @@ std::string environment(const char* name) {
 store_error no_credentials(std::string why) { return {store_failure::bad_url, std::move(why)}; }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -51,8 +53,11 @@ class fixed_source final : public credentials_source {
 class container_source final : public credentials_source {
  public:
   container_source(s3_endpoint endpoint, std::string target, std::string token, std::string token_file)
-      : host_(endpoint.authority()), http_(std::move(endpoint), {std::chrono::seconds(2), std::chrono::seconds(5)}),
-        target_(std::move(target)), token_(std::move(token)), token_file_(std::move(token_file)) {}
+      : host_(endpoint.authority()),
+        http_(std::move(endpoint), {std::chrono::seconds(2), std::chrono::seconds(5)}),
+        target_(std::move(target)),
+        token_(std::move(token)),
+        token_file_(std::move(token_file)) {}
 
   store_result<sigv4::credentials> current() override {
     std::lock_guard lock(mutex_);
@@ -78,7 +83,8 @@ class container_source final : public credentials_source {
       auto text = read_text_file(token_file_, "container authorization token file");
       if (!text) return text.error();
       token = std::string(trim(*text));
-      while (!token.empty() && token.back() == '\n') token.pop_back();
+      while (!token.empty() && token.back() == '\n')
+        token.pop_back();
     }
     if (!token.empty()) request.headers.emplace_back("Authorization", token);
     auto reply = http_.send(request);
@@ -97,16 +103,16 @@ class container_source final : public credentials_source {
 };
 
 store_result<std::shared_ptr<credentials_source>> container_credentials(const std::string& full_uri,
-                                                                       const std::string& relative_uri) {
+                                                                        const std::string& relative_uri) {
   const std::string uri = !full_uri.empty() ? full_uri : "http://169.254.170.2" + relative_uri;
   const auto scheme_end = uri.find("://");
   const auto path_start = scheme_end == std::string::npos ? std::string::npos : uri.find('/', scheme_end + 3);
   auto endpoint = parse_endpoint(path_start == std::string::npos ? uri : uri.substr(0, path_start));
   if (!endpoint) return no_credentials("AWS_CONTAINER_CREDENTIALS_FULL_URI '" + uri + "': " + endpoint.error().message);
   const std::string target = path_start == std::string::npos ? "/" : uri.substr(path_start);
-  std::shared_ptr<credentials_source> source = std::make_shared<container_source>(
-      std::move(*endpoint), target, environment("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
-      environment("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
+  std::shared_ptr<credentials_source> source =
+      std::make_shared<container_source>(std::move(*endpoint), target, environment("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+                                         environment("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
   return source;
 }
 
@@ -148,8 +154,9 @@ store_result<sigv4::credentials> parse_shared_credentials(std::string_view text,
     if (key == "aws_session_token") keys.session_token = value;
   }
   const std::string where = std::string(path) + " [" + std::string(profile) + "]";
-  if (!found) return no_credentials("the shared credentials file " + std::string(path) + " has no profile [" +
-                                    std::string(profile) + "]");
+  if (!found)
+    return no_credentials("the shared credentials file " + std::string(path) + " has no profile [" +
+                          std::string(profile) + "]");
   if (keys.access_key_id.empty() || keys.secret_access_key.empty())
     return no_credentials("the shared credentials file " + where +
                           " needs aws_access_key_id and aws_secret_access_key");

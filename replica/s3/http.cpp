@@ -116,7 +116,8 @@ error_code handshake(s3_connection& conn, const std::string& host, clock_type::t
 
 error_code write_request(s3_connection& conn, const http_request& request) {
   http::request<http::span_body<const char>> req{http::string_to_verb(request.method), request.target, 11};
-  for (const auto& [name, value] : request.headers) req.set(name, value);
+  for (const auto& [name, value] : request.headers)
+    req.set(name, value);
   req.body() = {request.body.data(), request.body.size()};
   req.prepare_payload();
   return run_operation(conn.ioc, [&](auto handler) {

@@ -44,7 +44,8 @@ std::string canonical_header_value(std::string_view value) {
 // Lower-case names, sorted; a name given twice becomes one entry with the values joined by ','.
 std::vector<header> normalized_headers(const std::vector<header>& headers) {
   std::vector<header> sorted;
-  for (const auto& h : headers) sorted.push_back({lower(h.name), canonical_header_value(h.value)});
+  for (const auto& h : headers)
+    sorted.push_back({lower(h.name), canonical_header_value(h.value)});
   std::stable_sort(sorted.begin(), sorted.end(), [](const header& a, const header& b) { return a.name < b.name; });
   std::vector<header> merged;
   for (auto& h : sorted) {
@@ -124,7 +125,8 @@ std::string canonical_uri(std::string_view path) {
 
 std::string canonical_query(const std::vector<query_parameter>& query) {
   std::vector<std::pair<std::string, std::string>> encoded;
-  for (const auto& [name, value] : query) encoded.emplace_back(uri_encode(name, false), uri_encode(value, false));
+  for (const auto& [name, value] : query)
+    encoded.emplace_back(uri_encode(name, false), uri_encode(value, false));
   std::sort(encoded.begin(), encoded.end());
   std::string out;
   for (const auto& [name, value] : encoded) {
@@ -136,7 +138,8 @@ std::string canonical_query(const std::vector<query_parameter>& query) {
 
 std::string canonical_headers(const std::vector<header>& headers) {
   std::string out;
-  for (const auto& h : normalized_headers(headers)) out += h.name + ':' + h.value + '\n';
+  for (const auto& h : normalized_headers(headers))
+    out += h.name + ':' + h.value + '\n';
   return out;
 }
 

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "replica/s3/xml.hpp"
 #include "replica/s3/client.hpp"
 #include "replica/s3/multipart.hpp"
+#include "replica/s3/xml.hpp"
 
 namespace monolite::replica {
 

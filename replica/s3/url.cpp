@@ -47,7 +47,6 @@ std::optional<unsigned> parse_number(std::string_view text, unsigned low, unsign
   return value;
 }
 
-
 std::optional<bool> parse_bool(std::string_view text) {
   if (text == "true" || text == "1") return true;
   if (text == "false" || text == "0") return false;
@@ -140,8 +139,10 @@ store_result<s3_config> parse_s3_url(std::string_view url, std::string_view defa
   config.bucket = std::string(location.substr(0, slash));
   if (!all_of_charset(config.bucket, ".-_")) return bad_url("bucket name '" + config.bucket + "' is empty or invalid");
   std::string_view prefix = slash == std::string_view::npos ? std::string_view() : location.substr(slash + 1);
-  while (prefix.starts_with('/')) prefix.remove_prefix(1);
-  while (prefix.ends_with('/')) prefix.remove_suffix(1);
+  while (prefix.starts_with('/'))
+    prefix.remove_prefix(1);
+  while (prefix.ends_with('/'))
+    prefix.remove_suffix(1);
   config.prefix = percent_decode(prefix, false);
   std::optional<bool> path_style;
   if (question != std::string_view::npos) {
@@ -192,6 +193,5 @@ std::string region_from_environment() {
   }
   return "us-east-1";
 }
-
 
 }  // namespace monolite::replica

@@ -16,8 +16,8 @@
 #include <string>
 #include <string_view>
 
-#include "replica/s3/sigv4.hpp"
 #include "replica/object_store.hpp"
+#include "replica/s3/sigv4.hpp"
 
 namespace monolite::replica {
 

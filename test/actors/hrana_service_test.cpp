@@ -118,9 +118,9 @@ BOOST_AUTO_TEST_CASE(a_transaction_spans_pipelines_and_other_writers_wait) {
 BOOST_AUTO_TEST_CASE(read_only_streams_never_write) {
   run(std::nullopt, {execute("CREATE TABLE t(v)"), of_kind(ph::request_kind::close)});
   auto out = run(std::nullopt,
-                 {execute("INSERT INTO t VALUES (1)"), execute("BEGIN IMMEDIATE"), execute("BEGIN TRANSACTION READONLY"),
-                  execute("SELECT count(*) FROM t"), execute("DELETE FROM t"), execute("COMMIT"),
-                  of_kind(ph::request_kind::close)},
+                 {execute("INSERT INTO t VALUES (1)"), execute("BEGIN IMMEDIATE"),
+                  execute("BEGIN TRANSACTION READONLY"), execute("SELECT count(*) FROM t"), execute("DELETE FROM t"),
+                  execute("COMMIT"), of_kind(ph::request_kind::close)},
                  true);
   BOOST_TEST(out.results.at(0).failure->code == "SQLITE_READONLY");
   BOOST_TEST(out.results.at(1).failure->code == "SQLITE_READONLY");

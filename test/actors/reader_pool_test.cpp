@@ -51,8 +51,9 @@ BOOST_AUTO_TEST_CASE(full_readers_answer_503_at_once) {
   test::latch_gate gate;
   auto held = std::make_shared<std::promise<proto::result<void>>>();
   auto held_done = held->get_future();
-  pool->run(0, [waiter = gate.waiter()](db::connection&) { (void)waiter.wait_for(test::patience); },
-            replies.get_executor(), [held](proto::result<void> r) { held->set_value(std::move(r)); });
+  pool->run(
+      0, [waiter = gate.waiter()](db::connection&) { (void)waiter.wait_for(test::patience); }, replies.get_executor(),
+      [held](proto::result<void> r) { held->set_value(std::move(r)); });
   auto refused = query(*pool, "SELECT 1");
   auto r = test::wait_for(refused);  // while the one reader is still held: at once, not after it
   BOOST_REQUIRE(r.result.has_error());

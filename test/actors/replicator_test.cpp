@@ -1,13 +1,13 @@
+#include <sqlite3.h>
 #include <boost/asio/post.hpp>
 #include <boost/test/unit_test.hpp>
-#include <sqlite3.h>
 
 #include <fstream>
 
 #include "actors/replicator.hpp"
+#include "replica/restore.hpp"
 #include "support/actor_fixture.hpp"
 #include "support/wal_db.hpp"
-#include "replica/restore.hpp"
 
 using namespace monolite;
 using namespace std::chrono_literals;
@@ -63,10 +63,13 @@ struct replication_fixture : test::actor_fixture {
     sqlite3* db = nullptr;
     sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
     std::int64_t rows = -1;
-    sqlite3_exec(db, "SELECT count(*) FROM t", [](void* out, int, char** v, char**) {
-      *static_cast<std::int64_t*>(out) = std::atoll(v[0]);
-      return 0;
-    }, &rows, nullptr);
+    sqlite3_exec(
+        db, "SELECT count(*) FROM t",
+        [](void* out, int, char** v, char**) {
+          *static_cast<std::int64_t*>(out) = std::atoll(v[0]);
+          return 0;
+        },
+        &rows, nullptr);
     sqlite3_close(db);
     return rows;
   }
@@ -75,7 +78,8 @@ struct replication_fixture : test::actor_fixture {
     std::vector<std::future<actors::write_outcome>> replies_pending;
     for (int i = 0; i < requests; ++i)
       replies_pending.push_back(submit(writer, {"INSERT INTO t(v) VALUES (randomblob(3000))"}));
-    for (auto& r : replies_pending) BOOST_REQUIRE(test::wait_for(r).results.has_value());
+    for (auto& r : replies_pending)
+      BOOST_REQUIRE(test::wait_for(r).results.has_value());
   }
 };
 
@@ -203,7 +207,8 @@ BOOST_AUTO_TEST_CASE(two_replicas_start_generations_concurrently_and_both_restor
       replicator->on_discontinuity();
     }
     close(*writer);
-    for (const auto& s : replicator->stats()) first.push_back(s.generation);
+    for (const auto& s : replicator->stats())
+      first.push_back(s.generation);
   }
   {  // Someone else checkpoints and empties the WAL: neither replica continues it any more.
     test::wal_db outside(options.path);

@@ -81,10 +81,13 @@ BOOST_AUTO_TEST_CASE(concurrent_submitters_all_commit) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
-      for (int i = t; i < 400; i += 4) futures[i] = submit(*writer, {"INSERT INTO t(v) VALUES(" + std::to_string(i) + ")"});
+      for (int i = t; i < 400; i += 4)
+        futures[i] = submit(*writer, {"INSERT INTO t(v) VALUES(" + std::to_string(i) + ")"});
     });
-  for (auto& th : threads) th.join();
-  for (auto& f : futures) BOOST_TEST(test::wait_for(f).results.has_value());
+  for (auto& th : threads)
+    th.join();
+  for (auto& f : futures)
+    BOOST_TEST(test::wait_for(f).results.has_value());
   BOOST_TEST(count_rows(*this, *writer) == 400);
   BOOST_TEST(writer->stats().commits < 401u);
   close(*writer);
@@ -94,7 +97,9 @@ BOOST_AUTO_TEST_CASE(close_answers_queued_work_checkpoints_and_refuses_later_wor
   actors::writer_options w;
   w.passive_checkpoint_pages = 10;
   auto writer = open_writer(w);
-  auto setup = submit(*writer, {"CREATE TABLE t(v)", "INSERT INTO t WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 50) SELECT randomblob(4000) FROM c"});
+  auto setup = submit(*writer, {"CREATE TABLE t(v)",
+                                "INSERT INTO t WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i "
+                                "< 50) SELECT randomblob(4000) FROM c"});
   auto o = test::wait_for(setup);
   BOOST_REQUIRE_MESSAGE(o.results.has_value(), (o.results ? "" : o.results.error().message));
   auto queued = submit(*writer, {"INSERT INTO t VALUES(1)"});

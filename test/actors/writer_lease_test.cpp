@@ -1,7 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
-#include "support/actor_fixture.hpp"
 #include "db/statement.hpp"
+#include "support/actor_fixture.hpp"
 
 using namespace monolite;
 using namespace std::chrono_literals;
@@ -23,7 +23,8 @@ exclusive_call exclusive(test::actor_fixture& f, actors::writer_actor& w, actors
       id,
       [sqls = std::move(sqls), state](db::connection& conn, actors::lease_state s) {
         state->set_value(s);
-        for (const auto& sql : sqls) (void)conn.exec(sql);  // checked through the rows afterwards
+        for (const auto& sql : sqls)
+          (void)conn.exec(sql);  // checked through the rows afterwards
       },
       f.replies.get_executor(), [reply](actors::lease_reply r) { reply->set_value(std::move(r)); });
   return call;
@@ -50,7 +51,8 @@ std::vector<std::int64_t> ids(test::actor_fixture& f, actors::writer_actor& w) {
   auto o = test::wait_for(fut);
   BOOST_REQUIRE(o.results.has_value());
   std::vector<std::int64_t> out;
-  for (const auto& row : o.results->at(0).rows) out.push_back(std::get<std::int64_t>(row.at(0)));
+  for (const auto& row : o.results->at(0).rows)
+    out.push_back(std::get<std::int64_t>(row.at(0)));
   return out;
 }
 

@@ -2,8 +2,8 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "support/temp_dir.hpp"
 #include "cli/serve_command.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace monolite;
 
@@ -13,7 +13,8 @@ namespace {
 class env_guard {
  public:
   ~env_guard() {
-    for (const auto& name : names_) unsetenv(name.c_str());
+    for (const auto& name : names_)
+      unsetenv(name.c_str());
   }
   void set(const std::string& name, const std::string& value) {
     setenv(name.c_str(), value.c_str(), 1);
@@ -100,7 +101,8 @@ BOOST_AUTO_TEST_CASE(usage_errors_name_the_option) {
         sample{{"--config", bad_key}, "bogus"}, sample{{"--shutdown-grace", "-1"}, "--shutdown-grace"},
         sample{{"--listen", "0.0.0.0:8080"}, "--insecure-no-auth"}, sample{{"--listen", "[::]:8080"}, "--auth"},
         sample{{"--insecure-no-auth", "yes"}, "--insecure-no-auth"}, sample{{"--max-params", "0"}, "--max-params"},
-        sample{{"--statement-timeout", "soon"}, "--statement-timeout"}, sample{{"--listen", "example.org:80"}, "--listen"}}) {
+        sample{{"--statement-timeout", "soon"}, "--statement-timeout"},
+        sample{{"--listen", "example.org:80"}, "--listen"}}) {
     auto r = cli::load_serve_settings(args);
     BOOST_REQUIRE_MESSAGE(r.has_error(), mentions);
     BOOST_TEST(r.error().message.find(mentions) != std::string::npos, r.error().message);
@@ -121,9 +123,8 @@ BOOST_AUTO_TEST_CASE(a_key_or_value_of_the_wrong_type_is_a_usage_error_naming_it
   };
   for (const auto& [yaml, mentions] :
        {sample{"? [a, b]\n: 1\n", "[a, b]"}, sample{"? {readers: 2}\n: 1\n", "readers: 2"},
-        sample{"readers: 2\n? [x]\n: 1\n", "[x]"}, sample{"~: 1\n", "null"},
-        sample{"readers: [1, 2]\n", "readers"}, sample{"readers: {n: 1}\n", "readers"},
-        sample{"readers:\n", "readers"}}) {
+        sample{"readers: 2\n? [x]\n: 1\n", "[x]"}, sample{"~: 1\n", "null"}, sample{"readers: [1, 2]\n", "readers"},
+        sample{"readers: {n: 1}\n", "readers"}, sample{"readers:\n", "readers"}}) {
     const auto config = write_config(dir, yaml);
     auto r = cli::load_serve_settings({"--config", config});
     BOOST_REQUIRE_MESSAGE(r.has_error(), yaml);

@@ -56,8 +56,8 @@ BOOST_AUTO_TEST_CASE(duration_bounds) {
 }
 
 BOOST_AUTO_TEST_CASE(duration_garbage_and_empty) {
-  for (const std::string text : {"", "soon", "s", "ms", "5 s", " 5s", "5s ", "+5s", "5S", "5sec", "5y", "1h30m",
-                                 "0x10", "5,5s", "1..5s"})
+  for (const std::string text :
+       {"", "soon", "s", "ms", "5 s", " 5s", "5s ", "+5s", "5S", "5sec", "5y", "1h30m", "0x10", "5,5s", "1..5s"})
     duration_error(text);
 }
 

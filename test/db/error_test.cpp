@@ -2,8 +2,8 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "support/db_fixture.hpp"
 #include "db/error.hpp"
+#include "support/db_fixture.hpp"
 
 using namespace monolite;
 using monolite::test::sql;

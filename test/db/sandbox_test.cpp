@@ -91,7 +91,8 @@ BOOST_FIXTURE_TEST_CASE(a_timed_out_write_fails_alone_in_its_group, test::db_fix
   must(sql("CREATE TABLE t(v)"));
   auto request = [](std::string text) { return proto::write_request{{sql(std::move(text))}, false}; };
   const auto first = request("INSERT INTO t VALUES(1)");
-  const auto runaway = request("INSERT INTO t WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c");
+  const auto runaway =
+      request("INSERT INTO t WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c");
   const auto last = request("INSERT INTO t VALUES(2)");
   // An interrupted INSERT makes SQLite roll back the whole transaction; the others must not pay for it.
   auto outcomes = actors::run_group_commit(conn, {&first, &runaway, &last});

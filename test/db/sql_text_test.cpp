@@ -32,7 +32,8 @@ BOOST_AUTO_TEST_CASE(transaction_statements_are_recognised_in_any_spelling) {
       {"SELECT 'BEGIN'", tc::none},
       {"", tc::none},
   };
-  for (const auto& [sql, expected] : cases) BOOST_TEST((classify_transaction(sql) == expected), sql);
+  for (const auto& [sql, expected] : cases)
+    BOOST_TEST((classify_transaction(sql) == expected), sql);
   BOOST_TEST(is_begin(tc::begin_readonly));
   BOOST_TEST(!is_begin(tc::commit));
 }

@@ -21,17 +21,26 @@ BOOST_AUTO_TEST_CASE(opens_in_wal_with_the_configured_pragmas) {
 
 BOOST_AUTO_TEST_CASE(every_value_type_round_trips_exactly) {
   must(sql("CREATE TABLE v(x)"));
-  const std::vector<proto::value> values = {
-      std::monostate{}, std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min(),
-      std::int64_t{0}, 3.5, std::string("h\xc3\xa9llo"), std::string(), proto::blob{{0, 1, 0, 255}}, proto::blob{}};
-  for (const auto& v : values) must(sql("INSERT INTO v VALUES(?)", {v}));
+  const std::vector<proto::value> values = {std::monostate{},
+                                            std::numeric_limits<std::int64_t>::max(),
+                                            std::numeric_limits<std::int64_t>::min(),
+                                            std::int64_t{0},
+                                            3.5,
+                                            std::string("h\xc3\xa9llo"),
+                                            std::string(),
+                                            proto::blob{{0, 1, 0, 255}},
+                                            proto::blob{}};
+  for (const auto& v : values)
+    must(sql("INSERT INTO v VALUES(?)", {v}));
   auto r = must(sql("SELECT x FROM v ORDER BY rowid"));
   BOOST_REQUIRE(r.rows.size() == values.size());
-  for (std::size_t i = 0; i < values.size(); ++i) BOOST_TEST((r.rows[i][0] == values[i]), "value " << i);
+  for (std::size_t i = 0; i < values.size(); ++i)
+    BOOST_TEST((r.rows[i][0] == values[i]), "value " << i);
 }
 
 BOOST_AUTO_TEST_CASE(named_parameters_with_any_prefix_or_none) {
-  proto::statement s{"SELECT :a, @b, $c", {}, {{"a", std::int64_t{1}}, {"@b", std::int64_t{2}}, {"$c", std::int64_t{3}}}};
+  proto::statement s{
+      "SELECT :a, @b, $c", {}, {{"a", std::int64_t{1}}, {"@b", std::int64_t{2}}, {"$c", std::int64_t{3}}}};
   auto r = must(s);
   BOOST_TEST((r.rows.at(0) == std::vector<proto::value>{std::int64_t{1}, std::int64_t{2}, std::int64_t{3}}));
 }
@@ -51,7 +60,8 @@ BOOST_AUTO_TEST_CASE(parameter_mismatches_are_bad_params) {
 
 BOOST_AUTO_TEST_CASE(cached_statements_rebind_cleanly) {
   must(sql("CREATE TABLE t(x)"));
-  for (std::int64_t i = 0; i < 5; ++i) must(sql("INSERT INTO t VALUES(?)", {i}));
+  for (std::int64_t i = 0; i < 5; ++i)
+    must(sql("INSERT INTO t VALUES(?)", {i}));
   auto r = must(sql("SELECT count(*), sum(x) FROM t"));
   BOOST_TEST(std::get<std::int64_t>(r.rows[0][0]) == 5);
   BOOST_TEST(std::get<std::int64_t>(r.rows[0][1]) == 10);

@@ -1,10 +1,10 @@
 #include <boost/test/unit_test.hpp>
 
+#include "db/wal_format.hpp"
+#include "replica/format/lz4.hpp"
+#include "replica/format/wal_segment.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wal_db.hpp"
-#include "replica/format/lz4.hpp"
-#include "db/wal_format.hpp"
-#include "replica/format/wal_segment.hpp"
 
 using namespace monolite;
 namespace wal = db::wal;
@@ -56,8 +56,9 @@ BOOST_AUTO_TEST_CASE(scanning_stops_at_a_broken_checksum_or_foreign_salt_and_kee
   foreign[first.frames * fs + 8] ^= 1;  // salt-1 of that frame
   BOOST_TEST(wal::scan_frames(w.header, foreign, w.header.sum).frames == first.frames);
   // A transaction cut short (no commit frame yet) does not count.
-  BOOST_TEST(wal::scan_frames(w.header, std::string_view(w.frames).substr(0, w.frames.size() - fs), w.header.sum).frames ==
-             first.frames);
+  BOOST_TEST(
+      wal::scan_frames(w.header, std::string_view(w.frames).substr(0, w.frames.size() - fs), w.header.sum).frames ==
+      first.frames);
 }
 
 BOOST_AUTO_TEST_CASE(a_header_with_a_bad_magic_or_checksum_is_refused) {

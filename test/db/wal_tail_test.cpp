@@ -1,10 +1,10 @@
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 
-#include "support/temp_dir.hpp"
-#include "support/wal_db.hpp"
 #include "db/db_image.hpp"
 #include "db/wal_tail.hpp"
+#include "support/temp_dir.hpp"
+#include "support/wal_db.hpp"
 
 using namespace monolite;
 

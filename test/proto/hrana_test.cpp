@@ -2,9 +2,9 @@
 #include <boost/test/unit_test.hpp>
 #include <limits>
 
+#include "proto/hrana_baton.hpp"
 #include "proto/hrana_decode.hpp"
 #include "proto/hrana_encode.hpp"
-#include "proto/hrana_baton.hpp"
 
 using namespace monolite::proto;
 namespace ph = monolite::proto::hrana;
@@ -83,7 +83,8 @@ BOOST_AUTO_TEST_CASE(malformed_or_unknown_requests_fail_alone) {
   BOOST_REQUIRE_EQUAL(r.size(), 7u);
   BOOST_TEST(r[0].error().code == "UNKNOWN_REQUEST");
   BOOST_TEST(r[1].has_value() == true);
-  for (std::size_t i = 2; i < r.size(); ++i) BOOST_TEST(r[i].error().code == "INVALID_REQUEST");
+  for (std::size_t i = 2; i < r.size(); ++i)
+    BOOST_TEST(r[i].error().code == "INVALID_REQUEST");
 }
 
 BOOST_AUTO_TEST_CASE(values_decode_exactly) {
@@ -97,9 +98,10 @@ BOOST_AUTO_TEST_CASE(values_decode_exactly) {
   const blob abc{{'a', 'b', 'c', 'd'}};
   BOOST_TEST((std::get<blob>(arg(R"({"type":"blob","base64":"YWJjZA=="})")) == abc));
   BOOST_TEST((std::get<blob>(arg(R"({"type":"blob","base64":"YWJjZA"})")) == abc));
-  for (auto bad : {R"({"type":"integer","value":"9223372036854775808"})", R"({"type":"integer","value":"1.5"})",
-                   R"({"type":"integer","value":""})", R"({"type":"blob","base64":"Y"})", R"({"type":"blob","base64":"Y==="})",
-                   R"({"type":"float","value":"1"})", R"({"type":"bigint","value":"1"})", R"(5)", R"({"type":"text"})"})
+  for (auto bad :
+       {R"({"type":"integer","value":"9223372036854775808"})", R"({"type":"integer","value":"1.5"})",
+        R"({"type":"integer","value":""})", R"({"type":"blob","base64":"Y"})", R"({"type":"blob","base64":"Y==="})",
+        R"({"type":"float","value":"1"})", R"({"type":"bigint","value":"1"})", R"(5)", R"({"type":"text"})"})
     BOOST_TEST(one_error(execute_with_arg(bad)).code == "INVALID_REQUEST", bad);
 }
 
@@ -181,7 +183,8 @@ BOOST_AUTO_TEST_CASE(cursor_responses_are_json_lines) {
     const auto line = json::parse(text.substr(start, end - start)).as_object();
     types.emplace_back(line.contains("type") ? std::string(line.at("type").as_string()) : "head");
   }
-  BOOST_TEST((types == std::vector<std::string>{"head", "step_begin", "row", "row", "step_end", "step_error", "error"}));
+  BOOST_TEST(
+      (types == std::vector<std::string>{"head", "step_begin", "row", "row", "step_end", "step_error", "error"}));
 }
 
 BOOST_AUTO_TEST_CASE(errors_map_to_the_codes_clients_test) {
@@ -198,7 +201,8 @@ BOOST_AUTO_TEST_CASE(errors_map_to_the_codes_clients_test) {
 
 BOOST_AUTO_TEST_CASE(batons_round_trip_and_reject_other_shapes) {
   ph::baton_fields f{0x0102030405060708ULL, 42, {}};
-  for (std::size_t i = 0; i < f.mac.size(); ++i) f.mac[i] = static_cast<unsigned char>(200 + i);
+  for (std::size_t i = 0; i < f.mac.size(); ++i)
+    f.mac[i] = static_cast<unsigned char>(200 + i);
   const auto text = ph::encode_baton(f);
   BOOST_TEST(text.find_first_of("+/=") == std::string::npos);
   auto back = ph::parse_baton(text);

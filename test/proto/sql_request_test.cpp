@@ -28,10 +28,10 @@ BOOST_AUTO_TEST_CASE(shape_errors_are_bad_request_or_bad_json) {
     const char* body;
     const char* code;
   };
-  for (auto [body, code] : {sample{"{", "BAD_JSON"}, sample{"", "BAD_JSON"}, sample{"[]", "BAD_REQUEST"},
-                            sample{"{}", "BAD_REQUEST"}, sample{R"({"sql":1})", "BAD_REQUEST"},
-                            sample{R"({"sql":"SELECT 1","params":3})", "BAD_PARAMS"},
-                            sample{R"({"sql":"SELECT ?","params":[[1]]})", "BAD_PARAMS"}}) {
+  for (auto [body, code] :
+       {sample{"{", "BAD_JSON"}, sample{"", "BAD_JSON"}, sample{"[]", "BAD_REQUEST"}, sample{"{}", "BAD_REQUEST"},
+        sample{R"({"sql":1})", "BAD_REQUEST"}, sample{R"({"sql":"SELECT 1","params":3})", "BAD_PARAMS"},
+        sample{R"({"sql":"SELECT ?","params":[[1]]})", "BAD_PARAMS"}}) {
     auto q = decode_query(body);
     BOOST_REQUIRE_MESSAGE(q.has_error(), body);
     BOOST_TEST(q.error().code == code, body);
@@ -77,9 +77,11 @@ BOOST_AUTO_TEST_CASE(responses_have_the_contract_shape) {
   BOOST_TEST(encode_query_response(r, 0) == R"({"columns":["a","b"],"rows":[[1,"x"]],"time_ms":0.000})");
   r.rows_affected = 2;
   r.last_insert_id = 7;
-  BOOST_TEST(encode_execute_response({r}, 0) == R"({"results":[{"rows_affected":2,"last_insert_id":7}],"time_ms":0.000})");
-  BOOST_TEST(encode_batch_response({r}, 0) ==
-             R"({"results":[{"columns":["a","b"],"rows":[[1,"x"]],"rows_affected":2,"last_insert_id":7}],"time_ms":0.000})");
+  BOOST_TEST(encode_execute_response({r}, 0) ==
+             R"({"results":[{"rows_affected":2,"last_insert_id":7}],"time_ms":0.000})");
+  BOOST_TEST(
+      encode_batch_response({r}, 0) ==
+      R"({"results":[{"columns":["a","b"],"rows":[[1,"x"]],"rows_affected":2,"last_insert_id":7}],"time_ms":0.000})");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -52,7 +52,8 @@ BOOST_AUTO_TEST_CASE(blobs_round_trip_through_base64) {
 BOOST_AUTO_TEST_CASE(base64_lengths_and_padding) {
   for (std::size_t n = 0; n < 8; ++n) {
     std::vector<unsigned char> bytes(n);
-    for (std::size_t i = 0; i < n; ++i) bytes[i] = static_cast<unsigned char>(i * 37 + 1);
+    for (std::size_t i = 0; i < n; ++i)
+      bytes[i] = static_cast<unsigned char>(i * 37 + 1);
     auto back = base64_decode(base64_encode(bytes));
     BOOST_REQUIRE(back.has_value());
     BOOST_TEST((*back == bytes));
@@ -64,8 +65,8 @@ BOOST_AUTO_TEST_CASE(base64_lengths_and_padding) {
 }
 
 BOOST_AUTO_TEST_CASE(arrays_and_other_objects_are_refused) {
-  for (const char* text : {"[1]", R"({"x":1})", R"({"base64":1})", R"({"base64":"@@@@"})",
-                           R"({"base64":"AA==","extra":1})"}) {
+  for (const char* text :
+       {"[1]", R"({"x":1})", R"({"base64":1})", R"({"base64":"@@@@"})", R"({"base64":"AA==","extra":1})"}) {
     auto v = value_from_json(json::parse(text));
     BOOST_REQUIRE_MESSAGE(v.has_error(), text);
     BOOST_TEST(v.error().code == "BAD_PARAMS");
@@ -80,11 +81,16 @@ BOOST_AUTO_TEST_SUITE(proto_text)
 
 BOOST_AUTO_TEST_CASE(invalid_utf8_is_replaced_not_sent) {
   BOOST_TEST(monolite::proto::is_valid_utf8("h\xc3\xa9 \xf0\x9f\x98\x80"));
-  BOOST_TEST(!monolite::proto::is_valid_utf8("\xff" "A"));
-  BOOST_TEST(monolite::proto::valid_utf8("\xff" "A") == "\xef\xbf\xbd" "A");
-  BOOST_TEST(monolite::proto::valid_utf8("\xc0\xaf") == "\xef\xbf\xbd\xef\xbf\xbd");          // overlong
-  BOOST_TEST(monolite::proto::valid_utf8("\xed\xa0\x80").size() == 9u);                       // surrogate
-  BOOST_TEST(monolite::proto::valid_utf8("ok\xe2\x82") == "ok\xef\xbf\xbd\xef\xbf\xbd");      // truncated
+  BOOST_TEST(
+      !monolite::proto::is_valid_utf8("\xff"
+                                      "A"));
+  BOOST_TEST(monolite::proto::valid_utf8("\xff"
+                                         "A") ==
+             "\xef\xbf\xbd"
+             "A");
+  BOOST_TEST(monolite::proto::valid_utf8("\xc0\xaf") == "\xef\xbf\xbd\xef\xbf\xbd");      // overlong
+  BOOST_TEST(monolite::proto::valid_utf8("\xed\xa0\x80").size() == 9u);                   // surrogate
+  BOOST_TEST(monolite::proto::valid_utf8("ok\xe2\x82") == "ok\xef\xbf\xbd\xef\xbf\xbd");  // truncated
   BOOST_TEST(encode(std::string("\xff")) == "\"\xef\xbf\xbd\"");
 }
 

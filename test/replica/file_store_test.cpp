@@ -2,8 +2,8 @@
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 
-#include "support/temp_dir.hpp"
 #include "replica/object_store.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace monolite::replica;
 namespace fs = std::filesystem;
@@ -32,7 +32,8 @@ struct file_store_fixture {
 
 std::vector<std::string> keys_of(const std::vector<object_info>& objects) {
   std::vector<std::string> out;
-  for (const auto& o : objects) out.push_back(o.key);
+  for (const auto& o : objects)
+    out.push_back(o.key);
   return out;
 }
 
@@ -42,7 +43,8 @@ BOOST_FIXTURE_TEST_SUITE(replica_file_store, file_store_fixture)
 
 BOOST_AUTO_TEST_CASE(put_get_round_trips_binary_bytes) {
   std::string bytes;
-  for (int i = 0; i < 256; ++i) bytes += static_cast<char>(i);
+  for (int i = 0; i < 256; ++i)
+    bytes += static_cast<char>(i);
   BOOST_REQUIRE(store->put("gen/a b/obj.bin", bytes).has_value());
   BOOST_TEST(require(store->get("gen/a b/obj.bin")) == bytes);
   BOOST_REQUIRE(store->put("gen/a b/obj.bin", "new").has_value());
@@ -62,7 +64,8 @@ BOOST_AUTO_TEST_CASE(missing_key_is_not_found) {
 
 BOOST_AUTO_TEST_CASE(list_is_sorted_and_filtered_by_prefix) {
   BOOST_TEST(require(store->list("")).empty());  // the directory does not exist yet
-  for (const char* key : {"b/2", "a/1", "b/1", "bb", "c"}) BOOST_REQUIRE(store->put(key, key).has_value());
+  for (const char* key : {"b/2", "a/1", "b/1", "bb", "c"})
+    BOOST_REQUIRE(store->put(key, key).has_value());
   const auto all = require(store->list(""));
   BOOST_TEST((keys_of(all) == std::vector<std::string>{"a/1", "b/1", "b/2", "bb", "c"}));
   BOOST_TEST(all[0].size == 3u);
@@ -72,7 +75,8 @@ BOOST_AUTO_TEST_CASE(list_is_sorted_and_filtered_by_prefix) {
 }
 
 BOOST_AUTO_TEST_CASE(remove_deletes_and_ignores_missing_keys) {
-  for (const char* key : {"x/1", "x/2", "y"}) BOOST_REQUIRE(store->put(key, key).has_value());
+  for (const char* key : {"x/1", "x/2", "y"})
+    BOOST_REQUIRE(store->put(key, key).has_value());
   BOOST_REQUIRE(store->remove({"x/1", "y", "never-there"}).has_value());
   BOOST_TEST((keys_of(require(store->list(""))) == std::vector<std::string>{"x/2"}));
   BOOST_REQUIRE(store->remove({}).has_value());

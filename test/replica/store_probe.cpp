@@ -25,18 +25,12 @@ namespace {
 
 const char* kind_name(store_failure kind) {
   switch (kind) {
-    case store_failure::not_found:
-      return "not_found";
-    case store_failure::denied:
-      return "denied";
-    case store_failure::unreachable:
-      return "unreachable";
-    case store_failure::server:
-      return "server";
-    case store_failure::bad_url:
-      return "bad_url";
-    case store_failure::other:
-      return "other";
+    case store_failure::not_found: return "not_found";
+    case store_failure::denied: return "denied";
+    case store_failure::unreachable: return "unreachable";
+    case store_failure::server: return "server";
+    case store_failure::bad_url: return "bad_url";
+    case store_failure::other: return "other";
   }
   return "other";
 }
@@ -73,7 +67,8 @@ int get(object_store& store, const std::string& key) {
 int list(object_store& store, const std::string& prefix) {
   auto objects = store.list(prefix);
   if (!objects) return failed(objects.error());
-  for (const auto& object : *objects) std::cout << object.key << '\t' << object.size << '\n';
+  for (const auto& object : *objects)
+    std::cout << object.key << '\t' << object.size << '\n';
   return 0;
 }
 
@@ -95,7 +90,8 @@ int parallel(object_store& store, int threads, int count, const std::string& pre
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t)
     workers.emplace_back([&, t] { errors[static_cast<std::size_t>(t)] = put_and_get(store, prefix, t, count); });
-  for (auto& worker : workers) worker.join();
+  for (auto& worker : workers)
+    worker.join();
   for (const auto& error : errors) {
     if (!error.empty()) {
       std::cerr << "store_probe: " << error << "\n";

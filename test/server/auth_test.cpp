@@ -6,9 +6,9 @@
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 
-#include "support/temp_dir.hpp"
 #include "proto/base64.hpp"
 #include "server/auth.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace monolite;
 using server::role;
@@ -17,8 +17,10 @@ namespace {
 
 std::string base64url(const std::string& bytes) {
   auto text = proto::base64_encode({bytes.begin(), bytes.end()});
-  for (auto& c : text) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  while (!text.empty() && text.back() == '=') text.pop_back();
+  for (auto& c : text)
+    c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!text.empty() && text.back() == '=')
+    text.pop_back();
   return text;
 }
 
@@ -35,7 +37,8 @@ std::string sha256_hex(const std::string& text) {
   unsigned char digest[32];
   SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
   std::string hex;
-  for (unsigned char b : digest) hex += "0123456789abcdef"[b >> 4], hex += "0123456789abcdef"[b & 15];
+  for (unsigned char b : digest)
+    hex += "0123456789abcdef"[b >> 4], hex += "0123456789abcdef"[b & 15];
   return hex;
 }
 
@@ -49,22 +52,21 @@ BOOST_AUTO_TEST_CASE(hs256_tokens_verify_with_expiry_and_roles) {
   server::jwt_keys keys;
   keys.hs256_secret = "s3cret";
   const std::string header = R"({"alg":"HS256","typ":"JWT"})";
-  BOOST_TEST((server::verify_jwt(hs256_token(header, R"({"role":"admin"})", "s3cret"), keys, now).value() == role::admin));
+  BOOST_TEST(
+      (server::verify_jwt(hs256_token(header, R"({"role":"admin"})", "s3cret"), keys, now).value() == role::admin));
   BOOST_TEST((server::verify_jwt(hs256_token(header, R"({"a":"ro"})", "s3cret"), keys, now).value() == role::read));
   BOOST_TEST((server::verify_jwt(hs256_token(header, R"({"a":"rw"})", "s3cret"), keys, now).value() == role::write));
   BOOST_TEST((server::verify_jwt(hs256_token(header, R"({})", "s3cret"), keys, now).value() == role::write));
   BOOST_TEST((server::verify_jwt(hs256_token(header, R"({"exp":1e300,"nbf":-1e300})", "s3cret"), keys, now).value() ==
               role::write));
-  for (const auto& bad : {hs256_token(header, R"({"exp":1799999999})", "s3cret"),
-                          hs256_token(header, R"({"nbf":1800000100})", "s3cret"),
-                          hs256_token(header, R"({"role":"root"})", "s3cret"),
-                          hs256_token(header, R"({"nbf":1e300})", "s3cret"),
-                          hs256_token(header, R"({"nbf":1e999})", "s3cret"),
-                          hs256_token(header, R"({"nbf":18446744073709551615})", "s3cret"),
-                          hs256_token(header, R"({"exp":-1e999})", "s3cret"),
-                          hs256_token(header, R"({})", "wrong"),
-                          hs256_token(R"({"alg":"none"})", R"({})", "s3cret"),
-                          std::string("a.b"), std::string("..."), std::string("x.y.z")}) {
+  for (const auto& bad :
+       {hs256_token(header, R"({"exp":1799999999})", "s3cret"), hs256_token(header, R"({"nbf":1800000100})", "s3cret"),
+        hs256_token(header, R"({"role":"root"})", "s3cret"), hs256_token(header, R"({"nbf":1e300})", "s3cret"),
+        hs256_token(header, R"({"nbf":1e999})", "s3cret"),
+        hs256_token(header, R"({"nbf":18446744073709551615})", "s3cret"),
+        hs256_token(header, R"({"exp":-1e999})", "s3cret"), hs256_token(header, R"({})", "wrong"),
+        hs256_token(R"({"alg":"none"})", R"({})", "s3cret"), std::string("a.b"), std::string("..."),
+        std::string("x.y.z")}) {
     auto r = server::verify_jwt(bad, keys, now);
     BOOST_REQUIRE_MESSAGE(r.has_error(), bad);
     BOOST_TEST(r.error().status == 401u);
@@ -74,7 +76,7 @@ BOOST_AUTO_TEST_CASE(hs256_tokens_verify_with_expiry_and_roles) {
 BOOST_AUTO_TEST_CASE(eddsa_tokens_verify_and_forgeries_do_not) {
   EVP_PKEY* raw = nullptr;
   std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> gen(EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr),
-                                                                   EVP_PKEY_CTX_free);
+                                                                  EVP_PKEY_CTX_free);
   BOOST_REQUIRE(EVP_PKEY_keygen_init(gen.get()) == 1 && EVP_PKEY_keygen(gen.get(), &raw) == 1);
   std::shared_ptr<EVP_PKEY> key(raw, EVP_PKEY_free);
   const auto input = base64url(R"({"alg":"EdDSA"})") + "." + base64url(R"({"a":"ro"})");

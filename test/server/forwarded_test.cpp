@@ -22,13 +22,13 @@ BOOST_AUTO_TEST_CASE(ranges_parse_addresses_cidrs_and_private_ranges) {
 }
 
 BOOST_AUTO_TEST_CASE(the_error_carries_the_first_bad_entry_as_written) {
-  for (const auto& [list, entry] : std::initializer_list<std::pair<std::string, std::string>>{
-           {"10.0.0.0/8, proxy.local, 1.2.3.4", "proxy.local"},
-           {"10.0.0.0/33", "10.0.0.0/33"},
-           {"::1/129", "::1/129"},
-           {"1.2.3.4/", "1.2.3.4/"},
-           {"1.2.3.4/8x", "1.2.3.4/8x"},
-           {"private_ranges 300.1.1.1", "300.1.1.1"}}) {
+  for (const auto& [list, entry] :
+       std::initializer_list<std::pair<std::string, std::string>>{{"10.0.0.0/8, proxy.local, 1.2.3.4", "proxy.local"},
+                                                                  {"10.0.0.0/33", "10.0.0.0/33"},
+                                                                  {"::1/129", "::1/129"},
+                                                                  {"1.2.3.4/", "1.2.3.4/"},
+                                                                  {"1.2.3.4/8x", "1.2.3.4/8x"},
+                                                                  {"private_ranges 300.1.1.1", "300.1.1.1"}}) {
     auto parsed = address_ranges::parse(list);
     BOOST_REQUIRE_MESSAGE(parsed.has_error(), list);
     BOOST_TEST(parsed.error().entry == entry);

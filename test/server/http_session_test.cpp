@@ -40,9 +40,8 @@ struct running_server {
     ctx.settings.max_connections = 16;
     ctx.routes.add("/throws", server::http::verb::get, server::role::none,
                    [](server::request&&, server::responder) { throw std::runtime_error("a bug in a handler"); });
-    ctx.routes.add("/fine", server::http::verb::get, server::role::none, [](server::request&&, server::responder r) {
-      r(server::json_response(200, R"({"status":"ok"})"));
-    });
+    ctx.routes.add("/fine", server::http::verb::get, server::role::none,
+                   [](server::request&&, server::responder r) { r(server::json_response(200, R"({"status":"ok"})")); });
     lst = server::listener::bind(pool, ctx, {asio::ip::make_address("127.0.0.1"), 0}).value();
     lst->start();
     thread = std::thread([this] { pool.run(); });

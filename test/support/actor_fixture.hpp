@@ -59,7 +59,8 @@ struct actor_fixture {
 
   std::future<actors::write_outcome> submit(actors::writer_actor& writer, std::vector<std::string> sqls) {
     proto::write_request request;
-    for (auto& s : sqls) request.statements.push_back({std::move(s), {}, {}});
+    for (auto& s : sqls)
+      request.statements.push_back({std::move(s), {}, {}});
     request.want_rows = true;
     auto promise = std::make_shared<std::promise<actors::write_outcome>>();
     auto future = promise->get_future();

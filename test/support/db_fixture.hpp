@@ -2,8 +2,8 @@
 #pragma once
 #include <boost/test/unit_test.hpp>
 
-#include "support/temp_dir.hpp"
 #include "db/statement.hpp"
+#include "support/temp_dir.hpp"
 
 namespace monolite::test {
 

@@ -14,7 +14,9 @@ struct wal_db {
   std::string path;
   explicit wal_db(std::string p) : path(std::move(p)) {
     BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    exec("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, v)");
+    exec(
+        "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, "
+        "v)");
   }
   ~wal_db() { sqlite3_close(db); }
   void exec(const std::string& sql) {

@@ -1,8 +1,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include "replica/format/layout.hpp"
-#include "replica/format/retention.hpp"
 #include "replica/format/restore_plan.hpp"
+#include "replica/format/retention.hpp"
 
 using namespace monolite::replica;
 using layout::position;
@@ -28,7 +28,8 @@ struct gen_builder {
 
 std::vector<layout::generation> catalog_of(std::initializer_list<gen_builder> gens) {
   std::vector<layout::listed_object> all;
-  for (const auto& g : gens) all.insert(all.end(), g.objects.begin(), g.objects.end());
+  for (const auto& g : gens)
+    all.insert(all.end(), g.objects.begin(), g.objects.end());
   return layout::parse_catalog(all);
 }
 }  // namespace
@@ -39,9 +40,10 @@ BOOST_AUTO_TEST_CASE(names_carry_positions_and_commit_times_and_parse_back) {
   const auto id = layout::new_generation_id(t0, 0xabcdef01);
   BOOST_TEST(id == "20261121T222640Z-abcdef01");
   const auto key = layout::segment_key(id, 3, 17, 40, t0 + 5, t0 + 999);
-  BOOST_TEST(key == "generations/" + id + "/wal/00000003-00000011-00000028_20261121T222640.005Z_20261121T222640.999Z.wal.lz4");
-  auto catalog = layout::parse_catalog({{key, 5}, {layout::snapshot_key(id, {3, 16}, t0), 7}, {"generations/x/junk", 1},
-                                        {"unrelated.txt", 1}});
+  BOOST_TEST(key ==
+             "generations/" + id + "/wal/00000003-00000011-00000028_20261121T222640.005Z_20261121T222640.999Z.wal.lz4");
+  auto catalog = layout::parse_catalog(
+      {{key, 5}, {layout::snapshot_key(id, {3, 16}, t0), 7}, {"generations/x/junk", 1}, {"unrelated.txt", 1}});
   BOOST_REQUIRE(catalog.size() == 1u);
   BOOST_TEST(catalog[0].segments.at(0).first_frame == 17u);
   BOOST_TEST(catalog[0].segments.at(0).last_time_ms == t0 + 999);
@@ -63,8 +65,11 @@ BOOST_AUTO_TEST_CASE(rfc3339_times_parse_with_fractions_and_offsets) {
 
 BOOST_AUTO_TEST_CASE(restore_plan_picks_the_newest_snapshot_at_or_before_the_time_and_chains_segments) {
   gen_builder g{"20261121T000000Z-00000001"};
-  g.snap(0, 0, t0).seg(0, 1, 10, t0 + 1 * second, t0 + 2 * second).seg(0, 11, 20, t0 + 3 * second, t0 + 4 * second)
-      .snap(0, 20, t0 + 5 * second).seg(1, 1, 5, t0 + 6 * second, t0 + 7 * second);
+  g.snap(0, 0, t0)
+      .seg(0, 1, 10, t0 + 1 * second, t0 + 2 * second)
+      .seg(0, 11, 20, t0 + 3 * second, t0 + 4 * second)
+      .snap(0, 20, t0 + 5 * second)
+      .seg(1, 1, 5, t0 + 6 * second, t0 + 7 * second);
   const auto catalog = catalog_of({g});
   auto latest = plan_restore(catalog, {});
   BOOST_REQUIRE(latest.has_value());
@@ -106,15 +111,20 @@ BOOST_AUTO_TEST_CASE(restore_plan_falls_back_to_an_older_generation_for_an_older
 
 BOOST_AUTO_TEST_CASE(retention_keeps_the_anchor_snapshot_and_everything_after_it) {
   gen_builder g{"20261121T000000Z-00000001"};
-  g.snap(0, 0, t0).seg(0, 1, 10, t0 + 1, t0 + 2).snap(0, 10, t0 + 10 * second).seg(0, 11, 20, t0 + 11 * second,
-                                                                                     t0 + 12 * second)
-      .snap(0, 20, t0 + 20 * second).seg(0, 21, 30, t0 + 21 * second, t0 + 22 * second);
+  g.snap(0, 0, t0)
+      .seg(0, 1, 10, t0 + 1, t0 + 2)
+      .snap(0, 10, t0 + 10 * second)
+      .seg(0, 11, 20, t0 + 11 * second, t0 + 12 * second)
+      .snap(0, 20, t0 + 20 * second)
+      .seg(0, 21, 30, t0 + 21 * second, t0 + 22 * second);
   const auto catalog = catalog_of({g});
   // Cutoff between the 2nd and 3rd snapshot: the 2nd is the anchor; the 1st and the first segment go.
   auto doomed = retention::expired_keys(catalog, g.id, t0 + 15 * second);
   BOOST_TEST(doomed.size() == 2u);
-  for (const auto& k : doomed) BOOST_TEST((k.find("00000000-00000000_") != std::string::npos ||
-                                           k.find("00000000-00000001-0000000a") != std::string::npos), k);
+  for (const auto& k : doomed)
+    BOOST_TEST((k.find("00000000-00000000_") != std::string::npos ||
+                k.find("00000000-00000001-0000000a") != std::string::npos),
+               k);
   // A restore to the cutoff still plans without gaps once those are gone.
   std::vector<layout::listed_object> kept;
   for (const auto& o : g.objects)

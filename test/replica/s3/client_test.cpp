@@ -6,9 +6,9 @@
 #include <cctype>
 #include <mutex>
 
-#include "replica/s3/sigv4.hpp"
 #include "replica/s3/fake_http_server.hpp"
 #include "replica/s3/multipart.hpp"
+#include "replica/s3/sigv4.hpp"
 
 using namespace monolite::replica;
 using monolite::test::fake_http_server;
@@ -23,11 +23,13 @@ std::string http_response(unsigned status, const std::string& body, const std::s
 s3_client client_for(const fake_http_server& server, std::string session_token = "") {
   auto config = parse_s3_url("s3://bucket/pre?endpoint=http://127.0.0.1:" + server.port(), "us-east-1");
   BOOST_REQUIRE(config.has_value());
-  return s3_client(std::move(*config), fixed_credentials({"AKIDTEST", "not-a-real-secret", std::move(session_token)}, "test"));
+  return s3_client(std::move(*config),
+                   fixed_credentials({"AKIDTEST", "not-a-real-secret", std::move(session_token)}, "test"));
 }
 
 std::string lower(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : text)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return text;
 }
 

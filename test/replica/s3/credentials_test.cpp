@@ -21,18 +21,20 @@ class scoped_environment {
  public:
   using values_t = std::map<std::string, std::string>;
   explicit scoped_environment(const values_t& values) {
-    for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                             "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                             "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-                             "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "HOME"}) {
+    for (const char* name :
+         {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SHARED_CREDENTIALS_FILE",
+          "AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+          "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "HOME"}) {
       const char* old = std::getenv(name);
       saved_[name] = old ? std::optional<std::string>(old) : std::nullopt;
       ::unsetenv(name);
     }
-    for (const auto& [name, value] : values) ::setenv(name.c_str(), value.c_str(), 1);
+    for (const auto& [name, value] : values)
+      ::setenv(name.c_str(), value.c_str(), 1);
   }
   ~scoped_environment() {
-    for (const auto& [name, value] : saved_) value ? ::setenv(name.c_str(), value->c_str(), 1) : ::unsetenv(name.c_str());
+    for (const auto& [name, value] : saved_)
+      value ? ::setenv(name.c_str(), value->c_str(), 1) : ::unsetenv(name.c_str());
   }
 
  private:
@@ -40,7 +42,8 @@ class scoped_environment {
 };
 
 std::string credentials_reply(const std::string& key, std::int64_t expires_ms) {
-  const std::string body = R"({"AccessKeyId":")" + key + R"(","SecretAccessKey":"s3cr3t","Token":"tok","Expiration":")" +
+  const std::string body = R"({"AccessKeyId":")" + key +
+                           R"(","SecretAccessKey":"s3cr3t","Token":"tok","Expiration":")" +
                            layout::rfc3339_time(expires_ms) + R"("})";
   return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\n\r\n" + body;
@@ -89,12 +92,13 @@ BOOST_AUTO_TEST_CASE(the_first_configured_source_is_used) {
   std::ofstream(file) << "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = secretfile\n"
                          "[other]\naws_access_key_id = AKIDOTHER\naws_secret_access_key = secretother\n";
   {
-    scoped_environment env(scoped_environment::values_t{{"AWS_ACCESS_KEY_ID", "AKIDENV"}, {"AWS_SECRET_ACCESS_KEY", "e"},
-                            {"AWS_SHARED_CREDENTIALS_FILE", file}});
+    scoped_environment env(scoped_environment::values_t{
+        {"AWS_ACCESS_KEY_ID", "AKIDENV"}, {"AWS_SECRET_ACCESS_KEY", "e"}, {"AWS_SHARED_CREDENTIALS_FILE", file}});
     BOOST_TEST(find_credentials().value()->current().value().access_key_id == "AKIDENV");
   }
   {
-    scoped_environment env(scoped_environment::values_t{{"AWS_SHARED_CREDENTIALS_FILE", file}, {"AWS_PROFILE", "other"}});
+    scoped_environment env(
+        scoped_environment::values_t{{"AWS_SHARED_CREDENTIALS_FILE", file}, {"AWS_PROFILE", "other"}});
     auto source = find_credentials().value();
     BOOST_TEST(source->current().value().access_key_id == "AKIDOTHER");
     BOOST_TEST(source->describe().find("[other]") != std::string::npos);
@@ -120,11 +124,13 @@ BOOST_AUTO_TEST_CASE(container_keys_are_cached_and_fetched_again_before_they_exp
     if (head.find("Authorization: Bearer xyz") != std::string::npos) authorization = "seen";
     return credentials_reply("AKID" + std::to_string(expires.load()), expires.load());
   });
-  scoped_environment env(scoped_environment::values_t{{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:" + server.port() + "/creds"},
-                          {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer xyz"}});
+  scoped_environment env(scoped_environment::values_t{
+      {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:" + server.port() + "/creds"},
+      {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer xyz"}});
   auto source = find_credentials().value();
   const auto first = source->current().value();
-  for (int i = 0; i < 5; ++i) BOOST_TEST(source->current().value().access_key_id == first.access_key_id);
+  for (int i = 0; i < 5; ++i)
+    BOOST_TEST(source->current().value().access_key_id == first.access_key_id);
   BOOST_TEST(server.requests() == 1);  // an hour left: cached
   BOOST_TEST(authorization == "seen");
   BOOST_TEST(server.heads().front().find("GET /creds ") == 0u);
@@ -136,7 +142,8 @@ BOOST_AUTO_TEST_CASE(container_keys_are_cached_and_fetched_again_before_they_exp
 }
 
 BOOST_AUTO_TEST_CASE(an_unreachable_container_endpoint_is_an_error) {
-  scoped_environment env(scoped_environment::values_t{{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/creds"}});
+  scoped_environment env(
+      scoped_environment::values_t{{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/creds"}});
   auto source = find_credentials().value();
   auto keys = source->current();
   BOOST_REQUIRE(keys.has_error());

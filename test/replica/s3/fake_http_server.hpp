@@ -48,7 +48,8 @@ class fake_http_server {
     stopping_ = true;
     acceptor_.join();
     std::lock_guard lock(mutex_);
-    for (auto& t : connections_) t.join();
+    for (auto& t : connections_)
+      t.join();
     ::close(listener_);
   }
 
@@ -116,7 +117,8 @@ class fake_http_server {
       if (behaviour_ == behaviour::close_without_reply) break;
       if (behaviour_ == behaviour::close_on_second_request && on_connection == 2) break;
       if (behaviour_ == behaviour::never_reply) {
-        while (!stopping_) readable(fd);
+        while (!stopping_)
+          readable(fd);
         break;
       }
       const std::string count = std::to_string(number);

@@ -112,7 +112,8 @@ BOOST_AUTO_TEST_CASE(many_threads_share_one_client) {
       }
     });
   }
-  for (auto& w : workers) w.join();
+  for (auto& w : workers)
+    w.join();
   BOOST_TEST(failures == 0);
   BOOST_TEST(server.requests() == threads * each);
   BOOST_TEST(client.connections_opened() <= static_cast<std::size_t>(threads) * 2);

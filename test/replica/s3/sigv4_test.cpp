@@ -217,7 +217,8 @@ BOOST_AUTO_TEST_CASE(s3_list_objects) {
 BOOST_AUTO_TEST_CASE(sign_replaces_headers_it_owns_and_never_leaks_the_secret) {
   auto s = sign_s3("GET", "/test.txt", {}, {{"X-Amz-Date", "19990101T000000Z"}, {"Range", "bytes=0-9"}});
   BOOST_TEST(signature_of(s.authorization) == "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
-  for (const auto& h : s.req.headers) BOOST_TEST(h.value.find(s3_credentials.secret_access_key) == std::string::npos);
+  for (const auto& h : s.req.headers)
+    BOOST_TEST(h.value.find(s3_credentials.secret_access_key) == std::string::npos);
   BOOST_TEST(s.authorization.find(s3_credentials.secret_access_key) == std::string::npos);
 }
 
