@@ -117,11 +117,37 @@ def make_test_certificates(directory):
              "-out", "server.pem", "-days", "2", "-extfile", "server.ext", cwd=directory)
 
 
-class MotoServer:
+class LoggedServer:
+    """What the S3 test servers share: a work directory with the server's log and certificates.
+    Subclasses name `LOG_NAME` and set `self._workdir`."""
+
+    LOG_NAME = "server.log"
+
+    @property
+    def log_path(self):
+        return os.path.join(self._workdir, self.LOG_NAME)
+
+    def cert_path(self, name):
+        return os.path.join(self._workdir, name)
+
+    def log_text(self):
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as log:
+                return log.read()
+        except OSError:
+            return ""
+
+    def log_tail(self, lines=40):
+        return "".join(self.log_text().splitlines(keepends=True)[-lines:])
+
+
+class MotoServer(LoggedServer):
     """One moto_server process with one bucket and one IAM access key (see the module doc).
 
     tls=True serves HTTPS at https://localhost:PORT with a certificate from a throw-away CA; env()
     then also sets SSL_CERT_FILE to that CA, which OpenSSL's default verify paths honour."""
+
+    LOG_NAME = "moto.log"
 
     def __init__(self, bucket="monolite-test", region="us-east-1", tls=False):
         self.bucket = bucket
@@ -185,23 +211,6 @@ class MotoServer:
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
-
-    @property
-    def log_path(self):
-        return os.path.join(self._workdir, "moto.log")
-
-    def cert_path(self, name):
-        return os.path.join(self._workdir, name)
-
-    def log_text(self):
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as log:
-                return log.read()
-        except OSError:
-            return ""
-
-    def log_tail(self, lines=40):
-        return "".join(self.log_text().splitlines(keepends=True)[-lines:])
 
     def _wait_listening(self, timeout):
         """True once the port accepts connections; False when the process exited first."""

@@ -34,7 +34,7 @@ import urllib.parse
 import boto3
 from botocore.config import Config
 
-from moto import HOST, TLS_HOST, make_test_certificates
+from moto import HOST, TLS_HOST, LoggedServer, make_test_certificates
 
 PACKAGE_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "s3rver"))
 START_TIMEOUT_S = 30.0
@@ -64,11 +64,13 @@ def ensure_installed():
             raise RuntimeError(f"npm ci in {PACKAGE_DIR} failed:\n{done.stdout}\n{done.stderr}")
 
 
-class S3rverServer:
+class S3rverServer(LoggedServer):
     """One s3rver process with one bucket and one access key (see the module doc).
 
     tls=True serves HTTPS at https://localhost:PORT with a certificate from a throw-away CA; env()
     then also sets SSL_CERT_FILE to that CA."""
+
+    LOG_NAME = "s3rver.log"
 
     def __init__(self, bucket="monolite-test", region="us-east-1", tls=False):
         self.bucket = bucket
@@ -145,23 +147,6 @@ class S3rverServer:
     @property
     def data_directory(self):
         return os.path.join(self._workdir, "data")
-
-    @property
-    def log_path(self):
-        return os.path.join(self._workdir, "s3rver.log")
-
-    def cert_path(self, name):
-        return os.path.join(self._workdir, name)
-
-    def log_text(self):
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as log:
-                return log.read()
-        except OSError:
-            return ""
-
-    def log_tail(self, lines=40):
-        return "".join(self.log_text().splitlines(keepends=True)[-lines:])
 
     # -- what tests use ----------------------------------------------------------------------
 

@@ -19,10 +19,14 @@ ACK_GRACE_S = 1.0
 
 
 class S3TestCase(ReplicationTestCase):
+    """A replicated server against one S3 server for the class (moto unless SERVER says otherwise)."""
+
+    SERVER = MotoServer
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.s3 = MotoServer()
+        cls.s3 = cls.SERVER()
         cls.s3.start()
         cls.addClassCleanup(cls.s3.stop)
 

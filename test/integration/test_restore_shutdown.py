@@ -5,15 +5,14 @@ The replica is in moto behind the fault proxy, which makes the restore slow (eve
 or stalls its downloads, so that the signal lands inside the restore."""
 
 import os
-import random
 import signal
 import time
 import unittest
 
 from harness import LOAD_SCHEMA, Server, free_port, serve_args, wait_until
-from moto import MotoServer
-from replica_harness import (FAST, FaultProxy, ReplicationTestCase, error_records, parse_layout,
+from replica_harness import (FAST, FaultProxy, error_records, parse_layout,
                              wait_caught_up)
+from test_replication_s3 import S3TestCase
 
 GRACE_S = 4.0
 EXIT_MARGIN_S = 3.0
@@ -21,18 +20,9 @@ MIN_SEGMENTS = 24
 RESTORE_STARTED = "restoring generation"
 
 
-class RestoreShutdownTest(ReplicationTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.s3 = MotoServer()
-        cls.s3.start()
-        cls.addClassCleanup(cls.s3.stop)
-
+class RestoreShutdownTest(S3TestCase):
     def setUp(self):
-        self.workdir = self.make_tempdir()
-        self.prefix = f"{self.id().rsplit('.', 1)[-1]}-{random.getrandbits(32):08x}"
-        self.env = self.s3.env()
+        super().setUp()
         self.proxy = FaultProxy(self.s3.port)
         self.addCleanup(self.proxy.stop)
         self.expected = self.populate()

@@ -13,14 +13,14 @@ session tokens are tested against moto only (S3StoreTest.test_session_token_is_p
 
 import hashlib
 import os
-import random
 import unittest
 
 import test_s3_store
 from harness import db_file_integrity, db_file_rows
-from replica_harness import (SEGMENT_KEY_RE, SNAPSHOT_KEY_RE, ReplicationTestCase, generations, restore,
+from replica_harness import (SEGMENT_KEY_RE, SNAPSHOT_KEY_RE, generations, restore,
                              wait_caught_up)
 from s3rver import S3rverServer
+from test_replication_s3 import S3TestCase
 
 
 class S3rverStoreTest(test_s3_store.S3StoreTests, test_s3_store.StoreProbeCase):
@@ -54,20 +54,8 @@ ITEMS_SCHEMA = ("CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT NOT NULL, 
 BIG_ROWS = 20  # of 1 MiB random bytes each: the snapshot after them is above the multipart threshold (16 MiB)
 
 
-class S3rverReplicationTest(ReplicationTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.s3 = S3rverServer()
-        cls.s3.start()
-        cls.addClassCleanup(cls.s3.stop)
-
-    def setUp(self):
-        self.workdir = self.make_tempdir()
-        self.db_path = os.path.join(self.workdir, "app.db")
-        self.prefix = f"{self.id().rsplit('.', 1)[-1]}-{random.getrandbits(32):08x}"
-        self.url = self.s3.url(self.prefix)
-        self.env = self.s3.env()
+class S3rverReplicationTest(S3TestCase):
+    SERVER = S3rverServer
 
     def write_rows(self, http, first, count):
         for row in range(first, first + count):
