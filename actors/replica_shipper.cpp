@@ -28,9 +28,8 @@ replica_shipper::replica_shipper(std::shared_ptr<replica::object_store> store, r
       strand_(asio::make_strand(thread_.get_executor())),
       pump_timer_(strand_),
       snapshot_timer_(strand_),
-      retention_timer_(strand_) {
-  stats_.replica = store_->describe();
-}
+      retention_timer_(strand_),
+      stats_(store_->describe()) {}
 
 replica_shipper::~replica_shipper() { stop(); }
 
@@ -54,7 +53,7 @@ void replica_shipper::start(std::string generation, position resume_at) {
       self->generation_ = generation;
       self->generation_ready_ = self->have_snapshot_ = true;
       self->segments_end_ = self->snapshot_at_ = resume_at;
-      log::info("continuing generation", {{"replica", self->stats_.replica}, {"generation", generation}});
+      log::info("continuing generation", {{"replica", self->stats_.replica()}, {"generation", generation}});
       self->publish_stats();
     }
     self->arm_periodic(self->snapshot_timer_, self->options_.snapshot_interval, &replica_shipper::periodic_snapshot);
@@ -77,7 +76,7 @@ void replica_shipper::new_generation() {
   MONOLITE_ASSERT_ON_STRAND(strand_);
   generation_ = replica::layout::new_generation_id(now_ms(), static_cast<std::uint32_t>(random_()));
   generation_ready_ = have_snapshot_ = false;
-  log::info("starting a new generation", {{"replica", stats_.replica}, {"generation", generation_}});
+  log::info("starting a new generation", {{"replica", stats_.replica()}, {"generation", generation_}});
   request_pin();
   publish_stats();
 }
@@ -144,7 +143,7 @@ void replica_shipper::on_pinned(proto::result<std::shared_ptr<pinned_snapshot>> 
   if (generation != generation_) return;
   if (!pin) {
     snapshot_running_ = false;
-    log::error("cannot pin a snapshot", {{"replica", stats_.replica}, {"error", pin.error().message}});
+    log::error("cannot pin a snapshot", {{"replica", stats_.replica()}, {"error", pin.error().message}});
     return;
   }
   if (!generation_ready_) {  // a new generation: its history starts at this position
@@ -175,12 +174,8 @@ void replica_shipper::upload_snapshot(std::shared_ptr<pinned_snapshot> pin, std:
     size = bytes.size();
     auto put = store_->put(key, bytes);
     ok = put.has_value();
-    if (!ok) log::error("snapshot upload failed", {{"replica", stats_.replica}, {"error", put.error().message}});
-    if (ok) {
-      std::lock_guard lock(stats_mutex_);
-      stats_.bytes_shipped += bytes.size();
-      stats_.objects_shipped += 1;
-    }
+    if (!ok) log::error("snapshot upload failed", {{"replica", stats_.replica()}, {"error", put.error().message}});
+    if (ok) stats_.snapshot_uploaded(bytes.size());
   }
   asio::post(strand_, [self = shared_from_this(), generation, at, ok, size] {
     self->on_snapshot_done(generation, at, ok);
@@ -193,20 +188,15 @@ void replica_shipper::on_snapshot_done(const std::string& generation, position a
   snapshot_running_ = false;
   if (generation != generation_) return;
   if (!ok) {
-    std::lock_guard lock(stats_mutex_);
-    stats_.errors += 1;
-    stats_.healthy = false;
+    stats_.failed();
   } else {
     const bool first = !have_snapshot_;
     have_snapshot_ = true;
     snapshot_at_ = at;
     ++uploads_since_retention_;
-    {
-      std::lock_guard lock(stats_mutex_);
-      stats_.snapshots += 1;
-    }
+    stats_.snapshot_counted();
     log::info("snapshot uploaded",
-              {{"replica", stats_.replica}, {"generation", generation}, {"index", at.index}, {"frame", at.frame}});
+              {{"replica", stats_.replica()}, {"generation", generation}, {"index", at.index}, {"frame", at.frame}});
     if (first) advance(segments_end_);
     return;
   }
@@ -235,7 +225,7 @@ void replica_shipper::on_chunk(std::shared_ptr<const db::wal_chunk> chunk) {
   held_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
   if (overflowed_.exchange(true, std::memory_order_acq_rel)) return;
   log::error("replication backlog over its limit; dropping it and starting a new generation",
-             {{"replica", stats_.replica}, {"bytes", held}, {"limit", options_.max_backlog_bytes}});
+             {{"replica", stats_.replica()}, {"bytes", held}, {"limit", options_.max_backlog_bytes}});
   asio::post(strand_, [self = shared_from_this()] { self->give_up_backlog(); });
 }
 
@@ -253,11 +243,7 @@ void replica_shipper::accept(std::shared_ptr<const db::wal_chunk> chunk) {
 // generation starts. Its snapshot is pinned after this, so it covers every chunk dropped.
 void replica_shipper::give_up_backlog() {
   MONOLITE_ASSERT_ON_STRAND(strand_);
-  {
-    std::lock_guard lock(stats_mutex_);
-    stats_.errors += 1;
-    stats_.healthy = false;
-  }
+  stats_.failed();
   drop_all();
   broken_ = true;
   overflowed_.store(false, std::memory_order_release);
@@ -346,7 +332,7 @@ bool replica_shipper::upload_segment() {
   if (!continues(*pending_.front(), segments_end_)) {
     log::error(
         "the WAL does not continue the replica; starting a new generation",
-        {{"replica", stats_.replica}, {"index", pending_.front()->index}, {"frame", pending_.front()->first_frame}});
+        {{"replica", stats_.replica()}, {"index", pending_.front()->index}, {"frame", pending_.front()->first_frame}});
     broken_ = true;
     return false;
   }
@@ -363,40 +349,19 @@ bool replica_shipper::upload_segment() {
   }
   for (std::size_t i = 0; i < used; ++i)
     drop_front();
-  record_upload(bytes.size(), segment.commit_times_ms);
+  ++uploads_since_retention_;
+  stats_.segment_uploaded(bytes.size(), segment.commit_times_ms);
   advance({segment.index, segment.last_frame()});
   return true;
-}
-
-void replica_shipper::record_upload(std::size_t bytes, const std::vector<std::int64_t>& commit_times_ms) {
-  MONOLITE_ASSERT_ON_STRAND(strand_);
-  ++uploads_since_retention_;
-  std::lock_guard lock(stats_mutex_);
-  stats_.bytes_shipped += bytes;
-  stats_.objects_shipped += 1;
-  stats_.last_success_ms = now_ms();
-  stats_.healthy = true;
-  for (auto commit_ms : commit_times_ms) {
-    const double delay = double(stats_.last_success_ms - commit_ms) / 1000.0;
-    std::size_t bucket = 0;
-    while (bucket < ship_delay_bucket_count && delay > ship_delay_buckets[bucket])
-      ++bucket;
-    stats_.ship_delay_counts[bucket] += 1;
-    stats_.ship_delay_sum += delay;
-  }
 }
 
 void replica_shipper::on_failure(const std::string& what, const replica::store_error& error) {
   MONOLITE_ASSERT_ON_STRAND(strand_);
   ++failures_;
-  {
-    std::lock_guard lock(stats_mutex_);
-    stats_.errors += 1;
-    stats_.healthy = false;
-  }
+  stats_.failed();
   // One line per failure streak step (1, 2, 4, 8 … failures), so an outage does not flood the log.
   if ((failures_ & (failures_ - 1)) == 0)
-    log::error(what, {{"replica", stats_.replica}, {"error", error.message}, {"failures", failures_}});
+    log::error(what, {{"replica", stats_.replica()}, {"error", error.message}, {"failures", failures_}});
 }
 
 void replica_shipper::advance(position shipped) {
@@ -430,26 +395,16 @@ void replica_shipper::run_retention() {
   if (doomed.empty()) return;
   auto removed = store_->remove(doomed);
   if (!removed) return on_failure("deleting expired replica objects failed", removed.error());
-  std::lock_guard lock(stats_mutex_);
-  stats_.deleted += doomed.size();
+  stats_.deleted(doomed.size());
 }
 
 void replica_shipper::publish_stats() {
   MONOLITE_ASSERT_ON_STRAND(strand_);
-  std::lock_guard lock(stats_mutex_);
-  stats_.generation = generation_;
-  stats_.lag_frames = pending_frames_;
-  oldest_pending_ms_ =
-      pending_.empty() || pending_.front()->commit_times_ms.empty() ? 0 : pending_.front()->commit_times_ms.front();
+  stats_.publish(
+      generation_, pending_frames_,
+      pending_.empty() || pending_.front()->commit_times_ms.empty() ? 0 : pending_.front()->commit_times_ms.front());
 }
 
-// The lag is computed when asked, so a scrape sees it grow while nothing is uploaded.
-replica_stats replica_shipper::stats() const {
-  std::lock_guard lock(stats_mutex_);
-  replica_stats out = stats_;
-  out.requests = store_->requests();
-  out.lag_seconds = oldest_pending_ms_ ? std::max(0.0, double(now_ms() - oldest_pending_ms_) / 1000.0) : 0.0;
-  return out;
-}
+replica_stats replica_shipper::stats() const { return stats_.read(store_->requests()); }
 
 }  // namespace monolite::actors

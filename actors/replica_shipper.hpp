@@ -19,6 +19,7 @@
 #include <mutex>
 #include <random>
 
+#include "actors/replica_stats_book.hpp"
 #include "actors/replication_types.hpp"
 #include "replica/format/wal_segment.hpp"
 #include "replica/object_store.hpp"
@@ -60,7 +61,6 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   void pump();
   bool upload_segment();
   replica::wal_segment next_segment(std::size_t& used) const;
-  void record_upload(std::size_t bytes, const std::vector<std::int64_t>& commit_times_ms);
   void on_failure(const std::string& what, const replica::store_error& error);
   void advance(position shipped);
   void run_retention();
@@ -100,9 +100,7 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   std::chrono::steady_clock::time_point last_upload_{};
   std::mt19937 random_{std::random_device{}()};  // generation ids; one per shipper (own strand)
 
-  mutable std::mutex stats_mutex_;  // guards stats_ only: read by /metrics from other threads
-  replica_stats stats_;
-  std::int64_t oldest_pending_ms_ = 0;  // commit time of the oldest unshipped chunk (0: none)
+  replica_stats_book stats_;
 };
 
 }  // namespace monolite::actors
