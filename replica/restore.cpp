@@ -212,7 +212,7 @@ restore_result restore(object_store& unreliable_store, const restore_request& re
   retrying_store store(unreliable_store, std::move(policy));
   restore_report report;
   std::error_code ec;
-  if (fs::exists(req.output, ec)) {
+  if (!req.dry_run && fs::exists(req.output, ec)) {
     if (req.if_db_not_exists) return report.outcome = restore_outcome::output_exists, report;
     return fail(req.output + " already exists; restore never overwrites a database (choose another -o)");
   }
@@ -222,6 +222,8 @@ restore_result restore(object_store& unreliable_store, const restore_request& re
   auto plan = replica::plan_restore(*catalog, {req.generation, req.timestamp_ms, req.stop_at});
   if (!plan) return fail(plan.error());
   report.generation = plan->generation;
+  report.plan = *plan;
+  if (req.dry_run) return report.outcome = restore_outcome::planned, report;
   if (req.progress)
     req.progress("restoring generation " + plan->generation + ": snapshot of " +
                  replica::layout::rfc3339_time(plan->snapshot.time_ms) + " and " +

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "replica/format/layout.hpp"
+#include "replica/format/restore_plan.hpp"
 #include "replica/object_store.hpp"
 #include "replica/retrying_store.hpp"
 
@@ -19,6 +20,7 @@ struct restore_request {
   std::optional<std::int64_t> timestamp_ms;          // newest state at or before this time
   std::string generation;                            // empty: the one that covers the time
   std::optional<replica::layout::position> stop_at;  // exactly this position (verify)
+  bool dry_run = false;  // plan only: nothing is downloaded and nothing written (outcome planned)
   bool if_db_not_exists = false;
   bool if_replica_exists = false;
   unsigned parallelism = 8;
@@ -28,7 +30,7 @@ struct restore_request {
   std::function<bool()> cancelled;
 };
 
-enum class restore_outcome { restored, output_exists, replica_empty };
+enum class restore_outcome { restored, output_exists, replica_empty, planned };
 
 struct restore_report {
   restore_outcome outcome = restore_outcome::restored;
@@ -37,6 +39,7 @@ struct restore_report {
   std::int64_t time_ms = 0;  // commit time of the last transaction applied
   std::uint64_t bytes_downloaded = 0, db_bytes = 0;
   std::size_t segments = 0;
+  std::optional<restore_plan> plan;  // what was (or, with dry_run, would be) downloaded
 };
 
 struct restore_error {

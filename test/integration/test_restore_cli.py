@@ -1,5 +1,6 @@
 """The restore command's edges, serve --restore-if-missing, and monolite verify."""
 
+import json
 import os
 import shutil
 import sqlite3
@@ -8,7 +9,7 @@ import tempfile
 import time
 import unittest
 
-from harness import (LOAD_SCHEMA, Client, Server, binary_path, child_env, free_port, launch_server,
+from harness import (LOAD_SCHEMA, Client, Server, binary_path, child_env, db_file_load_ids, free_port, launch_server,
                      serve_args, wait_until)
 from replica_harness import (FAST, ReplicationTestCase, TimedLoad, error_records, file_replica_keys,
                              file_url, parse_layout, restore, rfc3339, run_cli, wait_caught_up)
@@ -111,6 +112,32 @@ class RestoreEdgesTest(ReplicationTestCase):
         done = run_cli(["restore", "--replica", self.url])
         self.assertEqual(done.returncode, 2, done.stderr)
         self.assertIn("-o", done.stderr)
+
+    def test_dry_run_prints_the_plan_and_writes_nothing(self):
+        snapshot, segments = self.layout()
+        plain = run_cli(["restore", "--replica", self.url, "--dry-run"])
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        self.assertIn(snapshot.key.rsplit("/", 1)[-1], plain.stdout)
+        self.assertIn(f"segments   {len(segments)} ", plain.stdout)
+        listed = run_cli(["restore", "-o", self.out("never.db"), "--replica", self.url, "--dry-run", "--json"])
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        plan = json.loads(listed.stdout)
+        self.assertEqual(plan["outcome"], "planned")
+        self.assertEqual(plan["segments"]["count"], len(segments))
+        sizes = {k: os.path.getsize(os.path.join(self.replica, k)) for k in file_replica_keys(self.replica)}
+        self.assertEqual(plan["download_bytes"], sum(sizes[s.key] for s in [snapshot, *segments]))
+        self.assertFalse(os.path.exists(self.out("never.db")))
+        self.assertEqual([n for n in os.listdir(self.workdir) if n != "replica"], [])
+
+    def test_json_report_of_a_restore(self):
+        done = run_cli(["restore", "-o", self.out("j.db"), "--replica", self.url, "--json"])
+        self.assertEqual(done.returncode, 0, done.stderr)
+        report = json.loads(done.stdout)
+        self.assertEqual(report["outcome"], "restored")
+        self.assertEqual(report["restored"]["database_bytes"], os.path.getsize(self.out("j.db")))
+        self.assertEqual(db_file_load_ids(self.out("j.db")), self.all_ids)
+        exists = run_cli(["restore", "-o", self.out("j.db"), "--replica", self.url, "--json", "--if-db-not-exists"])
+        self.assertEqual(json.loads(exists.stdout)["outcome"], "output_exists")
 
     def test_bad_parallelism_is_a_usage_error(self):
         for value in ("abc", "0", "-3"):
