@@ -281,9 +281,13 @@ class server_run {
 
 int serve(const server::settings& settings) {
   log::set_level(settings.log_level);
-  // The pools first, so that on every return the context (actors, timers) goes before them.
-  io_pool pool(settings.threads);
+  // The pools first, so that on every return the context (actors, timers) goes before them. The
+  // database pool before the HTTP threads, so that it outlives them: a handler still queued on an
+  // HTTP thread when it stops may hold the last reference to an actor whose timers run on the
+  // database pool (the writer's, the Hrana service's); it is destroyed with its io_context, and
+  // the timer must find its pool alive then. The database pool has nothing queued after join().
   asio::thread_pool db_pool(1 + (settings.readers_on_io_threads ? 0 : settings.readers));
+  io_pool pool(settings.threads);
   auto ctx = std::make_unique<server_context>();
   ctx->settings = settings;
   if (int code = load_auth(*ctx)) return code;

@@ -376,7 +376,15 @@ class Server:
             return log.read().decode("utf-8", "replace")
 
     def log_tail(self, lines=40):
-        return "\n".join(self.log_text().splitlines()[-lines:])
+        """The last lines of the log; a sanitizer's report whole, from its first line (its stacks
+        are what a failure under ASan or TSan is about, and they do not fit in the tail)."""
+        text = self.log_text()
+        for marker in ("ERROR: AddressSanitizer", "WARNING: ThreadSanitizer", "ERROR: LeakSanitizer",
+                       "runtime error:"):
+            at = text.find(marker)
+            if at >= 0:
+                return text[text.rfind("\n", 0, at) + 1:]
+        return "\n".join(text.splitlines()[-lines:])
 
     def logged_port(self):
         """The port of the last "listening" log line, or None."""
