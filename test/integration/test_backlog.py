@@ -44,6 +44,11 @@ def snapshots_uploaded(client):
     return sum(replica_metrics(client).get("monolite_replica_snapshots_total", {}).values())
 
 
+def runs_asan(pid):
+    with open(f"/proc/{pid}/maps") as maps:
+        return "libasan" in maps.read()
+
+
 def table_digest(path, table):
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
@@ -95,8 +100,11 @@ class StalledUploadTest(S3TestCase):
         # Recovered means the new generation's snapshot is in the store, not only its segments.
         self.assertTrue(wait_until(lambda: snapshots_uploaded(http) >= 2, timeout=120))
         after = rss_bytes(server.proc.pid)
-        self.assertLessEqual(after, before * 1.2 + 2 * MIB,
-                             f"RSS after recovery {after / MIB:.0f} MiB vs {before / MIB:.0f} MiB before the stall")
+        # Giving memory back is the system allocator's part (glibc, with malloc_trim); ASan brings
+        # an allocator of its own, so this is checked on the builds that ship (debug, release).
+        if not runs_asan(server.proc.pid):
+            self.assertLessEqual(after, before * 1.2 + 2 * MIB,
+                                 f"RSS after recovery {after / MIB:.0f} MiB vs {before / MIB:.0f} MiB before the stall")
 
         print(f"\nRSS before {before / MIB:.1f} MiB, peak during the stall {peak / MIB:.1f} MiB "
               f"({written / MIB:.0f} MiB written), after recovery {after / MIB:.1f} MiB", file=sys.stderr)
