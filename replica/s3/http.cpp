@@ -189,8 +189,13 @@ store_result<std::unique_ptr<s3_connection>> s3_http::open_connection() {
   if (auto ec = connect(*conn, addresses, deadline))
     return unreachable("connect", describe_error(ec, timeouts_.connect));
   if (tls_) {
-    if (auto ec = handshake(*conn, endpoint_.host, deadline))
-      return unreachable("TLS handshake", describe_error(ec, timeouts_.connect));
+    if (auto ec = handshake(*conn, endpoint_.host, deadline)) {
+      auto error = unreachable("TLS handshake", describe_error(ec, timeouts_.connect));
+      // The peer's certificate is refused (unknown CA, wrong name, expired): trying again changes
+      // nothing, so it is not worth a retry. A reset or a timeout during the handshake is.
+      if (ec.category() == asio::error::get_ssl_category()) error.kind = store_failure::other;
+      return error;
+    }
   }
   std::lock_guard lock(mutex_);
   ++opened_;

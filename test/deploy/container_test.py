@@ -263,7 +263,10 @@ class ContainerTest(unittest.TestCase):
         env = self.replica_env()
         query = urllib.parse.urlencode({"endpoint": f"http://127.0.0.1:{free_port()}", "region": self.s3.region})
         env["MONOLITE_REPLICA"] = f"s3://{self.s3.bucket}/ct/unreachable?{query}"
-        self.assert_fails_to_boot(env)
+        # A store that is down is retried (2 minutes by default), then the container stops.
+        env["MONOLITE_REPLICA_RETRY_TIMEOUT"] = "5s"
+        container = self.assert_fails_to_boot(env)
+        self.assertIn("retrying after attempt", container.logs())
 
     def test_wrong_secret_stops_the_container(self):
         self.assert_fails_to_boot(self.replica_env(secret="not-the-secret"))
