@@ -118,10 +118,26 @@ def make_test_certificates(directory):
 
 
 class LoggedServer:
-    """What the S3 test servers share: a work directory with the server's log and certificates.
-    Subclasses name `LOG_NAME` and set `self._workdir`."""
+    """What the S3 test servers share: one bucket in one region, a process started by start()
+    and stopped by stop() (also as a context manager), and a work directory with the server's
+    log and certificates. Subclasses name `LOG_NAME` and set `self._workdir`."""
 
     LOG_NAME = "server.log"
+
+    def __init__(self, bucket, region, tls):
+        self.bucket = bucket
+        self.region = region
+        self.tls = tls
+        self.port = None
+        self._process = None
+        self._workdir = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
 
     @property
     def log_path(self):
@@ -150,24 +166,12 @@ class MotoServer(LoggedServer):
     LOG_NAME = "moto.log"
 
     def __init__(self, bucket="monolite-test", region="us-east-1", tls=False):
-        self.bucket = bucket
-        self.region = region
-        self.tls = tls
-        self.port = None
+        super().__init__(bucket, region, tls)
         self.access_key_id = None
         self.secret_access_key = None
-        self._process = None
-        self._workdir = None
         self._session = None
 
     # -- lifecycle ---------------------------------------------------------------------------
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
     def start(self, timeout=START_TIMEOUT_S):
         """Starts the server, creates the access key and the bucket. Raises on failure."""

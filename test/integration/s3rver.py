@@ -73,23 +73,11 @@ class S3rverServer(LoggedServer):
     LOG_NAME = "s3rver.log"
 
     def __init__(self, bucket="monolite-test", region="us-east-1", tls=False):
-        self.bucket = bucket
-        self.region = region
-        self.tls = tls
-        self.port = None
+        super().__init__(bucket, region, tls)
         self.access_key_id = "AKIA" + secrets.token_hex(8).upper()
         self.secret_access_key = secrets.token_urlsafe(30)
-        self._process = None
-        self._workdir = None
 
     # -- lifecycle ---------------------------------------------------------------------------
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
     def start(self, timeout=START_TIMEOUT_S):
         """Installs s3rver if needed, starts it with the bucket. Raises on failure."""
