@@ -140,6 +140,15 @@ class LoggedServer:
         self.stop()
 
     @property
+    def endpoint(self):
+        return f"https://{TLS_HOST}:{self.port}" if self.tls else f"http://{HOST}:{self.port}"
+
+    @property
+    def ca_file(self):
+        """The test CA's certificate (tls=True only)."""
+        return self.cert_path("ca.pem") if self.tls else None
+
+    @property
     def log_path(self):
         return os.path.join(self._workdir, self.LOG_NAME)
 
@@ -237,15 +246,6 @@ class MotoServer(LoggedServer):
         self.secret_access_key = key["SecretAccessKey"]
 
     # -- what tests use ----------------------------------------------------------------------
-
-    @property
-    def endpoint(self):
-        return f"https://{TLS_HOST}:{self.port}" if self.tls else f"http://{HOST}:{self.port}"
-
-    @property
-    def ca_file(self):
-        """The test CA's certificate (tls=True only)."""
-        return self.cert_path("ca.pem") if self.tls else None
 
     def url(self, prefix="", bucket=None, **params):
         """The replica URL s3://BUCKET/PREFIX?endpoint=…&region=… (+ extra query parameters)."""

@@ -138,15 +138,6 @@ class S3rverServer(LoggedServer):
 
     # -- what tests use ----------------------------------------------------------------------
 
-    @property
-    def endpoint(self):
-        return f"https://{TLS_HOST}:{self.port}" if self.tls else f"http://{HOST}:{self.port}"
-
-    @property
-    def ca_file(self):
-        """The test CA's certificate (tls=True only)."""
-        return self.cert_path("ca.pem") if self.tls else None
-
     def url(self, prefix="", bucket=None, **params):
         """The replica URL s3://BUCKET/PREFIX?endpoint=…&region=…&force_path_style=true (+ extra
         query parameters)."""
