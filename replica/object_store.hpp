@@ -5,6 +5,7 @@
 #include <atomic>
 #include <boost/system/result.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -58,6 +59,21 @@ class request_counter {
   std::atomic<std::uint64_t> counts_[5] = {};
 };
 
+// Receives an object's bytes in order, piece by piece; false stops the download (reported as
+// store_failure::other, "stopped by the reader").
+using byte_sink = std::function<bool(std::string_view)>;
+
+// Writes one object piece by piece. Nothing is visible under its key until commit() succeeds;
+// a writer destroyed without a successful commit() leaves nothing behind (best effort on stores
+// that need a request to clean up, e.g. aborting an S3 multipart upload).
+class object_writer {
+ public:
+  virtual ~object_writer() = default;
+  virtual store_result<void> write(std::string_view bytes) = 0;
+  virtual store_result<void> commit() = 0;
+  virtual std::uint64_t bytes_written() const = 0;
+};
+
 class object_store {
  public:
   virtual ~object_store() = default;
@@ -72,6 +88,12 @@ class object_store {
   virtual store_result<void> remove(const std::vector<std::string>& keys) = 0;
   // Requests made so far, failed ones included (for /metrics and the cost table).
   virtual request_counts requests() const { return {}; }
+
+  // Streams the object's bytes from `offset` on into `sink`, so that an object need not fit in
+  // memory and a broken download can resume where it stopped. Default: get() and one piece.
+  virtual store_result<void> get_to(const std::string& key, std::uint64_t offset, const byte_sink& sink);
+  // An object written piece by piece. Default: held in memory and put() on commit().
+  virtual store_result<std::unique_ptr<object_writer>> begin_put(const std::string& key);
 };
 
 // Lets store_result<T>::value() throw; only where a failure is a bug (tests, invariants).
