@@ -158,28 +158,46 @@ void replica_shipper::on_pinned(proto::result<std::shared_ptr<pinned_snapshot>> 
   });
 }
 
-void replica_shipper::upload_snapshot(std::shared_ptr<pinned_snapshot> pin, std::string generation) {
-  MONOLITE_ASSERT_ON_STRAND(snapshot_thread_.get_executor());  // its own thread, by design
+// Compressed and uploaded as it is read, in pieces (parallel multipart parts on S3): memory holds
+// a few pieces, not the image. The pin is held until the last byte is sent.
+// Its size once it is in the store; nothing (and a logged error) if it is not.
+std::optional<std::size_t> replica_shipper::stream_snapshot(const pinned_snapshot& pin, const std::string& key) {
+  constexpr std::size_t piece_bytes = std::size_t{1} << 20;
+  const auto failed = [&](const replica::store_error& error) {
+    log::error("snapshot upload failed", {{"replica", stats_.replica()}, {"error", error.message}});
+    return std::nullopt;
+  };
+  auto writer = store_->begin_put(key);
+  if (!writer) return failed(writer.error());
   replica::lz4::compressor compressed;
-  auto image = db::read_image(pin->db_path, pin->wal_frames, [&](std::string_view pages) { compressed.append(pages); });
-  const position at = pin->at;
-  const std::string key = replica::layout::snapshot_key(generation, at, pin->time_ms);
-  pin.reset();  // the copy is made: let checkpoints go past this position again
-  bool ok = false;
-  std::size_t size = 0;
+  replica::store_result<void> sent;  // the first failure; the rest of the image is then skipped
+  auto image = db::read_image(pin.db_path, pin.wal_frames, [&](std::string_view pages) {
+    if (!sent) return;
+    compressed.append(pages);
+    if (compressed.pending() >= piece_bytes) sent = (*writer)->write(compressed.take());
+  });
   if (!image) {
     log::error("cannot read the database for a snapshot", {{"error", image.error().message}});
-  } else {
-    const std::string bytes = compressed.finish();
-    size = bytes.size();
-    auto put = store_->put(key, bytes);
-    ok = put.has_value();
-    if (!ok) log::error("snapshot upload failed", {{"replica", stats_.replica()}, {"error", put.error().message}});
-    if (ok) stats_.snapshot_uploaded(bytes.size());
+    return std::nullopt;
   }
+  if (sent) sent = (*writer)->write(compressed.finish());
+  if (sent) sent = (*writer)->commit();
+  if (!sent) return failed(sent.error());
+  return static_cast<std::size_t>((*writer)->bytes_written());
+}
+
+void replica_shipper::upload_snapshot(std::shared_ptr<pinned_snapshot> pin, std::string generation) {
+  MONOLITE_ASSERT_ON_STRAND(snapshot_thread_.get_executor());  // its own thread, by design
+  const position at = pin->at;
+  const std::string key = replica::layout::snapshot_key(generation, at, pin->time_ms);
+  auto sent = stream_snapshot(*pin, key);
+  pin.reset();  // let checkpoints go past this position again
+  const bool ok = sent.has_value();
+  const std::size_t size = sent.value_or(0);
+  if (ok) stats_.snapshot_uploaded(size);
   asio::post(strand_, [self = shared_from_this(), generation, at, ok, size] {
     self->on_snapshot_done(generation, at, ok);
-    if (size >= memory_trim_threshold) ::malloc_trim(0);  // the image was held in memory (compressed)
+    if (size >= memory_trim_threshold) ::malloc_trim(0);  // the upload's part buffers
   });
 }
 

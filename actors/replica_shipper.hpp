@@ -1,6 +1,7 @@
 // replica_shipper — owns one replica (its object store) and the generation it writes there.
 // Executor: a strand on a thread of its own; store calls block that thread only. Snapshots are
-//   built and uploaded on a second thread of its own, so WAL segments keep flowing meanwhile.
+//   read, compressed and uploaded piece by piece (streamed, never whole in memory) on a second
+//   thread of its own, so WAL segments keep flowing meanwhile.
 //   Private members run on the strand, upload_snapshot on the snapshot thread (both asserted:
 //   common/strand_check.hpp).
 // Replies: when_shipped handlers run on the shipper's thread; callers post onward.
@@ -17,6 +18,7 @@
 #include <boost/json/object.hpp>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <random>
 
 #include "actors/replica_stats_book.hpp"
@@ -51,6 +53,7 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   void request_pin();
   void on_pinned(proto::result<std::shared_ptr<pinned_snapshot>> pin, const std::string& generation);
   void upload_snapshot(std::shared_ptr<pinned_snapshot> pin, std::string generation);
+  std::optional<std::size_t> stream_snapshot(const pinned_snapshot& pin, const std::string& key);
   void on_snapshot_done(const std::string& generation, position at, bool ok);
   void schedule_pump(bool urgent = false);
   void drop_front();

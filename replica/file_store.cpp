@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 namespace monolite::replica {
 namespace fs = std::filesystem;
@@ -37,6 +38,39 @@ bool fsync_directory(const fs::path& dir) {
   ::close(fd);
   return ok;
 }
+
+// A temporary file beside the target, renamed over it on commit (as put() does).
+class file_writer final : public object_writer {
+ public:
+  file_writer(fs::path target, fs::path temp, int fd) : target_(std::move(target)), temp_(std::move(temp)), fd_(fd) {}
+  ~file_writer() override {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(temp_.c_str());
+  }
+  store_result<void> write(std::string_view bytes) override {
+    if (fd_ < 0 || !write_all(fd_, bytes)) return io_error("cannot write", temp_, fd_ < 0 ? EBADF : errno);
+    written_ += bytes.size();
+    return {};
+  }
+  store_result<void> commit() override {
+    if (fd_ < 0) return io_error("cannot write", temp_, EBADF);
+    const bool synced = ::fsync(fd_) == 0;
+    const int err = errno;
+    ::close(fd_), fd_ = -1;
+    if (!synced) return io_error("cannot write", target_, err);
+    if (::rename(temp_.c_str(), target_.c_str()) != 0) return io_error("cannot write", target_, errno);
+    committed_ = true;
+    if (!fsync_directory(target_.parent_path())) return io_error("cannot sync", target_.parent_path(), errno);
+    return {};
+  }
+  std::uint64_t bytes_written() const override { return written_; }
+
+ private:
+  fs::path target_, temp_;
+  int fd_ = -1;
+  bool committed_ = false;
+  std::uint64_t written_ = 0;
+};
 
 class file_store final : public object_store {
  public:
@@ -90,6 +124,33 @@ class file_store final : public object_store {
     return bytes;
   }
 
+  store_result<void> get_to(const std::string& key, std::uint64_t offset, const byte_sink& sink) override {
+    counts_.count(request_counter::kind::get);
+    const fs::path path = root_ / key;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+      return store_error{store_failure::not_found, "no object " + key + " in " + describe()};
+    if (fd < 0) return io_error("cannot read", path, errno);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    std::vector<char> piece(1 << 20);
+    auto done = copy_from(fd, offset, piece, sink, key, path);
+    ::close(fd);
+    return done;
+  }
+
+  store_result<std::unique_ptr<object_writer>> begin_put(const std::string& key) override {
+    counts_.count(request_counter::kind::put);
+    const fs::path target = root_ / key;
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    if (ec)
+      return store_error{store_failure::other, "cannot create " + target.parent_path().string() + ": " + ec.message()};
+    fs::path temp = target.string() + ".tmp" + std::to_string(::getpid()) + "." + std::to_string(++counter_);
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return io_error("cannot create", temp, errno);
+    return std::unique_ptr<object_writer>(std::make_unique<file_writer>(target, std::move(temp), fd));
+  }
+
   store_result<std::vector<object_info>> list(const std::string& prefix) override {
     counts_.count(request_counter::kind::list);
     std::vector<object_info> out;
@@ -119,6 +180,24 @@ class file_store final : public object_store {
   }
 
  private:
+  static store_result<void> copy_from(int fd, std::uint64_t offset, std::vector<char>& piece, const byte_sink& sink,
+                                      const std::string& key, const fs::path& path) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return io_error("cannot read", path, errno);
+    if (offset > static_cast<std::uint64_t>(st.st_size))
+      return store_error{store_failure::other, key + ": asked from byte " + std::to_string(offset) + " of " +
+                                                   std::to_string(st.st_size)};
+    for (;;) {
+      const ssize_t n = ::pread(fd, piece.data(), piece.size(), static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return io_error("cannot read", path, errno);
+      if (n == 0) return {};
+      offset += static_cast<std::uint64_t>(n);
+      if (!sink(std::string_view(piece.data(), static_cast<std::size_t>(n))))
+        return store_error{store_failure::other, key + ": download stopped by the reader"};
+    }
+  }
+
   fs::path root_;
   request_counter counts_;
   std::atomic<std::uint64_t> counter_{0};

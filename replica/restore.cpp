@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <vector>
 
+#include "replica/download_pipe.hpp"
 #include "replica/format/lz4.hpp"
 #include "replica/format/restore_plan.hpp"
 #include "replica/format/wal_segment.hpp"
@@ -60,25 +62,43 @@ struct replay {
   bool finished = false;
 };
 
-step_result write_snapshot(std::string_view compressed, image_file& image) {
-  std::uint64_t offset = 0;
-  bool ok = true;
-  auto done = replica::lz4::decompress(compressed, [&](std::string_view piece) {
-    ok = image.write_at(offset, piece);
-    offset += piece.size();
-    return ok;
-  });
-  if (!done) return restore_error{"snapshot: " + done.error().message};
-  if (!ok) return restore_error{"cannot write " + image.path + ": " + std::strerror(errno)};
+// The page size and page count of the image just written (`size` bytes).
+step_result read_page_size(image_file& image, std::uint64_t size) {
   std::string head(100, '\0');
-  if (offset < 100 || ::pread(image.fd, head.data(), 100, 0) != 100)
-    return restore_error{"the snapshot is not a database"};
+  if (size < 100 || ::pread(image.fd, head.data(), 100, 0) != 100) return restore_error{"the snapshot is not a database"};
   const auto* p = reinterpret_cast<const unsigned char*>(head.data());
   image.page_size = (std::uint32_t(p[16]) << 8) | p[17];
   if (image.page_size == 1) image.page_size = 65536;
   if (image.page_size < 512) return restore_error{"the snapshot is not a database"};
-  image.pages = static_cast<std::uint32_t>(offset / image.page_size);
+  image.pages = static_cast<std::uint32_t>(size / image.page_size);
   return {};
+}
+
+// Streams the snapshot in: downloaded on a thread of its own, decompressed and written here as
+// its pieces arrive, so memory holds a few pieces, never the image.
+step_result write_snapshot(object_store& store, const std::string& key, const restore_request& req,
+                           image_file& image, std::uint64_t& downloaded) {
+  download_pipe download(store, key);
+  replica::lz4::decompressor lz4;
+  std::uint64_t offset = 0;
+  bool written = true;
+  const auto write = [&](std::string_view piece) {
+    written = image.write_at(offset, piece);
+    offset += piece.size();
+    return written;
+  };
+  for (;;) {
+    auto piece = download.next();
+    if (!piece) return restore_error{"cannot download " + key + ": " + piece.error().message};
+    if (!*piece) break;
+    if (req.cancelled && req.cancelled()) return restore_error{"cancelled"};
+    downloaded += (*piece)->size();
+    auto fed = lz4.feed(**piece, write);
+    if (!written) return restore_error{"cannot write " + image.path + ": " + std::strerror(errno)};
+    if (!fed) return restore_error{key + ": " + fed.error().message};
+  }
+  if (auto ended = lz4.finish(); !ended) return restore_error{key + ": " + ended.error().message};
+  return read_page_size(image, offset);
 }
 
 // Applies the whole transactions of one segment that lie after `r.at` and within the target.
@@ -151,18 +171,27 @@ std::string megabytes(std::uint64_t bytes) {
   return std::to_string(bytes / 1048576) + "." + std::to_string(bytes % 1048576 * 10 / 1048576) + " MB";
 }
 
+// How many WAL segments may wait downloaded ahead of the one being applied: as many as fit in
+// 64 MiB (by the largest), at least one, at most two per download thread.
+std::size_t segment_window(const replica::restore_plan& plan, unsigned parallelism) {
+  constexpr std::uint64_t budget = std::uint64_t{64} << 20;
+  std::uint64_t largest = 1;
+  for (const auto& s : plan.segments)
+    largest = std::max(largest, s.size);
+  return static_cast<std::size_t>(std::clamp<std::uint64_t>(budget / largest, 1, 2 * std::uint64_t(parallelism)));
+}
+
 // Downloads and applies the plan into `image`; fills `report`.
 step_result rebuild(object_store& store, const replica::restore_plan& plan, const restore_request& req,
                     image_file& image, restore_report& report) {
-  std::vector<std::string> keys{plan.snapshot.key};
+  std::vector<std::string> keys;
   for (const auto& s : plan.segments)
     keys.push_back(s.key);
   if (cancelled(req)) return restore_error{cancelled_message};
-  ordered_fetcher fetcher(store, keys, req.parallelism, 2 * std::size_t(req.parallelism));
-  auto snapshot = fetcher.next();
-  if (!snapshot) return restore_error{"cannot download " + plan.snapshot.key + ": " + snapshot.error().message};
-  report.bytes_downloaded += snapshot->size();
-  if (auto written = write_snapshot(*snapshot, image); !written) return written;
+  // WAL segments download in parallel meanwhile, held ahead of their turn up to a byte budget.
+  ordered_fetcher fetcher(store, keys, req.parallelism, segment_window(plan, req.parallelism));
+  if (auto written = write_snapshot(store, plan.snapshot.key, req, image, report.bytes_downloaded); !written)
+    return written;
   replay r{plan.snapshot.at, plan.snapshot.time_ms, req.timestamp_ms, req.stop_at, false};
   if (r.stop_at && r.at >= *r.stop_at) r.finished = true;
   for (std::size_t i = 0; i < plan.segments.size() && !r.finished; ++i) {

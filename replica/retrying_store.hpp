@@ -31,11 +31,15 @@ class retrying_store final : public object_store {
   store_result<void> put(const std::string& key, std::string_view bytes) override;
   store_result<std::string> get(const std::string& key) override;
   store_result<std::vector<object_info>> list(const std::string& prefix) override;
+  store_result<void> get_to(const std::string& key, std::uint64_t offset, const byte_sink& sink) override;
+  // Uploads piece by piece are not retried here (the shipper retries whole objects).
+  store_result<std::unique_ptr<object_writer>> begin_put(const std::string& key) override;
   store_result<void> remove(const std::vector<std::string>& keys) override;
 
  private:
-  template <class Call>
-  auto with_retries(Call call) -> decltype(call());
+  // `progressed()` says whether the failed attempt got somewhere (a download that broke off late).
+  template <class Call, class Progressed = bool (*)()>
+  auto with_retries(Call call, Progressed progressed = [] { return false; }) -> decltype(call());
   std::chrono::milliseconds backoff(unsigned attempt);
 
   object_store& inner_;

@@ -3,6 +3,7 @@
 #include <lz4frame.h>
 
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace monolite::replica::lz4 {
@@ -48,6 +49,10 @@ void compressor::append(std::string_view bytes) {
   }
 }
 
+std::size_t compressor::pending() const { return state_->out.size(); }
+
+std::string compressor::take() { return std::exchange(state_->out, std::string()); }
+
 std::string compressor::finish() {
   const std::size_t n = LZ4F_compressEnd(state_->ctx, state_->buffer.data(), state_->buffer.size(), nullptr);
   check(n);
@@ -61,25 +66,46 @@ std::string compress(std::string_view bytes) {
   return c.finish();
 }
 
-result<void> decompress(std::string_view frame, const std::function<bool(std::string_view)>& sink) {
+struct decompressor::state {
   LZ4F_dctx* ctx = nullptr;
-  if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION))) return internal_error("lz4: no memory");
-  std::unique_ptr<LZ4F_dctx, decltype(&LZ4F_freeDecompressionContext)> guard(ctx, &LZ4F_freeDecompressionContext);
-  std::vector<char> out(4 << 20);
-  const char* in = frame.data();
-  std::size_t left = frame.size();
-  std::size_t hint = 1;
-  while (left > 0 && hint != 0) {
-    std::size_t out_size = out.size(), in_size = left;
-    hint = LZ4F_decompress(ctx, out.data(), &out_size, in, &in_size, nullptr);
+  std::vector<char> out = std::vector<char>(4 << 20);
+  bool ended = false;  // the frame's end mark (and checksum) was read
+};
+
+decompressor::decompressor() : state_(std::make_unique<state>()) {
+  check(LZ4F_createDecompressionContext(&state_->ctx, LZ4F_VERSION));
+}
+
+decompressor::~decompressor() {
+  if (state_ && state_->ctx) LZ4F_freeDecompressionContext(state_->ctx);
+}
+
+result<void> decompressor::feed(std::string_view piece, const sink& out) {
+  while (!piece.empty()) {
+    if (state_->ended) return internal_error("corrupt LZ4 data: bytes after the end of the frame");
+    std::size_t out_size = state_->out.size(), in_size = piece.size();
+    const std::size_t hint = LZ4F_decompress(state_->ctx, state_->out.data(), &out_size, piece.data(), &in_size, nullptr);
     if (LZ4F_isError(hint)) return internal_error(std::string("corrupt LZ4 data: ") + LZ4F_getErrorName(hint));
-    in += in_size;
-    left -= in_size;
-    if (out_size > 0 && !sink(std::string_view(out.data(), out_size))) return {};
-    if (in_size == 0 && out_size == 0) break;
+    piece.remove_prefix(in_size);
+    state_->ended = hint == 0;
+    if (out_size > 0 && !out(std::string_view(state_->out.data(), out_size)))
+      return internal_error("stopped by the reader");
   }
-  if (hint != 0) return internal_error("truncated LZ4 data");
   return {};
+}
+
+result<void> decompressor::finish() const {
+  if (!state_->ended) return internal_error("truncated LZ4 data");
+  return {};
+}
+
+result<void> decompress(std::string_view frame, const std::function<bool(std::string_view)>& sink) {
+  decompressor d;
+  bool stopped = false;
+  auto fed = d.feed(frame, [&](std::string_view piece) { return (stopped = !sink(piece)), !stopped; });
+  if (stopped) return {};
+  if (!fed) return fed;
+  return d.finish();
 }
 
 result<std::string> decompress(std::string_view frame) {

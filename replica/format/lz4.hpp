@@ -19,7 +19,10 @@ class compressor {
   compressor(const compressor&) = delete;
   compressor& operator=(const compressor&) = delete;
   void append(std::string_view bytes);
-  std::string finish();  // the whole frame; the compressor is spent afterwards
+  // The frame's bytes produced so far and not yet taken (a streamed upload sends them on).
+  std::size_t pending() const;
+  std::string take();
+  std::string finish();  // the rest of the frame; the compressor is spent afterwards
 
  private:
   struct state;
@@ -27,6 +30,22 @@ class compressor {
 };
 
 std::string compress(std::string_view bytes);
+
+// Decompresses one frame fed piece by piece as it arrives (a download), handing the output on.
+class decompressor {
+ public:
+  using sink = std::function<bool(std::string_view)>;  // false: stop (feed() returns an error)
+  decompressor();
+  ~decompressor();
+  decompressor(const decompressor&) = delete;
+  decompressor& operator=(const decompressor&) = delete;
+  result<void> feed(std::string_view piece, const sink& out);
+  result<void> finish() const;  // the frame must have ended (not truncated)
+
+ private:
+  struct state;
+  std::unique_ptr<state> state_;
+};
 
 // Decompresses a frame, handing the output to `sink` in pieces; false from the sink stops early.
 result<void> decompress(std::string_view frame, const std::function<bool(std::string_view)>& sink);

@@ -10,11 +10,13 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <cerrno>
+#include <vector>
 
 namespace monolite::replica {
 
@@ -209,17 +211,50 @@ s3_http::attempt_result s3_http::attempt(s3_connection& conn, const http_request
                           nothing_received && !is_timeout(ec), false};
   };
   conn.buffer.clear();
-  conn.tcp().expires_after(timeouts_.request);  // one deadline for writing and reading
+  conn.tcp().expires_after(timeouts_.request);  // one deadline for writing and reading (but streams)
   if (auto ec = write_request(conn, request)) return fail("send", ec, true);
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(boost::none);  // get() returns the whole object, whatever its size
+  return read_reply(conn, request);
+}
+
+// The reply's body is read in pieces into a buffer of ours: collected, or handed to the request's
+// sink as it comes (an object larger than memory).
+s3_http::attempt_result s3_http::read_reply(s3_connection& conn, const http_request& request) {
+  const auto fail = [&](std::string_view step, const error_code& ec, bool nothing_received) {
+    return attempt_result{unreachable(request.method + " " + request.target + ": " + std::string(step),
+                                      describe_error(ec, timeouts_.request)),
+                          nothing_received && !is_timeout(ec), false};
+  };
+  const auto read = [&](auto& parser, auto start) {
+    return run_operation(conn.ioc, [&](auto handler) {
+      conn.with_stream([&](auto& stream) { start(stream, parser, std::move(handler)); });
+    });
+  };
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(boost::none);
   parser.header_limit(64 * 1024);
-  const error_code ec = run_operation(conn.ioc, [&](auto handler) {
-    conn.with_stream([&](auto& stream) { http::async_read(stream, conn.buffer, parser, std::move(handler)); });
-  });
+  error_code ec = read(parser, [&](auto& s, auto& p, auto h) { http::async_read_header(s, conn.buffer, p, std::move(h)); });
   if (ec) return fail("receive", ec, !parser.got_some() && conn.buffer.size() == 0);
+  const unsigned status = parser.get().result_int();
+  const bool streamed = request.body_sink && status / 100 == 2;
+  std::string body;
+  std::vector<char> piece(streamed ? std::size_t{1} << 20 : std::size_t{64} << 10);
+  while (!parser.is_done()) {
+    parser.get().body().data = piece.data();
+    parser.get().body().size = piece.size();
+    if (streamed) conn.tcp().expires_after(timeouts_.request);
+    ec = read(parser, [&](auto& s, auto& p, auto h) { http::async_read(s, conn.buffer, p, std::move(h)); });
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) return fail("receive", ec, false);
+    const std::string_view got(piece.data(), piece.size() - parser.get().body().size);
+    if (!streamed) {
+      body.append(got);
+    } else if (!got.empty() && !(*request.body_sink)(got)) {
+      return {store_error{store_failure::other, request.method + " " + request.target + ": stopped by the reader"},
+              false, false};
+    }
+  }
   auto& response = parser.get();
-  http_reply reply{response.result_int(), std::move(response.body()), std::string(response[http::field::etag])};
+  http_reply reply{status, std::move(body), std::string(response[http::field::etag])};
   return {std::move(reply), false, response.keep_alive() && conn.buffer.size() == 0};
 }
 

@@ -31,6 +31,9 @@ struct http_request {
   std::string target;  // already percent-encoded path and query
   std::vector<std::pair<std::string, std::string>> headers;
   std::string_view body;  // must stay valid during send()
+  // When set, a 2xx reply's body goes here piece by piece as it arrives (http_reply::body stays
+  // empty) and the request timeout bounds each piece rather than the whole reply.
+  const byte_sink* body_sink = nullptr;
 };
 
 struct http_reply {
@@ -70,6 +73,7 @@ class s3_http {
   std::unique_ptr<s3_connection> take_idle();
   void give_back(std::unique_ptr<s3_connection> conn);
   attempt_result attempt(s3_connection& conn, const http_request& request);
+  attempt_result read_reply(s3_connection& conn, const http_request& request);
   store_error unreachable(std::string_view step, std::string_view detail) const;
 
   s3_endpoint endpoint_;

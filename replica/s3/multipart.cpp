@@ -1,5 +1,8 @@
 #include "replica/s3/multipart.hpp"
 
+#include <chrono>
+#include <future>
+#include <thread>
 #include <vector>
 
 #include "replica/s3/xml.hpp"
@@ -9,6 +12,7 @@ namespace monolite::replica {
 namespace {
 
 constexpr std::string_view s3_namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
+constexpr unsigned part_attempts = 3;
 
 store_result<std::string> initiate(s3_client& client, const std::string& key) {
   const s3_call call{.method = "POST", .object_key = key, .query = {{"uploads", ""}}};
@@ -63,7 +67,94 @@ void abort_upload(s3_client& client, const std::string& key, const std::string& 
   (void)client.call({.method = "DELETE", .object_key = key, .query = {{"uploadId", upload_id}}});
 }
 
+// A part uploaded with a few quick retries: one transient failure must not cost a whole snapshot.
+store_result<std::string> upload_part_retried(s3_client& client, const std::string& key, const std::string& upload_id,
+                                              std::size_t number, const std::string& bytes) {
+  for (unsigned attempt = 1;; ++attempt) {
+    auto etag = upload_part(client, key, upload_id, number, bytes);
+    if (etag || !etag.error().retryable() || attempt == part_attempts) return etag;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250) * (1u << attempt));
+  }
+}
+
+class multipart_writer final : public object_writer {
+ public:
+  multipart_writer(s3_client& client, std::string key, std::size_t part_size)
+      : client_(client), key_(std::move(key)), part_size_(part_size) {}
+  ~multipart_writer() override {
+    for (auto& part : parts_)
+      if (part.valid()) part.wait();
+    if (!upload_id_.empty() && !committed_) abort_upload(client_, key_, upload_id_);
+  }
+
+  store_result<void> write(std::string_view bytes) override {
+    written_ += bytes.size();
+    while (!bytes.empty()) {
+      const std::size_t take = std::min(part_size_ - buffer_.size(), bytes.size());
+      buffer_.append(bytes.substr(0, take));
+      bytes.remove_prefix(take);
+      if (buffer_.size() == part_size_)
+        if (auto sent = send_part(); !sent) return sent;
+    }
+    return {};
+  }
+
+  store_result<void> commit() override {
+    if (upload_id_.empty()) {  // it all fit in one part
+      auto reply = client_.call({.method = "PUT", .object_key = key_, .body = buffer_});
+      if (!reply) return reply.error();
+      return committed_ = true, store_result<void>();
+    }
+    if (!buffer_.empty())
+      if (auto sent = send_part(); !sent) return sent;
+    while (etags_.size() < parts_.size())
+      if (auto collected = collect_oldest(); !collected) return collected;
+    if (auto done = complete(client_, key_, upload_id_, etags_); !done) return done;
+    return committed_ = true, store_result<void>();
+  }
+
+  std::uint64_t bytes_written() const override { return written_; }
+
+ private:
+  store_result<void> send_part() {
+    if (upload_id_.empty()) {
+      auto id = initiate(client_, key_);
+      if (!id) return id.error();
+      upload_id_ = std::move(*id);
+    }
+    while (parts_.size() - etags_.size() >= multipart_parts_in_flight)
+      if (auto collected = collect_oldest(); !collected) return collected;
+    parts_.push_back(std::async(std::launch::async,
+                                [this, number = parts_.size() + 1, bytes = std::move(buffer_)] {
+                                  return upload_part_retried(client_, key_, upload_id_, number, bytes);
+                                }));
+    buffer_.clear();
+    return {};
+  }
+
+  store_result<void> collect_oldest() {
+    auto etag = parts_[etags_.size()].get();
+    if (!etag) return etag.error();
+    etags_.push_back(std::move(*etag));
+    return {};
+  }
+
+  s3_client& client_;
+  std::string key_;
+  std::size_t part_size_;
+  std::string buffer_, upload_id_;
+  std::vector<std::future<store_result<std::string>>> parts_;  // in part order
+  std::vector<std::string> etags_;                             // of parts_[0 .. etags_.size())
+  std::uint64_t written_ = 0;
+  bool committed_ = false;
+};
+
 }  // namespace
+
+store_result<std::unique_ptr<object_writer>> begin_multipart(s3_client& client, const std::string& object_key,
+                                                             std::size_t part_size) {
+  return std::unique_ptr<object_writer>(std::make_unique<multipart_writer>(client, object_key, part_size));
+}
 
 store_result<void> put_multipart(s3_client& client, const std::string& object_key, std::string_view bytes,
                                  std::size_t part_size) {

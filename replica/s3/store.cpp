@@ -38,6 +38,23 @@ class s3_store final : public object_store {
     return std::move(reply->body);
   }
 
+  // From `offset` on with a Range request; a resumed download that had all of the object already
+  // is answered 416, which is no failure.
+  store_result<void> get_to(const std::string& key, std::uint64_t offset, const byte_sink& sink) override {
+    s3_call call{.method = "GET", .object_key = config().object_key(key), .body_sink = &sink};
+    if (offset > 0) call.headers.push_back({"Range", "bytes=" + std::to_string(offset) + "-"});
+    auto reply = client_.call(call);
+    if (reply) return {};
+    if (reply.error().kind == store_failure::not_found)
+      return store_error{store_failure::not_found, "no object " + key + " in " + describe()};
+    if (offset > 0 && reply.error().message.find("HTTP 416") != std::string::npos) return {};
+    return reply.error();
+  }
+
+  store_result<std::unique_ptr<object_writer>> begin_put(const std::string& key) override {
+    return begin_multipart(client_, config().object_key(key));
+  }
+
   store_result<std::vector<object_info>> list(const std::string& prefix) override {
     const std::string stripped = config().prefix.empty() ? "" : config().prefix + "/";
     std::vector<object_info> out;

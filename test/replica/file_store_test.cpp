@@ -90,4 +90,55 @@ BOOST_AUTO_TEST_CASE(describe_and_bad_urls) {
   BOOST_TEST((open_store("ftp://x").error().kind == store_failure::bad_url));
 }
 
+namespace {
+std::string streamed(object_store& store, const std::string& key, std::uint64_t offset) {
+  std::string out;
+  auto done = store.get_to(key, offset, [&](std::string_view piece) { return out.append(piece), true; });
+  BOOST_REQUIRE_MESSAGE(done.has_value(), (done.has_value() ? std::string() : done.error().message));
+  return out;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(get_to_streams_from_any_offset) {
+  std::string bytes(3 << 20, '\0');  // three of the store's read pieces
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<char>(i * 7 + i / 4096);
+  BOOST_REQUIRE(store->put("big", bytes).has_value());
+  for (std::uint64_t offset : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{1} << 20, bytes.size() - 1, bytes.size()})
+    BOOST_TEST((streamed(*store, "big", offset) == bytes.substr(offset)), "offset " << offset);
+  auto past = store->get_to("big", bytes.size() + 1, [](std::string_view) { return true; });
+  BOOST_TEST(!past.has_value());
+  auto missing = store->get_to("none", 0, [](std::string_view) { return true; });
+  BOOST_REQUIRE(!missing.has_value());
+  BOOST_TEST((missing.error().kind == store_failure::not_found));
+  int pieces = 0;
+  auto stopped = store->get_to("big", 0, [&](std::string_view) { return ++pieces < 2; });
+  BOOST_REQUIRE(!stopped.has_value());
+  BOOST_TEST(pieces == 2);
+  BOOST_TEST(stopped.error().message.find("stopped by the reader") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(begin_put_shows_the_object_only_once_committed) {
+  auto writer = require(store->begin_put("gen/streamed"));
+  BOOST_REQUIRE(writer->write("part one, ").has_value());
+  BOOST_REQUIRE(writer->write("part two").has_value());
+  BOOST_TEST(writer->bytes_written() == 18u);
+  BOOST_TEST(require(store->list("")).empty());  // written, not committed: invisible
+  BOOST_TEST(!store->get("gen/streamed").has_value());
+  BOOST_REQUIRE(writer->commit().has_value());
+  BOOST_TEST(require(store->get("gen/streamed")) == "part one, part two");
+  writer.reset();
+  BOOST_TEST((files_on_disk() == std::vector<std::string>{"replica/gen/streamed"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_abandoned_put_leaves_nothing_behind) {
+  BOOST_REQUIRE(store->put("gen/kept", "old").has_value());
+  {
+    auto writer = require(store->begin_put("gen/kept"));
+    BOOST_REQUIRE(writer->write("new bytes never committed").has_value());
+  }
+  BOOST_TEST(require(store->get("gen/kept")) == "old");
+  BOOST_TEST((files_on_disk() == std::vector<std::string>{"replica/gen/kept"}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

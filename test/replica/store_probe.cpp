@@ -4,6 +4,11 @@
 //   store_probe URL put KEY FILE          store FILE's bytes under KEY
 //   store_probe URL get KEY               the object's bytes on stdout
 //   store_probe URL list [PREFIX]         "KEY<TAB>SIZE" lines, sorted
+//   store_probe URL stream-put KEY FILE PIECE
+//                                         store FILE's bytes under KEY through begin_put(), in
+//                                         writes of PIECE bytes
+//   store_probe URL abandon-put KEY FILE  begin_put(), write all of FILE, drop without commit()
+//   store_probe URL stream-get KEY OFFSET the object's bytes from OFFSET on (get_to) on stdout
 //   store_probe URL remove KEY...         delete the keys
 //   store_probe URL parallel THREADS N PREFIX
 //                                         THREADS threads share one store; each puts N objects
@@ -64,6 +69,36 @@ int get(object_store& store, const std::string& key) {
   return std::cout.flush() ? 0 : 1;
 }
 
+std::string read_file(const std::string& file, bool& ok) {
+  std::ifstream in(file, std::ios::binary);
+  ok = static_cast<bool>(in);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+int stream_put(object_store& store, const std::string& key, const std::string& file, std::size_t piece,
+               bool commit) {
+  bool readable = false;
+  const std::string bytes = read_file(file, readable);
+  if (!readable || piece == 0) return usage();
+  auto writer = store.begin_put(key);
+  if (!writer) return failed(writer.error());
+  for (std::size_t at = 0; at < bytes.size(); at += piece)
+    if (auto written = (*writer)->write(std::string_view(bytes).substr(at, piece)); !written)
+      return failed(written.error());
+  if ((*writer)->bytes_written() != bytes.size()) return failed({store_failure::other, "bytes_written() is wrong"});
+  if (!commit) return 0;
+  auto done = (*writer)->commit();
+  return done ? 0 : failed(done.error());
+}
+
+int stream_get(object_store& store, const std::string& key, std::uint64_t offset) {
+  auto done = store.get_to(key, offset, [](std::string_view piece) {
+    return static_cast<bool>(std::cout.write(piece.data(), static_cast<std::streamsize>(piece.size())));
+  });
+  if (!done) return failed(done.error());
+  return std::cout.flush() ? 0 : 1;
+}
+
 int list(object_store& store, const std::string& prefix) {
   auto objects = store.list(prefix);
   if (!objects) return failed(objects.error());
@@ -105,6 +140,9 @@ int run(object_store& store, const std::vector<std::string>& args) {
   const std::string& command = args[0];
   if (command == "put" && args.size() == 3) return put(store, args[1], args[2]);
   if (command == "get" && args.size() == 2) return get(store, args[1]);
+  if (command == "stream-put" && args.size() == 4) return stream_put(store, args[1], args[2], std::stoul(args[3]), true);
+  if (command == "abandon-put" && args.size() == 3) return stream_put(store, args[1], args[2], 65536, false);
+  if (command == "stream-get" && args.size() == 3) return stream_get(store, args[1], std::stoull(args[2]));
   if (command == "list" && args.size() <= 2) return list(store, args.size() == 2 ? args[1] : "");
   if (command == "remove" && args.size() >= 2) {
     auto done = store.remove({args.begin() + 1, args.end()});
