@@ -151,6 +151,12 @@ std::string megabytes(std::uint64_t bytes) {
   return std::to_string(bytes / 1048576) + "." + std::to_string(bytes % 1048576 * 10 / 1048576) + " MB";
 }
 
+// A failed download, naming the object once (sealed_store's refusals name it already).
+restore_error download_failure(const std::string& key, const store_error& error) {
+  if (error.message.starts_with(key + ": ")) return restore_error{error.message};
+  return restore_error{"cannot download " + key + ": " + error.message};
+}
+
 // Downloads and applies the plan into `image`; fills `report`.
 step_result rebuild(object_store& store, const replica::restore_plan& plan, const restore_request& req,
                     image_file& image, restore_report& report) {
@@ -160,7 +166,7 @@ step_result rebuild(object_store& store, const replica::restore_plan& plan, cons
   if (cancelled(req)) return restore_error{cancelled_message};
   ordered_fetcher fetcher(store, keys, req.parallelism, 2 * std::size_t(req.parallelism));
   auto snapshot = fetcher.next();
-  if (!snapshot) return restore_error{"cannot download " + plan.snapshot.key + ": " + snapshot.error().message};
+  if (!snapshot) return download_failure(plan.snapshot.key, snapshot.error());
   report.bytes_downloaded += snapshot->size();
   if (auto written = write_snapshot(*snapshot, image); !written) return written;
   replay r{plan.snapshot.at, plan.snapshot.time_ms, req.timestamp_ms, req.stop_at, false};
@@ -168,7 +174,7 @@ step_result rebuild(object_store& store, const replica::restore_plan& plan, cons
   for (std::size_t i = 0; i < plan.segments.size() && !r.finished; ++i) {
     if (cancelled(req)) return restore_error{cancelled_message};
     auto bytes = fetcher.next();
-    if (!bytes) return restore_error{"cannot download " + plan.segments[i].key + ": " + bytes.error().message};
+    if (!bytes) return download_failure(plan.segments[i].key, bytes.error());
     report.bytes_downloaded += bytes->size();
     auto raw = replica::lz4::decompress(*bytes);
     auto seg = raw ? replica::decode_segment(*raw) : proto::result<replica::wal_segment>(raw.error());

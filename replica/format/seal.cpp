@@ -104,10 +104,10 @@ seal_result<key> key::from_hex(std::string_view text) {
     text.remove_suffix(1);
   const bool all_hex = std::all_of(text.begin(), text.end(), [](char c) { return hex_digit(c) >= 0; });
   if (text.size() != 2 * size || !all_hex)
-    return error(failure::malformed_key, "not a key: want 64 hex characters (32 random bytes, as `openssl rand -hex "
-                                         "32` writes), found " +
-                                             std::to_string(text.size()) + " characters" +
-                                             (all_hex ? "" : ", not all of them hex digits"));
+    return error(failure::malformed_key,
+                 "not a key: want 64 hex characters (32 random bytes, as `openssl rand -hex "
+                 "32` writes), found " +
+                     std::to_string(text.size()) + " characters" + (all_hex ? "" : ", not all of them hex digits"));
   key out;
   for (std::size_t i = 0; i < size; ++i)
     out.bytes_[i] = static_cast<unsigned char>(hex_digit(text[2 * i]) << 4 | hex_digit(text[2 * i + 1]));
@@ -139,9 +139,9 @@ seal_result<key_id> key_id_of(std::string_view header) {
   if (!is_sealed(header)) return error(failure::not_sealed, "not encrypted");
   if (header.size() < header_size) return tampered();
   if (static_cast<std::uint8_t>(header[magic.size()]) != format_version)
-    return error(failure::fails_authentication,
-                 "sealed in format version " + std::to_string(static_cast<std::uint8_t>(header[magic.size()])) +
-                     ", which this monolite does not know");
+    return error(failure::fails_authentication, "sealed in format version " +
+                                                    std::to_string(static_cast<std::uint8_t>(header[magic.size()])) +
+                                                    ", which this monolite does not know");
   key_id id;
   std::copy_n(bytes_of(header) + magic.size() + 1, key_id_size, id.bytes.begin());
   return id;
@@ -232,8 +232,7 @@ seal_result<std::string> opener::open_record(std::string_view sealed, bool final
   std::string out(size, '\0');
   auto* dest = reinterpret_cast<unsigned char*>(out.data());
   int length = 0;
-  if (size > 0 &&
-      EVP_DecryptUpdate(state_->ctx.get(), dest, &length, bytes_of(sealed), static_cast<int>(size)) != 1)
+  if (size > 0 && EVP_DecryptUpdate(state_->ctx.get(), dest, &length, bytes_of(sealed), static_cast<int>(size)) != 1)
     return tampered();
   std::array<unsigned char, tag_size> tag{};
   std::copy_n(bytes_of(sealed) + size, tag_size, tag.begin());

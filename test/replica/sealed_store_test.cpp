@@ -112,7 +112,8 @@ BOOST_AUTO_TEST_CASE(a_key_not_given_is_named) {
   auto got = r.with(ring_of({hex_new}))->get(object);
   BOOST_REQUIRE(!got.has_value());
   BOOST_TEST((got.error().kind == store_failure::other));
-  BOOST_TEST(got.error().message == object + ": encrypted with key " + id_of(hex_old) + ", which is not among the given keys");
+  BOOST_TEST(got.error().message ==
+             object + ": encrypted with key " + id_of(hex_old) + ", which is not among the given keys");
   BOOST_TEST(r.with(ring_of({hex_new, hex_old}))->get(object).value() == "x");
 }
 

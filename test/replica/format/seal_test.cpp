@@ -192,8 +192,8 @@ BOOST_AUTO_TEST_CASE(two_seals_of_the_same_bytes_differ) {
 BOOST_AUTO_TEST_CASE(keys_are_64_hex_characters_whitespace_aside) {
   BOOST_TEST(key::from_hex("  " + hex_b + "\n").has_value());
   BOOST_TEST((key::from_hex(hex_b).value().id() == key_of(hex_b).id()));
-  for (const std::string& bad : {std::string(), hex_a.substr(1), hex_a + "a", "g" + hex_a.substr(1), hex_a.substr(0, 32) +
-                                                                                                       " " + hex_a.substr(32)}) {
+  for (const std::string& bad : {std::string(), hex_a.substr(1), hex_a + "a", "g" + hex_a.substr(1),
+                                 hex_a.substr(0, 32) + " " + hex_a.substr(32)}) {
     auto k = key::from_hex(bad);
     BOOST_REQUIRE(!k.has_value());
     BOOST_TEST((k.error().kind == failure::malformed_key));
