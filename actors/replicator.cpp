@@ -15,28 +15,43 @@ pinned_snapshot::~pinned_snapshot() {
 
 proto::result<std::shared_ptr<replicator>> replicator::open(const std::vector<std::string>& urls,
                                                             const replica_options& options,
-                                                            asio::any_io_executor timers) {
-  std::vector<std::shared_ptr<replica::object_store>> stores;
+                                                            asio::any_io_executor timers,
+                                                            const replica::seal::keyring& keys) {
+  std::vector<std::shared_ptr<replica::sealed_store>> stores;
   for (const auto& url : urls) {
-    auto store = replica::open_store(url);
+    auto store = replica::open_sealed_store(url, keys);
     if (!store) return proto::api_error{2, "BAD_REPLICA", "--replica " + url + ": " + store.error().message};
     stores.push_back(std::move(*store));
   }
   return std::shared_ptr<replicator>(new replicator(std::move(stores), options, timers));
 }
 
-replicator::replicator(std::vector<std::shared_ptr<replica::object_store>> stores, replica_options options,
+replicator::replicator(std::vector<std::shared_ptr<replica::sealed_store>> stores, replica_options options,
                        asio::any_io_executor timers)
     : stores_(std::move(stores)), options_(options), timers_(timers) {}
 
 replicator::~replicator() { stop(); }
 
+namespace {
+// Why objects sealed as new ones will be cannot continue the generation `segment_key` belongs to
+// (empty when they can): a key rotation, or encryption turned on or off, begins a new generation.
+std::string seal_change(replica::sealed_store& store, const std::string& segment_key) {
+  auto sealed = store.sealed_with(segment_key);
+  if (!sealed) return "cannot read " + segment_key + ": " + sealed.error().message;
+  const auto now = store.sealing_key();
+  if (*sealed == now) return {};
+  auto named = [](const std::optional<replica::seal::key_id>& id) { return id ? "key " + id->hex() : "no key"; };
+  return "the newest generation is sealed with " + named(*sealed) + ", new objects with " + named(now);
+}
+}  // namespace
+
 resume_plan replicator::plan_resume(const std::string& db_path) {
   resume_plan plan;
   auto found = replica::find_resume_point(*stores_.front(), db_path);
-  if (!found) {
+  const auto reason = found ? seal_change(*stores_.front(), found->segment_key) : found.error();
+  if (!reason.empty()) {
     log::info("replica does not continue the local WAL; a new generation will start",
-              {{"replica", stores_.front()->describe()}, {"reason", found.error()}});
+              {{"replica", stores_.front()->describe()}, {"reason", reason}});
     return plan;
   }
   plan.generation = found->generation;

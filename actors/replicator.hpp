@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "actors/replica_shipper.hpp"
+#include "replica/sealed_store.hpp"
 
 namespace monolite::actors {
 
@@ -23,12 +24,15 @@ struct resume_plan {
 
 class replicator {
  public:
+  // Each replica is sealed with `keys` (replica/sealed_store.hpp); none: stored as it is.
   static proto::result<std::shared_ptr<replicator>> open(const std::vector<std::string>& urls,
                                                          const replica_options& options,
-                                                         boost::asio::any_io_executor timers);
+                                                         boost::asio::any_io_executor timers,
+                                                         const replica::seal::keyring& keys = {});
   ~replicator();
 
-  // Blocking (startup only): compares the first replica's newest generation with the live WAL.
+  // Blocking (startup only): compares the first replica's newest generation with the live WAL. A
+  // generation sealed otherwise than new objects would be (another key, or none) is not continued.
   resume_plan plan_resume(const std::string& db_path);
   void start(const resume_plan& plan, snapshot_pinner pinner);
 
@@ -45,10 +49,10 @@ class replicator {
   std::vector<replica_stats> stats() const;
 
  private:
-  replicator(std::vector<std::shared_ptr<replica::object_store>> stores, replica_options options,
+  replicator(std::vector<std::shared_ptr<replica::sealed_store>> stores, replica_options options,
              boost::asio::any_io_executor timers);
 
-  std::vector<std::shared_ptr<replica::object_store>> stores_;
+  std::vector<std::shared_ptr<replica::sealed_store>> stores_;
   std::vector<std::shared_ptr<replica_shipper>> shippers_;
   replica_options options_;
   boost::asio::any_io_executor timers_;

@@ -28,7 +28,7 @@ int with_catalog(const std::vector<std::string>& args, const char* command, cons
   auto v = resolve_options(list_specs(), args);
   if (!v) return usage_failure(v.error().message);
   if (v->at("replica").empty()) return usage_failure(std::string(command) + " needs --replica URL");
-  auto store = open_or_report(v->at("replica"));
+  auto store = open_or_report(v->at("replica"), {});  // listing reads no object: no key needed
   if (!store) return 1;
   auto catalog = replica::read_catalog(*store);
   if (!catalog) {

@@ -34,6 +34,7 @@ const std::vector<option_spec>& restore_specs() {
        "2m"},
       {"dry-run", "", "print the plan (generation, snapshot, segments, bytes) and download nothing", "false", true},
       {"json", "", "print the outcome as one JSON object on stdout", "false", true},
+      replica_key_file_spec(),
   };
   return table;
 }
@@ -151,7 +152,9 @@ int run_restore(const std::vector<std::string>& raw_args) {
   if (!req) return usage_failure(req.error().message);
   auto json = parse_bool(v->at("json"), "json");
   if (!json) return usage_failure(json.error().message);
-  auto store = open_or_report(v->at("replica"));
+  auto keys = load_replica_keys(*v);
+  if (!keys) return usage_failure(keys.error().message);
+  auto store = open_or_report(v->at("replica"), *keys);
   if (!store) return 1;
   const auto started = std::chrono::steady_clock::now();
   auto done = replica::restore(*store, *req);

@@ -56,6 +56,7 @@ const std::vector<option_spec>& specs() {
       {"replica-retry-timeout", "DURATION",
        "--restore-if-missing: how long one object's transient failures are retried", "2m"},
       {"replica-max-backlog", "BYTES", "unshipped WAL held in memory per replica before a new generation", "268435456"},
+      replica_key_file_spec(),
   };
   return table;
 }
@@ -174,6 +175,9 @@ usage_result<void> parse_replication(const option_values& v, server::settings& o
   auto sync = parse_bool(v.at("replica-sync"), "replica-sync");
   if (!sync) return sync.error();
   out.restore_if_missing = *restore, out.replica_sync = *sync;
+  auto keys = load_replica_keys(v);
+  if (!keys) return keys.error();
+  out.replica_keys = std::move(*keys);
   if ((out.restore_if_missing || out.replica_sync) && out.replicas.empty())
     return usage_error{std::string(out.replica_sync ? "--replica-sync" : "--restore-if-missing") +
                        " needs a --replica"};

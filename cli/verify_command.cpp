@@ -15,6 +15,7 @@ const std::vector<option_spec>& verify_specs() {
       {"replica", "URL", "the replica to check", ""},
       {"db", "PATH", "the live database (the server may keep running)", "./data/app.db"},
       {"wait", "DURATION", "how long to wait for the replica to catch up with the live database", "30s"},
+      replica_key_file_spec(),
   };
   return table;
 }
@@ -31,7 +32,9 @@ int run_verify(const std::vector<std::string>& args) {
   if (v->at("replica").empty()) return usage_failure("verify needs --replica URL");
   auto wait = parse_duration(v->at("wait"), "wait");
   if (!wait) return usage_failure(wait.error().message);
-  auto store = open_or_report(v->at("replica"));
+  auto keys = load_replica_keys(*v);
+  if (!keys) return usage_failure(keys.error().message);
+  auto store = open_or_report(v->at("replica"), *keys);
   if (!store) return 1;
   auto report = replica::verify_live(*store, v->at("db"), *wait);
   if (!report) {

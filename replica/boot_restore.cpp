@@ -3,16 +3,17 @@
 #include <filesystem>
 
 #include "common/log.hpp"
+#include "replica/sealed_store.hpp"
 
 namespace monolite::replica {
 
 boost::system::result<void, restore_error> restore_if_missing(const std::string& db_path,
-                                                              const std::string& replica_url,
+                                                              const std::string& replica_url, const seal::keyring& keys,
                                                               std::chrono::milliseconds retry_timeout,
                                                               std::function<bool()> cancelled) {
   std::error_code ec;
   if (std::filesystem::exists(db_path, ec)) return {};
-  auto store = open_store(replica_url);
+  auto store = open_sealed_store(replica_url, keys);
   if (!store) return restore_error{"--replica: " + store.error().message};
   log::info("database missing; restoring from the replica", {{"db", db_path}, {"replica", (*store)->describe()}});
   restore_request req;

@@ -6,12 +6,13 @@
 #include <functional>
 #include <string>
 
+#include "replica/format/seal.hpp"
 #include "replica/restore.hpp"
 
 namespace monolite::replica {
 
 boost::system::result<void, restore_error> restore_if_missing(const std::string& db_path,
-                                                              const std::string& replica_url,
+                                                              const std::string& replica_url, const seal::keyring& keys,
                                                               std::chrono::milliseconds retry_timeout,
                                                               std::function<bool()> cancelled = {});
 

@@ -74,6 +74,12 @@ step_result read_page_size(image_file& image, std::uint64_t size) {
   return {};
 }
 
+// A failed download, naming the object once (sealed_store's refusals name it already).
+restore_error download_failure(const std::string& key, const store_error& error) {
+  if (error.message.starts_with(key + ": ")) return restore_error{error.message};
+  return restore_error{"cannot download " + key + ": " + error.message};
+}
+
 // Streams the snapshot in: downloaded on a thread of its own, decompressed and written here as
 // its pieces arrive, so memory holds a few pieces, never the image.
 step_result write_snapshot(object_store& store, const std::string& key, const restore_request& req,
@@ -89,7 +95,7 @@ step_result write_snapshot(object_store& store, const std::string& key, const re
   };
   for (;;) {
     auto piece = download.next();
-    if (!piece) return restore_error{"cannot download " + key + ": " + piece.error().message};
+    if (!piece) return download_failure(key, piece.error());
     if (!*piece) break;
     if (req.cancelled && req.cancelled()) return restore_error{"cancelled"};
     downloaded += (*piece)->size();
@@ -197,7 +203,7 @@ step_result rebuild(object_store& store, const replica::restore_plan& plan, cons
   for (std::size_t i = 0; i < plan.segments.size() && !r.finished; ++i) {
     if (cancelled(req)) return restore_error{cancelled_message};
     auto bytes = fetcher.next();
-    if (!bytes) return restore_error{"cannot download " + plan.segments[i].key + ": " + bytes.error().message};
+    if (!bytes) return download_failure(plan.segments[i].key, bytes.error());
     report.bytes_downloaded += bytes->size();
     auto raw = replica::lz4::decompress(*bytes);
     auto seg = raw ? replica::decode_segment(*raw) : proto::result<replica::wal_segment>(raw.error());

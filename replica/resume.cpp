@@ -74,9 +74,9 @@ boost::system::result<resume_point, std::string> find_resume_point(object_store&
   const auto header = segment->parsed_header();
   const auto replica_chain = wal::scan_frames(header, segment->frames, segment->chain_in).sum;
   const auto local = local_chain_after(db_path, *segment, last.last_frame);
-  if (local && *local == replica_chain) return resume_point{gen.id, {last.index, last.last_frame}};
+  if (local && *local == replica_chain) return resume_point{gen.id, {last.index, last.last_frame}, 0, last.key};
   if (restarted_right_after(db_path, *segment, last.last_frame, replica_chain))
-    return resume_point{gen.id, {last.index + 1, 0}, last.last_frame};
+    return resume_point{gen.id, {last.index + 1, 0}, last.last_frame, last.key};
   return failure(boost::system::in_place_error, "the local WAL does not hold the replica's last frames");
 }
 

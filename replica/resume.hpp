@@ -18,6 +18,7 @@ struct resume_point {
   std::string generation;
   replica::layout::position at;
   std::uint32_t prev_index_frames = 0;  // continuing in the index after the replica's last one
+  std::string segment_key;              // the newest segment, the one compared with the local WAL
 };
 
 // The error says why the replica does not continue the local WAL (for the log).

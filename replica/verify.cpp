@@ -48,6 +48,8 @@ boost::system::result<position, restore_error> replica_position_of(object_store&
     if (!catalog->empty() && !catalog->back().segments.empty()) {
       const auto& last = catalog->back().segments.back();
       auto bytes = store.get(last.key);
+      // Waiting cannot help an object that fails to open (a key missing, tampering).
+      if (!bytes && bytes.error().kind == store_failure::other) return restore_error{bytes.error().message};
       auto raw = bytes ? lz4::decompress(*bytes) : proto::result<std::string>(proto::internal_error("unreadable"));
       auto seg = raw ? decode_segment(*raw) : proto::result<wal_segment>(raw.error());
       const auto& h = live.header();

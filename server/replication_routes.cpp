@@ -25,7 +25,8 @@ actors::replica_options replica_options_for(const server::settings& s) {
 
 proto::result<void> start_replication(server_context& ctx, boost::asio::any_io_executor timers) {
   if (ctx.settings.replicas.empty()) return {};
-  auto rep = actors::replicator::open(ctx.settings.replicas, replica_options_for(ctx.settings), timers);
+  const auto& keys = ctx.settings.replica_keys;
+  auto rep = actors::replicator::open(ctx.settings.replicas, replica_options_for(ctx.settings), timers, keys);
   if (!rep) return rep.error();
   const auto plan = (*rep)->plan_resume(ctx.settings.db_path);
   std::promise<proto::result<void>> attached;
@@ -36,7 +37,8 @@ proto::result<void> start_replication(server_context& ctx, boost::asio::any_io_e
   ctx.replicator = std::move(*rep);
   log::info("replicating", {{"replicas", ctx.settings.replicas.size()},
                             {"sync", ctx.settings.replica_sync},
-                            {"generation", plan.generation.empty() ? "new" : plan.generation}});
+                            {"generation", plan.generation.empty() ? "new" : plan.generation},
+                            {"sealed_with", keys.empty() ? "none" : "key " + keys.current()->id().hex()}});
   return {};
 }
 

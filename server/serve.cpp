@@ -173,7 +173,7 @@ int prepare_database(server_context& ctx, io_pool& pool, asio::thread_pool& db_p
   proto::result<void> prepared;
   if (ctx.settings.restore_if_missing) {
     auto restored =
-        replica::restore_if_missing(ctx.settings.db_path, ctx.settings.replicas.front(),
+        replica::restore_if_missing(ctx.settings.db_path, ctx.settings.replicas.front(), ctx.settings.replica_keys,
                                     ctx.settings.replica_retry_timeout, [&stop] { return stop.stop_requested(); });
     if (stop.stop_requested()) {
       log::info("restore stopped by the shutdown; nothing opened",

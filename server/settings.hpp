@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "replica/format/seal.hpp"
 #include "server/forwarded.hpp"
 
 namespace monolite::server {
@@ -46,5 +47,8 @@ struct settings {
   std::chrono::milliseconds snapshot_interval{0}, retention{0}, retention_check{0};
   std::size_t replica_max_backlog = 0;
   std::chrono::milliseconds replica_retry_timeout{120000};  // a restore at boot retries an object this long
+  // The first key seals new objects, every key opens them; empty: objects are stored as they are.
+  // Never logged: only key ids (replica/format/seal.hpp) are.
+  replica::seal::keyring replica_keys;
 };
 }  // namespace monolite::server
