@@ -46,5 +46,6 @@ struct settings {
   std::chrono::milliseconds snapshot_interval{0}, retention{0}, retention_check{0};
   std::size_t replica_max_backlog = 0;
   std::chrono::milliseconds replica_retry_timeout{120000};  // a restore at boot retries an object this long
+  std::chrono::milliseconds verify_interval{0};             // 0: the replicas are not verified while serving
 };
 }  // namespace monolite::server
