@@ -57,6 +57,8 @@ const std::vector<option_spec>& specs() {
        "--restore-if-missing: how long one object's transient failures are retried", "2m"},
       {"replica-max-backlog", "BYTES", "unshipped WAL held in memory per replica before a new generation", "268435456"},
       replica_key_file_spec(),
+      {"verify-interval", "DURATION",
+       "restore each replica this often and compare it with the live database (0: never)", "0"},
   };
   return table;
 }
@@ -165,6 +167,15 @@ usage_result<void> parse_numbers(const option_values& v, server::settings& out) 
   return {};
 }
 
+// 0 turns the periodic verification off; any other value is a duration and needs a --replica.
+usage_result<void> parse_verify_interval(const option_values& v, server::settings& out) {
+  out.verify_interval = std::chrono::milliseconds(0);
+  if (v.at("verify-interval") == "0") return {};
+  if (auto ok = assign(duration_of(v, "verify-interval"), out.verify_interval); !ok) return ok.error();
+  if (out.replicas.empty()) return usage_error{"--verify-interval needs a --replica"};
+  return {};
+}
+
 usage_result<void> parse_replication(const option_values& v, server::settings& out) {
   out.replicas = split_list(v.at("replica"));
   for (const auto& url : out.replicas)
@@ -190,7 +201,7 @@ usage_result<void> parse_replication(const option_values& v, server::settings& o
                   assign(number_of<std::size_t>(v, "replica-max-backlog", 1u << 20, std::size_t{1} << 40),
                          out.replica_max_backlog)})
     if (!ok) return ok.error();
-  return {};
+  return parse_verify_interval(v, out);
 }
 
 }  // namespace

@@ -36,14 +36,17 @@ int run_verify(const std::vector<std::string>& args) {
   if (!keys) return usage_failure(keys.error().message);
   auto store = open_or_report(v->at("replica"), *keys);
   if (!store) return 1;
-  auto report = replica::verify_live(*store, v->at("db"), *wait);
+  replica::verify_options options;
+  options.wait = *wait;
+  auto report = replica::verify_live(*store, v->at("db"), options);
   if (!report) {
     std::cerr << "monolite: verify failed: " << report.error().message << "\n";
     return 1;
   }
   std::cout << (report->same() ? "ok" : "MISMATCH") << ": generation " << report->generation << " index "
-            << report->at.index << " frame " << report->at.frame << "\n  live    sha256 " << report->live_sha256
-            << "\n  replica sha256 " << report->replica_sha256 << "\n";
+            << report->at.index << " frame " << report->at.frame << "\n  live    sha256 " << report->live.sha256
+            << "\n  replica sha256 " << report->replica.sha256 << "\n";
+  if (!report->same()) std::cout << "  " << replica::describe_difference(*report) << "\n";
   return report->same() ? 0 : 1;
 }
 

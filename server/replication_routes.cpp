@@ -21,6 +21,21 @@ actors::replica_options replica_options_for(const server::settings& s) {
   o.max_backlog_bytes = s.replica_max_backlog;
   return o;
 }
+
+// --verify-interval: the verifier's stores are opened now (a bad URL fails the start); its
+// thread starts once the server is ready.
+proto::result<void> open_verification(server_context& ctx) {
+  if (ctx.settings.verify_interval.count() == 0) return {};
+  actors::verify_settings v;
+  v.db_path = ctx.settings.db_path;
+  v.interval = ctx.settings.verify_interval;
+  // A healthy replica is at most an upload interval or two behind; the wait leaves room for a slow store.
+  v.catch_up_wait = std::max<std::chrono::milliseconds>(std::chrono::seconds(10), 10 * ctx.settings.replica_interval);
+  auto verifier = actors::replica_verifier::open(ctx.settings.replicas, v, ctx.settings.replica_keys);
+  if (!verifier) return verifier.error();
+  ctx.verifier = std::move(*verifier);
+  return {};
+}
 }  // namespace
 
 proto::result<void> start_replication(server_context& ctx, boost::asio::any_io_executor timers) {
@@ -35,8 +50,10 @@ proto::result<void> start_replication(server_context& ctx, boost::asio::any_io_e
   auto result = attached.get_future().get();
   if (!result) return result.error();
   ctx.replicator = std::move(*rep);
+  if (auto opened = open_verification(ctx); !opened) return opened.error();
   log::info("replicating", {{"replicas", ctx.settings.replicas.size()},
                             {"sync", ctx.settings.replica_sync},
+                            {"verify_interval_ms", ctx.settings.verify_interval.count()},
                             {"generation", plan.generation.empty() ? "new" : plan.generation},
                             {"sealed_with", keys.empty() ? "none" : "key " + keys.current()->id().hex()}});
   return {};
@@ -134,6 +151,28 @@ void append_replication_metrics(const server_context& ctx, std::string& out) {
   append_request_counts(stats, out);
   family("monolite_replica_last_success_seconds", "gauge", "Unix time of the last successful upload (0: none).",
          [&](auto& s) { return n(s.last_success_ms / 1000); });
+  append_verification_metrics(ctx, out);
+}
+
+void append_verification_metrics(const server_context& ctx, std::string& out) {
+  if (!ctx.verifier) return;
+  const auto stats = ctx.verifier->stats();
+  auto family = [&](const char* name, const char* type, const char* help, auto value_of) {
+    out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" ");
+    out.append(type).append("\n");
+    for (const auto& s : stats) {
+      out.append(name).append("{replica=\"").append(escape_label_value(s.replica)).append("\"} ");
+      out.append(value_of(s)).append("\n");
+    }
+  };
+  family("monolite_replica_verified_timestamp_seconds", "gauge",
+         "Unix time of the last verification that found the replica equal to the live database (0: none).",
+         [](const actors::verify_stats& s) { return std::to_string(s.last_success_ms / 1000.0); });
+  family("monolite_replica_verify_failures_total", "counter",
+         "Verifications that found a difference or could not finish.",
+         [](const actors::verify_stats& s) { return std::to_string(s.failures); });
+  family("monolite_replica_verify_duration_seconds", "gauge", "How long the last verification took.",
+         [](const actors::verify_stats& s) { return std::to_string(s.last_duration_seconds); });
 }
 
 }  // namespace monolite::server

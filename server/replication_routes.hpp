@@ -14,6 +14,8 @@ proto::result<void> start_replication(server_context& ctx, boost::asio::any_io_e
 
 void add_replication_routes(server_context& ctx);
 void append_replication_metrics(const server_context& ctx, std::string& out);
+// --verify-interval: when each replica last matched the live database, failures, last duration.
+void append_verification_metrics(const server_context& ctx, std::string& out);
 // False in --replica-sync mode while a replica is failing: writes could not be acknowledged.
 bool replication_ready(const server_context& ctx);
 

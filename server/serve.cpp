@@ -91,7 +91,7 @@ class shutdown_watch : public std::enable_shared_from_this<shutdown_watch> {
         deadline_(std::chrono::steady_clock::now() + ctx.settings.shutdown_grace) {}
 
   void poll() {
-    const bool busy = ctx_.sessions.size() > 0 || state_.starting;
+    const bool busy = ctx_.sessions.size() > 0 || state_.starting || verifying();
     if (busy && std::chrono::steady_clock::now() < deadline_) {
       timer_.expires_after(std::chrono::milliseconds(20));
       timer_.async_wait([self = shared_from_this()](boost::system::error_code) { self->poll(); });
@@ -106,10 +106,15 @@ class shutdown_watch : public std::enable_shared_from_this<shutdown_watch> {
       if (ctx_.hrana) ctx_.hrana->interrupt();
     }
     if (ctx_.hrana) ctx_.hrana->stop();
+    if (ctx_.verifier) ctx_.verifier->join();  // it reads the live files: done before the writer closes
     ctx_.writer->close(pool_.context(0).get_executor(), [&pool = pool_] { pool.stop(); });
   }
 
  private:
+  // The verifier was asked to stop (shut_down) and has not finished yet. Once the starter has
+  // reported, ctx_.verifier is settled (it started only if the server became ready).
+  bool verifying() const { return !state_.starting && ctx_.verifier && ctx_.verifier->running(); }
+
   server_context& ctx_;
   const startup_state& state_;
   io_pool& pool_;
@@ -122,6 +127,7 @@ void shut_down(server_context& ctx, startup_state& state, listener& lst, io_pool
   log::info("shutting down", {{"grace_ms", ctx.settings.shutdown_grace.count()}});
   ctx.draining.store(true, std::memory_order_release);
   state.restore_stop.request_stop();
+  if (!state.starting && ctx.verifier) ctx.verifier->request_stop();  // stops between objects
   lst.stop();
   ctx.sessions.for_each([](const std::shared_ptr<http_session>& s) { s->finish(); });
   std::make_shared<shutdown_watch>(ctx, state, pool)->poll();
@@ -190,6 +196,7 @@ int prepare_database(server_context& ctx, io_pool& pool, asio::thread_pool& db_p
 }
 
 void announce_ready(server_context& ctx, const listener& lst, const io_pool& pool) {
+  if (ctx.verifier) ctx.verifier->start();
   ctx.ready.store(true, std::memory_order_release);
   log::info("listening", {{"address", ctx.settings.listen_host},
                           {"port", lst.port()},
@@ -208,6 +215,7 @@ void add_routes(server_context& ctx) {
 
 // After the pools stopped: the replicator's threads first, then the connections.
 void release_actors(server_context& ctx) {
+  ctx.verifier.reset();  // stops and joins its thread (already done after a normal shutdown)
   if (ctx.replicator) ctx.replicator->stop();
   ctx.hrana.reset();
   ctx.readers.reset();

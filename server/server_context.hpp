@@ -6,6 +6,7 @@
 
 #include "actors/hrana_service.hpp"
 #include "actors/reader_pool.hpp"
+#include "actors/replica_verifier.hpp"
 #include "actors/replicator.hpp"
 #include "actors/writer_actor.hpp"
 #include "server/auth.hpp"
@@ -22,6 +23,8 @@ struct server_context {
   std::unique_ptr<actors::reader_pool> readers;
   std::shared_ptr<actors::hrana::service> hrana;   // Hrana streams (server/hrana_routes.cpp)
   std::shared_ptr<actors::replicator> replicator;  // null without --replica
+  // Null without --verify-interval; its thread starts once the server is ready.
+  std::unique_ptr<actors::replica_verifier> verifier;
   http_metrics metrics;
   session_registry sessions;
   router routes;
