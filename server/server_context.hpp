@@ -16,12 +16,15 @@
 
 namespace monolite::server {
 
+class guard_watch;
+
 struct server_context {
   server::settings settings;
   std::shared_ptr<actors::writer_actor> writer;
   std::unique_ptr<actors::reader_pool> readers;
   std::shared_ptr<actors::hrana::service> hrana;   // Hrana streams (server/hrana_routes.cpp)
   std::shared_ptr<actors::replicator> replicator;  // null without --replica
+  std::shared_ptr<guard_watch> guards;             // from announce_ready() on (server/guards.hpp)
   http_metrics metrics;
   session_registry sessions;
   router routes;
