@@ -318,7 +318,7 @@ void pipeline_run::on_pinned(work_fn work, then_fn then) {
         *open = !sqlite3_get_autocommit(conn.handle());
       },
       reply_to_,
-      [self = shared_from_this(), open, then = std::move(then)] {
+      [self = shared_from_this(), open, then = std::move(then)](bool ran) {
         auto& s = *self->stream_;
         if (*open) {
           s.transaction = stream::txn::read;
@@ -327,6 +327,8 @@ void pipeline_run::on_pinned(work_fn work, then_fn then) {
           s.pinned.reset();
           s.transaction = stream::txn::none;
         }
+        // The loan's timer rolled the transaction back before this work could run.
+        if (!ran) return then(proto::api_error{400, "TRANSACTION_TIMEOUT", transaction_timeout_error().message});
         then({});
       });
 }

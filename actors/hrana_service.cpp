@@ -15,7 +15,8 @@ proto::result<std::shared_ptr<service>> service::open(std::shared_ptr<writer_act
                                                       const db::connection_options& db_options,
                                                       const service_limits& limits,
                                                       asio::any_io_executor timer_executor) {
-  auto pinned = pinned_readers::open(reader_executors, db_options, limits.read_transactions);
+  auto pinned =
+      pinned_readers::open(reader_executors, db_options, limits.read_transactions, limits.transaction_timeout);
   if (!pinned) return pinned.error();
   return std::shared_ptr<service>(
       new service(std::move(writer), readers, std::move(*pinned), limits, std::move(timer_executor)));
@@ -78,7 +79,7 @@ void service::end_transaction(const std::shared_ptr<stream>& s, asio::any_io_exe
           if (!sqlite3_get_autocommit(conn.handle())) (void)conn.exec("ROLLBACK");
         },
         std::move(reply_to),
-        [self = shared_from_this(), s, done = std::move(done)] {
+        [self = shared_from_this(), s, done = std::move(done)](bool) {
           self->pinned_->release(*s->pinned);
           s->pinned.reset();
           s->transaction = stream::txn::none;
@@ -106,6 +107,7 @@ void service::stop() {
     self->stopped_ = true;
     self->timer_.cancel();
   });
+  pinned_->stop();
 }
 
 // Streams idle past the expiry are forgotten (their batons now answer STREAM_EXPIRED) and what

@@ -7,7 +7,9 @@
 //   which cannot be asked whether it is running: that rule stays unchecked.
 // Replies: `done` is posted to (or called on) that executor once, after the last request.
 // Limits: open streams (503 TOO_MANY_STREAMS beyond), stored SQL per stream, idle expiry, read
-//   transactions at once (TRANSACTION_BUSY) and their duration; the writer bounds write ones.
+//   transactions at once (TRANSACTION_BUSY) and their duration (a timer rolls one back at the
+//   transaction timeout and frees its connection, whether or not its stream returns); the writer
+//   bounds write ones.
 #pragma once
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
@@ -30,7 +32,7 @@ struct service_limits {
   std::size_t max_stored_sql_bytes = 100000;  // each (the server's --max-sql-length)
   std::chrono::milliseconds idle_expiry{10000};
   std::chrono::milliseconds transaction_timeout{5000};  // read transactions (the writer bounds write ones)
-  std::size_t read_transactions = 16;                   // pinned read-only connections
+  std::size_t read_transactions = 16;                   // pinned read-only connections (--max-read-transactions)
 };
 
 struct stream_ref {
@@ -66,6 +68,8 @@ class service : public std::enable_shared_from_this<service> {
   void interrupt() { pinned_->interrupt(); }
   std::size_t open_streams() const { return registry_.size(); }
   std::size_t read_transactions() const { return pinned_->lent(); }
+  // The read transactions' snapshots (each held from its BEGIN until its end or timeout).
+  read_snapshots snapshots() const { return pinned_->snapshots(); }
 
  private:
   friend class pipeline_run;

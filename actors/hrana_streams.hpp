@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "actors/hrana_exec.hpp"
+#include "actors/pinned_readers.hpp"
 
 namespace monolite::actors::hrana {
 
@@ -25,7 +26,7 @@ struct stream {
   stream_settings settings;
   std::unordered_map<std::int32_t, std::string> sqls;  // store_sql texts
   txn transaction = txn::none;
-  std::optional<std::size_t> pinned;  // the pinned reader while transaction == read
+  std::optional<pinned_readers::loan> pinned;  // the pinned reader while transaction == read
   clock::time_point read_since;
   bool closed = false;
 

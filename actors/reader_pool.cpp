@@ -30,6 +30,13 @@ void reader_pool::interrupt() {
     r->conn.interrupt();
 }
 
+read_snapshots reader_pool::snapshots() const {
+  read_snapshots out;
+  for (const auto& r : readers_)
+    out.add(r->reading_since);
+  return out;
+}
+
 bool reader_pool::try_take(reader* r) {
   if (r->in_flight.fetch_add(1, std::memory_order_acq_rel) < mailbox_per_reader_) return true;
   r->in_flight.fetch_sub(1, std::memory_order_acq_rel);
@@ -62,7 +69,9 @@ void reader_pool::submit(proto::statement statement, asio::any_io_executor reply
   asio::post(r->strand, [r, statement = std::move(statement), reply_to, reply = std::move(reply)]() mutable {
     MONOLITE_ASSERT_ON_STRAND(r->strand);  // the reader's connection is used on its strand only
     const auto start = std::chrono::steady_clock::now();
+    r->reading_since.store(snapshot_stamp(start), std::memory_order_relaxed);
     read_outcome outcome{db::run_statement(r->conn, statement, {true, true}), 0};
+    r->reading_since.store(0, std::memory_order_relaxed);
     outcome.time_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     r->in_flight.fetch_sub(1, std::memory_order_acq_rel);
     asio::post(reply_to,
@@ -80,7 +89,9 @@ void reader_pool::run(std::size_t preferred, std::function<void(db::connection&)
   }
   asio::post(r->strand, [r, work = std::move(work), reply_to, done = std::move(done)]() mutable {
     MONOLITE_ASSERT_ON_STRAND(r->strand);
+    r->reading_since.store(snapshot_stamp(snapshot_clock::now()), std::memory_order_relaxed);
     work(r->conn);
+    r->reading_since.store(0, std::memory_order_relaxed);
     r->in_flight.fetch_sub(1, std::memory_order_acq_rel);
     asio::post(reply_to, [done = std::move(done)] { done(proto::result<void>{}); });
   });

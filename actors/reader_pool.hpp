@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "actors/read_snapshots.hpp"
 #include "db/connection.hpp"
 #include "proto/sql_request.hpp"
 #include "proto/sql_response.hpp"
@@ -48,12 +49,15 @@ class reader_pool {
 
   std::size_t size() const { return readers_.size(); }
   std::uint64_t rejected_full() const { return rejected_full_.load(std::memory_order_relaxed); }
+  // Thread-safe: the statements running now (each holds a read snapshot while it runs).
+  read_snapshots snapshots() const;
 
  private:
   struct reader {
     boost::asio::strand<boost::asio::any_io_executor> strand;
     db::connection conn;
     std::atomic<std::size_t> in_flight{0};
+    std::atomic<std::int64_t> reading_since{0};  // a stamp while work runs; written on the strand only
   };
   reader* pick(std::size_t preferred);
   bool try_take(reader* r);

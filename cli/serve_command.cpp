@@ -35,6 +35,13 @@ const std::vector<option_spec>& specs() {
       {"max-connections", "N", "open HTTP connections at most (503 beyond)", "1024"},
       {"statement-timeout", "DURATION", "a client statement running longer is stopped (504)", "5"},
       {"transaction-timeout", "DURATION", "an interactive (Hrana) transaction open longer is rolled back", "5"},
+      {"max-read-transactions", "N|auto",
+       "Hrana read transactions (BEGIN TRANSACTION READONLY) open at once, each holding a read-only connection; "
+       "one more is answered 503 TRANSACTION_BUSY (auto: the larger of 16 and 4 per reader thread)",
+       "auto"},
+      {"read-snapshot-warning", "DURATION",
+       "log a warning when a read has held its snapshot (and so the WAL) this long (0: never)", "5m"},
+      {"wal-size-warning", "BYTES", "log a warning when the WAL file grows past this size (0: never)", "1073741824"},
       {"max-sql-length", "BYTES", "longest SQL text accepted (413 beyond)", "100000"},
       {"max-params", "N", "most parameters in one statement", "1000"},
       {"max-result-rows", "N", "most rows in one result (400 RESULT_TOO_LARGE beyond)", "100000"},
@@ -80,6 +87,21 @@ usage_result<int> busy_timeout_of(const option_values& values) {
   if (*parsed > std::chrono::hours(1))
     return usage_error{"--busy-timeout: '" + values.at("busy-timeout") + "' is longer than 1h"};
   return static_cast<int>(parsed->count());
+}
+
+// "0" turns a warning off; anything else is a duration.
+usage_result<std::chrono::milliseconds> duration_or_off(const option_values& values, const std::string& name) {
+  if (values.at(name) == "0") return std::chrono::milliseconds(0);
+  return parse_duration(values.at(name), name);
+}
+
+// Read transactions are short by design: a few per reader thread, and never fewer than 16.
+usage_result<std::size_t> max_read_transactions_of(const option_values& values, const server::settings& s) {
+  if (values.at("max-read-transactions") == "auto") {
+    const std::size_t reader_threads = s.readers_on_io_threads ? s.threads : s.readers;
+    return std::max<std::size_t>(16, 4 * reader_threads);
+  }
+  return parse_number<std::size_t>(values.at("max-read-transactions"), "max-read-transactions", 1, 4096);
 }
 
 usage_result<void> parse_listen(const std::string& text, server::settings& out) {
@@ -176,6 +198,15 @@ usage_result<void> parse_verify_interval(const option_values& v, server::setting
   return {};
 }
 
+usage_result<void> parse_guards(const option_values& v, server::settings& out) {
+  for (auto ok :
+       {assign(max_read_transactions_of(v, out), out.max_read_transactions),
+        assign(duration_or_off(v, "read-snapshot-warning"), out.read_snapshot_warning),
+        assign(number_of<std::uint64_t>(v, "wal-size-warning", 0, std::uint64_t{1} << 50), out.wal_size_warning)})
+    if (!ok) return ok.error();
+  return {};
+}
+
 usage_result<void> parse_replication(const option_values& v, server::settings& out) {
   out.replicas = split_list(v.at("replica"));
   for (const auto& url : out.replicas)
@@ -217,6 +248,7 @@ usage_result<server::settings> load_serve_settings(const std::vector<std::string
   if (auto ok = parse_listen(values->at("listen"), out); !ok) return ok.error();
   if (auto ok = parse_enums(*values, out); !ok) return ok.error();
   if (auto ok = parse_numbers(*values, out); !ok) return ok.error();
+  if (auto ok = parse_guards(*values, out); !ok) return ok.error();
   if (auto ok = parse_auth(*values, out); !ok) return ok.error();
   if (auto ok = parse_access_log(*values, out); !ok) return ok.error();
   if (auto ok = parse_replication(*values, out); !ok) return ok.error();

@@ -100,6 +100,7 @@ proto::result<void> open_hrana(server_context& ctx, const db::connection_options
   actors::hrana::service_limits limits;
   limits.max_stored_sql_bytes = static_cast<std::size_t>(ctx.settings.max_sql_length);
   limits.transaction_timeout = ctx.settings.transaction_timeout;
+  limits.read_transactions = ctx.settings.max_read_transactions;
   auto service = actors::hrana::service::open(ctx.writer, *ctx.readers, reader_executors, db_options, limits,
                                               std::move(timer_executor));
   if (!service) return service.error();

@@ -6,10 +6,20 @@ namespace monolite::server {
 namespace {
 
 void append_metric(std::string& out, std::string_view name, std::string_view type, std::string_view help,
-                   std::uint64_t value) {
+                   std::string_view value) {
   out.append("# HELP ").append(name).append(" ").append(help).append("\n");
   out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
-  out.append(name).append(" ").append(std::to_string(value)).append("\n");
+  out.append(name).append(" ").append(value).append("\n");
+}
+
+void append_metric(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+                   std::uint64_t value) {
+  append_metric(out, name, type, help, std::to_string(value));
+}
+
+void append_metric(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+                   double value) {
+  append_metric(out, name, type, help, std::to_string(value));
 }
 
 }  // namespace
@@ -68,6 +78,12 @@ std::string render_prometheus(const http_metrics& http, const gauge_snapshot& g)
   append_metric(out, "monolite_http_open_connections", "gauge", "Open HTTP connections.", g.open_connections);
   append_metric(out, "monolite_hrana_open_streams", "gauge", "Hrana streams open (not yet closed or expired).",
                 g.hrana_streams);
+  append_metric(out, "monolite_wal_bytes", "gauge", "Size of the live WAL file (-wal) in bytes.", g.wal_bytes);
+  append_metric(out, "monolite_read_snapshots", "gauge",
+                "Read snapshots held now: reads running and Hrana read transactions open.", g.read_snapshots);
+  append_metric(out, "monolite_read_snapshot_oldest_seconds", "gauge",
+                "Age of the oldest read snapshot held now; the WAL cannot be checkpointed past it (0: none).",
+                g.read_snapshot_oldest_seconds);
   return out;
 }
 

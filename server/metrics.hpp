@@ -28,6 +28,9 @@ struct gauge_snapshot {
   std::uint64_t readers_rejected = 0;
   std::size_t open_connections = 0;
   std::size_t hrana_streams = 0;
+  std::uint64_t wal_bytes = 0;              // the live -wal file
+  std::size_t read_snapshots = 0;           // held now (statements running, read transactions)
+  double read_snapshot_oldest_seconds = 0;  // age of the oldest of them (0: none)
 };
 
 // A label value as the Prometheus text format wants it between its quotes: backslash, double quote

@@ -12,6 +12,7 @@
 #include "common/log.hpp"
 #include "replica/boot_restore.hpp"
 #include "server/access.hpp"
+#include "server/guards.hpp"
 #include "server/hrana_routes.hpp"
 #include "server/http_session.hpp"
 #include "server/io_pool.hpp"
@@ -129,6 +130,7 @@ void shut_down(server_context& ctx, startup_state& state, listener& lst, io_pool
   state.restore_stop.request_stop();
   if (!state.starting && ctx.verifier) ctx.verifier->request_stop();  // stops between objects
   lst.stop();
+  if (ctx.guards) ctx.guards->stop();
   ctx.sessions.for_each([](const std::shared_ptr<http_session>& s) { s->finish(); });
   std::make_shared<shutdown_watch>(ctx, state, pool)->poll();
 }
@@ -195,9 +197,11 @@ int prepare_database(server_context& ctx, io_pool& pool, asio::thread_pool& db_p
   return 1;
 }
 
-void announce_ready(server_context& ctx, const listener& lst, const io_pool& pool) {
+void announce_ready(server_context& ctx, const listener& lst, io_pool& pool) {
   if (ctx.verifier) ctx.verifier->start();
   ctx.ready.store(true, std::memory_order_release);
+  ctx.guards = std::make_shared<guard_watch>(ctx, pool.context(0).get_executor());
+  ctx.guards->start();
   log::info("listening", {{"address", ctx.settings.listen_host},
                           {"port", lst.port()},
                           {"db", ctx.settings.db_path},

@@ -17,6 +17,8 @@
 
 namespace monolite::server {
 
+class guard_watch;
+
 struct server_context {
   server::settings settings;
   std::shared_ptr<actors::writer_actor> writer;
@@ -25,6 +27,7 @@ struct server_context {
   std::shared_ptr<actors::replicator> replicator;  // null without --replica
   // Null without --verify-interval; its thread starts once the server is ready.
   std::unique_ptr<actors::replica_verifier> verifier;
+  std::shared_ptr<guard_watch> guards;             // from announce_ready() on (server/guards.hpp)
   http_metrics metrics;
   session_registry sessions;
   router routes;

@@ -31,6 +31,10 @@ struct settings {
   std::size_t max_connections = 0;
   std::chrono::milliseconds statement_timeout{0};
   std::chrono::milliseconds transaction_timeout{5000};  // longest Hrana interactive transaction
+  std::size_t max_read_transactions = 16;               // Hrana read transactions open at once
+  // The guards (server/guards.hpp); 0 turns one off.
+  std::chrono::milliseconds read_snapshot_warning{std::chrono::minutes(5)};
+  std::uint64_t wal_size_warning = std::uint64_t{1} << 30;
   int max_sql_length = 0;
   int max_params = 0;
   std::size_t max_result_rows = 0;

@@ -1,6 +1,7 @@
 // /healthz (alive) and /readyz (serving, not draining): open to all; /metrics (Prometheus text): admin.
 #include "server/system_routes.hpp"
 
+#include "server/guards.hpp"
 #include "server/replication_routes.hpp"
 #include "server/server_context.hpp"
 
@@ -20,6 +21,10 @@ void add_system_routes(server_context& ctx) {
     if (!ctx.ready.load(std::memory_order_acquire)) return respond(error_response(proto::not_ready("starting")));
     gauge_snapshot gauges{ctx.writer->stats(), ctx.readers->rejected_full(), ctx.sessions.size(),
                           ctx.hrana ? ctx.hrana->open_streams() : 0};
+    const auto pressure = observe_wal_pressure(ctx);
+    gauges.wal_bytes = pressure.wal_bytes;
+    gauges.read_snapshots = pressure.snapshots.held;
+    gauges.read_snapshot_oldest_seconds = pressure.snapshots.oldest_seconds(actors::snapshot_clock::now());
     std::string text = render_prometheus(ctx.metrics, gauges);
     append_replication_metrics(ctx, text);
     respond(text_response(200, std::move(text), "text/plain; version=0.0.4"));

@@ -3,6 +3,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <thread>
+
 #include "actors/hrana_service.hpp"
 #include "support/actor_fixture.hpp"
 
@@ -34,7 +36,7 @@ struct service_fixture : test::actor_fixture {
   // but copies of a strand executor are reference-counted with a fence ThreadSanitizer cannot see.)
   boost::asio::any_io_executor session{replies.get_executor()};
 
-  service_fixture() {
+  explicit service_fixture(std::chrono::milliseconds read_timeout = 5000ms) {
     actors::writer_options w;
     w.transaction_timeout = 2s;
     writer = open_writer(w);
@@ -43,6 +45,8 @@ struct service_fixture : test::actor_fixture {
     hrana::service_limits limits;
     limits.max_stored_sql = 2;
     limits.read_transactions = 2;
+    limits.transaction_timeout = read_timeout;
+    limits.idle_expiry = 60s;  // longer than any test: only the transaction timeout ends a transaction
     svc = hrana::service::open(writer, *readers, executors, options, limits, db_pool.get_executor()).value();
     svc->start();
   }
@@ -69,6 +73,11 @@ struct service_fixture : test::actor_fixture {
     BOOST_REQUIRE_MESSAGE(out.status.has_value(), (out.status ? std::string() : out.status.error().message));
     return out;
   }
+};
+
+// Read transactions time out after 300 ms: long enough to be seen held, short for a test.
+struct short_read_timeout_fixture : service_fixture {
+  short_read_timeout_fixture() : service_fixture(300ms) {}
 };
 
 std::int64_t first_value(const ph::stream_result& r) {
@@ -154,6 +163,56 @@ BOOST_AUTO_TEST_CASE(stored_sql_is_per_stream_and_bounded) {
   BOOST_TEST(first_value(out.results.at(4)) == 42);
   auto other_stream = run(std::nullopt, {by_id, of_kind(ph::request_kind::close)});
   BOOST_TEST(other_stream.results.at(0).failure->code == "SQL_NOT_FOUND");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(hrana_read_transactions, short_read_timeout_fixture)
+
+// Two streams begin a read transaction and never come back: the timeout ends both at once, with
+// no further request, and frees their connections for others.
+BOOST_AUTO_TEST_CASE(an_abandoned_read_transaction_frees_its_slot_at_the_timeout) {
+  const auto begin_read = [] {
+    return std::vector<ph::decoded_request>{execute("BEGIN TRANSACTION READONLY"), execute("SELECT 1")};
+  };
+  const auto started = std::chrono::steady_clock::now();
+  auto a = run(std::nullopt, begin_read());
+  auto b = run(std::nullopt, begin_read());
+  BOOST_TEST(svc->read_transactions() == 2u);
+  BOOST_TEST(svc->snapshots().held == 2u);
+  auto refused = run(std::nullopt, {execute("BEGIN TRANSACTION READONLY"), of_kind(ph::request_kind::close)});
+  BOOST_REQUIRE(refused.results.at(0).failure.has_value());
+  BOOST_TEST(refused.results.at(0).failure->code == "TRANSACTION_BUSY");
+  // Polled with a bound well under the idle expiry (60 s): the expiry sweep cannot be what frees them.
+  while (svc->read_transactions() != 0) {
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() - started < 10s, "not freed in 10 s");
+    std::this_thread::sleep_for(1ms);
+  }
+  BOOST_TEST((std::chrono::steady_clock::now() - started >= 300ms));
+  BOOST_TEST(svc->snapshots().held == 0u);
+  auto third = run(std::nullopt, {execute("BEGIN TRANSACTION READONLY"), execute("SELECT 1"),
+                                  of_kind(ph::request_kind::get_autocommit), of_kind(ph::request_kind::close)});
+  BOOST_TEST(!third.results.at(0).failure.has_value());
+  BOOST_TEST(!third.results.at(2).is_autocommit);
+  // The abandoned stream learns of the timeout on its next request, then runs in autocommit.
+  auto late = run(a.next, {execute("SELECT 1"), of_kind(ph::request_kind::get_autocommit)});
+  BOOST_REQUIRE(late.results.at(0).failure.has_value());
+  BOOST_TEST(late.results.at(0).failure->code == "TRANSACTION_TIMEOUT");
+  BOOST_TEST(late.results.at(1).is_autocommit);
+  run(b.next, {of_kind(ph::request_kind::close)});
+  BOOST_TEST(svc->read_transactions() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(closing_a_stream_frees_its_slot_at_once) {
+  auto a = run(std::nullopt, {execute("BEGIN TRANSACTION READONLY"), execute("SELECT 1")});
+  auto b = run(std::nullopt, {execute("BEGIN TRANSACTION READONLY"), execute("SELECT 1")});
+  run(a.next, {of_kind(ph::request_kind::close)});
+  BOOST_TEST(svc->read_transactions() == 1u);
+  auto c =
+      run(std::nullopt, {execute("BEGIN TRANSACTION READONLY"), execute("SELECT 1"), of_kind(ph::request_kind::close)});
+  BOOST_TEST(!c.results.at(0).failure.has_value());
+  run(b.next, {of_kind(ph::request_kind::close)});
+  BOOST_TEST(svc->read_transactions() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -64,4 +64,30 @@ BOOST_AUTO_TEST_CASE(full_readers_answer_503_at_once) {
   BOOST_TEST(test::wait_for(held_done).has_value());
 }
 
+// A running read holds a snapshot: it counts, with its age, until it returns.
+BOOST_AUTO_TEST_CASE(a_running_read_is_a_held_snapshot) {
+  auto pool = open_pool(2, 8);
+  BOOST_TEST(pool->snapshots().held == 0u);
+  std::promise<void> entered;
+  test::latch_gate gate;
+  std::promise<void> finished;
+  pool->run(
+      0,
+      [&entered, wait = gate.waiter()](db::connection&) {
+        entered.set_value();
+        (void)wait.wait_for(test::patience);
+      },
+      replies.get_executor(), [&finished](proto::result<void>) { finished.set_value(); });
+  auto in_work = entered.get_future();
+  test::wait_for(in_work);
+  const auto during = pool->snapshots();
+  BOOST_TEST(during.held == 1u);
+  BOOST_TEST(during.oldest_stamp != 0);
+  BOOST_TEST(during.oldest_seconds(actors::snapshot_clock::now()) >= 0.0);
+  gate.open();
+  auto done = finished.get_future();
+  test::wait_for(done);
+  BOOST_TEST(pool->snapshots().held == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -70,6 +70,39 @@ BOOST_AUTO_TEST_CASE(transaction_timeout_is_a_flag_and_a_variable) {
   BOOST_TEST(bad.error().message.find("--transaction-timeout") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(read_transaction_slots_default_to_four_per_reader_thread_and_at_least_16) {
+  BOOST_TEST(cli::load_serve_settings({"--readers", "2", "--db-executor", "pool"}).value().max_read_transactions ==
+             16u);
+  BOOST_TEST(cli::load_serve_settings({"--readers", "10", "--db-executor", "pool"}).value().max_read_transactions ==
+             40u);
+  // affine: one reader per HTTP thread
+  BOOST_TEST(cli::load_serve_settings({"--threads", "6", "--readers", "1"}).value().max_read_transactions == 24u);
+  BOOST_TEST(cli::load_serve_settings({"--max-read-transactions", "2"}).value().max_read_transactions == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(the_guard_thresholds_have_defaults_and_zero_turns_them_off) {
+  const auto defaults = cli::load_serve_settings({}).value();
+  BOOST_TEST(defaults.read_snapshot_warning.count() == 300000);
+  BOOST_TEST(defaults.wal_size_warning == std::uint64_t{1} << 30);
+  const auto off = cli::load_serve_settings({"--read-snapshot-warning", "0", "--wal-size-warning", "0"}).value();
+  BOOST_TEST(off.read_snapshot_warning.count() == 0);
+  BOOST_TEST(off.wal_size_warning == 0u);
+  const auto set = cli::load_serve_settings({"--read-snapshot-warning", "1s", "--wal-size-warning", "4096"}).value();
+  BOOST_TEST(set.read_snapshot_warning.count() == 1000);
+  BOOST_TEST(set.wal_size_warning == 4096u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_guard_values_are_usage_errors_naming_the_flag) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--max-read-transactions", "0"},
+                                                                {"--max-read-transactions", "many"},
+                                                                {"--read-snapshot-warning", "soon"},
+                                                                {"--wal-size-warning", "-1"}}) {
+    auto r = cli::load_serve_settings(args);
+    BOOST_REQUIRE_MESSAGE(r.has_error(), args.front());
+    BOOST_TEST(r.error().message.find(args.front() + ": '" + args.back() + "'") == 0u, r.error().message);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(public_listen_needs_auth_or_an_explicit_opt_out) {
   BOOST_TEST(cli::load_serve_settings({"--listen", "0.0.0.0:8080", "--auth", "/etc/monolite/auth.yaml"}).has_value());
   BOOST_TEST(cli::load_serve_settings({"--listen", "0.0.0.0:8080", "--insecure-no-auth", "true"}).has_value());
