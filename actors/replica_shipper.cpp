@@ -29,15 +29,19 @@ replica_shipper::replica_shipper(std::shared_ptr<replica::object_store> store, r
       pump_timer_(strand_),
       snapshot_timer_(strand_),
       retention_timer_(strand_),
+      compact_timer_(strand_),
       stats_(store_->describe()) {}
 
 replica_shipper::~replica_shipper() { stop(); }
 
 void replica_shipper::stop() {
+  stopping_ = true;
+  compact_thread_.join();  // first, so that a pass ending now still finds the strand running
   asio::post(strand_, [this] {
     pump_timer_.cancel();
     snapshot_timer_.cancel();
     retention_timer_.cancel();
+    compact_timer_.cancel();
     waiters_.clear();  // their handlers hold whoever waits (the writer): let go of them
     drop_all();
   });
@@ -58,6 +62,8 @@ void replica_shipper::start(std::string generation, position resume_at) {
     }
     self->arm_periodic(self->snapshot_timer_, self->options_.snapshot_interval, &replica_shipper::periodic_snapshot);
     self->arm_periodic(self->retention_timer_, self->options_.retention_check, &replica_shipper::run_retention);
+    if (self->options_.compact_interval.count() > 0)
+      self->arm_periodic(self->compact_timer_, self->options_.compact_interval, &replica_shipper::run_compaction);
   });
 }
 
@@ -367,7 +373,7 @@ bool replica_shipper::upload_segment() {
   }
   for (std::size_t i = 0; i < used; ++i)
     drop_front();
-  ++uploads_since_retention_;
+  ++uploads_since_retention_, ++uploads_since_compaction_;
   stats_.segment_uploaded(bytes.size(), segment.commit_times_ms);
   advance({segment.index, segment.last_frame()});
   return true;
@@ -402,6 +408,10 @@ void replica_shipper::run_retention() {
   // Nothing uploaded since the last look: nothing new to prune against, so no LIST. An idle replica
   // keeps objects that aged out until the next write; keeping more is always safe.
   if (uploads_since_retention_ == 0) return;
+  if (compacting_) {  // the pass may be deleting in the same generation: prune once it is done
+    retention_waiting_ = true;
+    return;
+  }
   auto listed = store_->list("generations/");
   if (!listed) return on_failure("listing the replica for retention failed", listed.error());
   uploads_since_retention_ = 0;
@@ -414,6 +424,40 @@ void replica_shipper::run_retention() {
   auto removed = store_->remove(doomed);
   if (!removed) return on_failure("deleting expired replica objects failed", removed.error());
   stats_.deleted(doomed.size());
+}
+
+// Off the strand: a pass downloads and uploads many objects, and segments keep flowing meanwhile.
+void replica_shipper::run_compaction() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
+  if (compacting_ || uploads_since_compaction_ == 0 || !have_snapshot_ || stopping_) return;
+  compacting_ = true;
+  uploads_since_compaction_ = 0;
+  replica::compaction_options o;
+  o.max_bytes = options_.max_segment_bytes;
+  o.cancelled = [this] { return stopping_.load(); };
+  asio::post(compact_thread_, [self = shared_from_this(), o] {
+    auto result = replica::compact(*self->store_, o);
+    asio::post(self->strand_, [self, result = std::move(result)] { self->on_compaction_done(result); });
+  });
+}
+
+void replica_shipper::on_compaction_done(const replica::compaction_result& result) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
+  compacting_ = false;
+  if (!result) {  // not a shipping failure: uploads go on without backing off; the next pass retries
+    log::warn("compacting the replica failed", {{"replica", stats_.replica()}, {"error", result.error().message}});
+  } else if (result->merged + result->redundant > 0 || !result->skipped.empty()) {
+    log::info("replica compacted", {{"replica", stats_.replica()},
+                                    {"merged", result->merged},
+                                    {"replaced", result->replaced},
+                                    {"leftovers_deleted", result->redundant},
+                                    {"skipped", result->skipped.empty() ? "" : result->skipped.front()}});
+    stats_.deleted(result->replaced + result->redundant);
+  }
+  if (retention_waiting_ && !stopping_) {
+    retention_waiting_ = false;
+    run_retention();
+  }
 }
 
 void replica_shipper::publish_stats() {

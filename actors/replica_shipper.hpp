@@ -3,7 +3,8 @@
 //   read, compressed and uploaded piece by piece (streamed, never whole in memory) on a second
 //   thread of its own, so WAL segments keep flowing meanwhile.
 //   Private members run on the strand, upload_snapshot on the snapshot thread (both asserted:
-//   common/strand_check.hpp).
+//   common/strand_check.hpp). Compaction passes run on a third thread of their own, started from
+//   the strand, never while retention runs (retention waits for the pass to end).
 // Replies: when_shipped handlers run on the shipper's thread; callers post onward.
 // Mailbox: captured chunks wait in memory up to max_backlog_bytes, counted where they are captured
 //   (on_chunk, the writer's thread), so the bound holds while this strand is blocked in an upload.
@@ -23,6 +24,7 @@
 
 #include "actors/replica_stats_book.hpp"
 #include "actors/replication_types.hpp"
+#include "replica/compactor.hpp"
 #include "replica/format/wal_segment.hpp"
 #include "replica/object_store.hpp"
 
@@ -67,6 +69,8 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   void on_failure(const std::string& what, const replica::store_error& error);
   void advance(position shipped);
   void run_retention();
+  void run_compaction();
+  void on_compaction_done(const replica::compaction_result& result);
   void periodic_snapshot();
   void arm_periodic(boost::asio::steady_timer& timer, std::chrono::milliseconds every, void (replica_shipper::*fn)());
   void publish_stats();
@@ -74,9 +78,9 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   std::shared_ptr<replica::object_store> store_;
   replica_options options_;
   snapshot_pinner pinner_;
-  boost::asio::thread_pool thread_{1}, snapshot_thread_{1};
+  boost::asio::thread_pool thread_{1}, snapshot_thread_{1}, compact_thread_{1};
   boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
-  boost::asio::steady_timer pump_timer_, snapshot_timer_, retention_timer_;
+  boost::asio::steady_timer pump_timer_, snapshot_timer_, retention_timer_, compact_timer_;
 
   std::string generation_;
   bool generation_ready_ = false;  // the snapshot position of a new generation is known
@@ -89,6 +93,10 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   // Objects uploaded since retention last listed the store: an idle replica is neither listed
   // nor snapshotted again (what an idle server costs in requests: nothing).
   std::uint64_t uploads_since_retention_ = 0;
+  std::uint64_t uploads_since_compaction_ = 0;  // likewise: an idle replica is not compacted again
+  bool compacting_ = false;                     // a pass runs on compact_thread_
+  bool retention_waiting_ = false;              // retention came due during a pass: it runs after it
+  std::atomic<bool> stopping_{false};           // ends a compaction pass at its next object
   std::deque<std::shared_ptr<const db::wal_chunk>> pending_;
   std::size_t pending_bytes_ = 0, pending_frames_ = 0;
   std::size_t peak_bytes_ = 0;  // most held since memory was last given back

@@ -39,6 +39,8 @@ struct replica_options {
   std::chrono::milliseconds snapshot_interval{std::chrono::hours(24)};
   std::chrono::milliseconds retention{std::chrono::hours(72)};
   std::chrono::milliseconds retention_check{std::chrono::hours(1)};
+  // How often runs of small WAL segments are merged (replica/compactor.hpp); 0: never.
+  std::chrono::milliseconds compact_interval{std::chrono::minutes(5)};
   std::size_t max_backlog_bytes = 256u << 20;  // past this, a new generation starts
   std::size_t max_segment_bytes = 16u << 20;
 };

@@ -60,6 +60,7 @@ const std::vector<option_spec>& specs() {
       {"snapshot-interval", "DURATION", "take a full snapshot of the database this often", "24h"},
       {"retention", "DURATION", "keep everything a restore to any point this far back needs", "72h"},
       {"retention-check", "DURATION", "how often old replica objects are looked for and deleted", "1h"},
+      {"replica-compact-interval", "DURATION", "how often runs of small WAL segments are merged (0: never)", "5m"},
       {"replica-retry-timeout", "DURATION",
        "--restore-if-missing: how long one object's transient failures are retried", "2m"},
       {"replica-max-backlog", "BYTES", "unshipped WAL held in memory per replica before a new generation", "268435456"},
@@ -77,6 +78,12 @@ usage_result<T> number_of(const option_values& values, const std::string& name, 
 
 usage_result<std::chrono::milliseconds> duration_of(const option_values& values, const std::string& name) {
   return parse_duration(values.at(name), name);
+}
+
+// A duration where "0" turns the thing off.
+usage_result<std::chrono::milliseconds> duration_or_off_of(const option_values& values, const std::string& name) {
+  if (values.at(name) == "0") return std::chrono::milliseconds(0);
+  return duration_of(values, name);
 }
 
 // SQLite's busy_timeout is in milliseconds, so a bare number stays milliseconds here (the one
@@ -228,6 +235,7 @@ usage_result<void> parse_replication(const option_values& v, server::settings& o
                   assign(duration_of(v, "snapshot-interval"), out.snapshot_interval),
                   assign(duration_of(v, "retention"), out.retention),
                   assign(duration_of(v, "retention-check"), out.retention_check),
+                  assign(duration_or_off_of(v, "replica-compact-interval"), out.replica_compact_interval),
                   assign(duration_of(v, "replica-retry-timeout"), out.replica_retry_timeout),
                   assign(number_of<std::size_t>(v, "replica-max-backlog", 1u << 20, std::size_t{1} << 40),
                          out.replica_max_backlog)})

@@ -18,6 +18,7 @@ actors::replica_options replica_options_for(const server::settings& s) {
   o.snapshot_interval = s.snapshot_interval;
   o.retention = s.retention;
   o.retention_check = s.retention_check;
+  o.compact_interval = s.replica_compact_interval;
   o.max_backlog_bytes = s.replica_max_backlog;
   return o;
 }

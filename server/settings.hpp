@@ -49,6 +49,7 @@ struct settings {
   bool replica_sync = false;
   std::chrono::milliseconds replica_interval{500}, replica_sync_timeout{10000};
   std::chrono::milliseconds snapshot_interval{0}, retention{0}, retention_check{0};
+  std::chrono::milliseconds replica_compact_interval{0};  // 0: never compact
   std::size_t replica_max_backlog = 0;
   std::chrono::milliseconds replica_retry_timeout{120000};  // a restore at boot retries an object this long
   // The first key seals new objects, every key opens them; empty: objects are stored as they are.

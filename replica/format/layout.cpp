@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <tuple>
 
 namespace monolite::replica::layout {
 
@@ -105,6 +106,27 @@ bool add_object(std::map<std::string, generation>& gens, const listed_object& ob
   gens[id].bytes += object.size;
   return true;
 }
+
+// Sorts the segments and moves those another one holds entirely into `redundant`. By first frame,
+// the longest first: a segment ending at or before the furthest end so far is held by an earlier one.
+void set_aside_redundant(generation& g) {
+  std::sort(g.segments.begin(), g.segments.end(), [](const segment_entry& a, const segment_entry& b) {
+    return std::tie(a.index, a.first_frame, b.last_frame, a.key) <
+           std::tie(b.index, b.first_frame, a.last_frame, b.key);
+  });
+  std::vector<segment_entry> kept;
+  std::optional<position> furthest;
+  for (auto& s : g.segments) {
+    const position end{s.index, s.last_frame};
+    if (furthest && furthest->index == s.index && end <= *furthest) {
+      g.redundant.push_back(std::move(s));
+      continue;
+    }
+    furthest = end;
+    kept.push_back(std::move(s));
+  }
+  g.segments = std::move(kept);
+}
 }  // namespace
 
 std::optional<std::int64_t> generation::first_time_ms() const {
@@ -164,9 +186,7 @@ std::vector<generation> parse_catalog(const std::vector<listed_object>& objects)
   for (auto& [id, g] : gens) {
     g.id = id;
     std::sort(g.snapshots.begin(), g.snapshots.end(), [](auto& a, auto& b) { return a.at < b.at; });
-    std::sort(g.segments.begin(), g.segments.end(), [](auto& a, auto& b) {
-      return std::tie(a.index, a.first_frame, a.last_frame) < std::tie(b.index, b.first_frame, b.last_frame);
-    });
+    set_aside_redundant(g);
     out.push_back(std::move(g));
   }
   // Oldest first by when their history starts (two generations may begin in the same second).

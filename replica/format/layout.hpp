@@ -34,7 +34,10 @@ struct segment_entry {
 struct generation {
   std::string id;
   std::vector<snapshot_entry> snapshots;  // by position
-  std::vector<segment_entry> segments;    // by (index, first_frame)
+  std::vector<segment_entry> segments;    // by (index, first_frame); none holds another's frames
+  // Segments whose frames another segment holds entirely: the parts of a compaction that was
+  // interrupted after its merged segment was uploaded (replica/compactor.hpp). Never needed.
+  std::vector<segment_entry> redundant;
   std::uint64_t bytes = 0;
   std::optional<std::int64_t> first_time_ms() const;  // of its first snapshot
   std::optional<std::int64_t> last_time_ms() const;   // of its newest snapshot or segment
@@ -54,7 +57,7 @@ struct listed_object {
   std::uint64_t size = 0;
 };
 // Generations sorted oldest first (by their oldest object's time, then id); names that do not
-// follow the layout are ignored.
+// follow the layout are ignored. Of two segments with the same frames, the first by key stays.
 std::vector<generation> parse_catalog(const std::vector<listed_object>& objects);
 
 // Times: "20261122T031502.123Z" in names, RFC 3339 for people.

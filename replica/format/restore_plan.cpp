@@ -20,22 +20,42 @@ const layout::snapshot_entry* pick_snapshot(const layout::generation& g, const r
   return best;
 }
 
-// The segments after the snapshot, checked to form one unbroken chain.
+// Whether `seg` may come next after `at`: it continues the same index without a gap (it may
+// repeat frames already applied: restore skips those) or starts the next index.
+bool continues(const layout::segment_entry& seg, position at) {
+  if (position{seg.index, seg.last_frame} <= at) return false;
+  return (seg.index == at.index && seg.first_frame <= at.frame + 1) ||
+         (seg.index == at.index + 1 && seg.first_frame == 1);
+}
+
+bool within_target(const layout::segment_entry& seg, const restore_target& t) {
+  if (t.timestamp_ms && seg.first_time_ms > *t.timestamp_ms) return false;
+  return !(t.stop_at && *t.stop_at < position{seg.index, seg.first_frame});
+}
+
+// The segments after the snapshot, checked to form one unbroken chain. Where segments overlap
+// (a merged segment and some of its parts, docs/replication.md "Compaction"), the one reaching
+// furthest is taken, so each frame is downloaded once.
 plan_result chain_segments(const layout::generation& g, const layout::snapshot_entry& snap, const restore_target& t) {
   restore_plan plan{g.id, snap, {}};
   position at = snap.at;
-  for (const auto& seg : g.segments) {
-    if (position{seg.index, seg.last_frame} <= at) continue;
-    if (t.timestamp_ms && seg.first_time_ms > *t.timestamp_ms) break;
-    if (t.stop_at && *t.stop_at < position{seg.index, seg.first_frame}) break;
-    const bool same_index = seg.index == at.index && seg.first_frame <= at.frame + 1;
-    const bool next_index = seg.index == at.index + 1 && seg.first_frame == 1;
-    if (!same_index && !next_index)
+  const auto& segs = g.segments;
+  std::size_t i = 0;
+  while (true) {
+    while (i < segs.size() && position{segs[i].index, segs[i].last_frame} <= at)
+      ++i;
+    if (i == segs.size() || !within_target(segs[i], t)) break;
+    const layout::segment_entry* best = nullptr;
+    for (std::size_t j = i; j < segs.size() && continues(segs[j], at) && within_target(segs[j], t); ++j) {
+      if (best && segs[j].index != best->index) break;  // the next index only once this one is done
+      if (!best || best->last_frame < segs[j].last_frame) best = &segs[j];
+    }
+    if (!best)
       return refuse("generation " + g.id + ": WAL segments are missing after " + describe(at) +
-                    " (the next one starts at " + describe({seg.index, seg.first_frame}) +
+                    " (the next one starts at " + describe({segs[i].index, segs[i].first_frame}) +
                     "); restore an earlier time or another generation");
-    plan.segments.push_back(seg);
-    at = {seg.index, seg.last_frame};
+    plan.segments.push_back(*best);
+    at = {best->index, best->last_frame};
   }
   if (t.stop_at && at < *t.stop_at)
     return refuse("generation " + g.id + " reaches only " + describe(at) + ", not " + describe(*t.stop_at));

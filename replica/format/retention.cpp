@@ -7,6 +7,8 @@ namespace {
 bool restorable(const layout::generation& g) { return !g.snapshots.empty(); }
 
 void expire_within(const layout::generation& g, std::int64_t cutoff_ms, std::vector<std::string>& out) {
+  for (const auto& seg : g.redundant)  // another segment holds their frames: never needed
+    out.push_back(seg.key);
   const layout::snapshot_entry* anchor = nullptr;
   for (const auto& s : g.snapshots)
     if (s.time_ms <= cutoff_ms && (!anchor || anchor->at < s.at)) anchor = &s;
@@ -31,6 +33,8 @@ std::vector<std::string> expired_keys(const std::vector<layout::generation>& cat
       for (const auto& s : g->snapshots)
         out.push_back(s.key);
       for (const auto& s : g->segments)
+        out.push_back(s.key);
+      for (const auto& s : g->redundant)
         out.push_back(s.key);
     } else {
       expire_within(*g, cutoff_ms, out);

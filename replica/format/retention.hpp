@@ -3,7 +3,8 @@
 // Rule: a restore to any time T ≥ cutoff needs the newest snapshot at or before T and every
 // segment after it. So per generation keep the newest snapshot at or before the cutoff (the
 // "anchor") and everything after it; an older generation goes whole once a newer one has a
-// snapshot at or before the cutoff — never the one being written.
+// snapshot at or before the cutoff — never the one being written. Segments another segment holds
+// entirely (left by an interrupted compaction) go at once.
 #pragma once
 #include <string>
 #include <vector>
