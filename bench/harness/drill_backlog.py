@@ -4,14 +4,13 @@ sampled every 0.1 s from /proc/PID/status. The server must give the backlog up a
 than grow (PASS: peak <= RSS before the stall + backlog + MARGIN), hand the memory back once the
 store answers again (RSS within 20 % of before), and the replica must recover (a new generation's
 snapshot) into a restore equal to the live database."""
-import time
-
 from .drill_support import (MIB, RssSampler, digest, integrity, log_levels, moto_behind_proxy, remove_db, restore,
                             s3_env, via, wait_caught_up)
 from .integration import Ballast
 from .phases import Context
 from .procs import Monolite, rss_kib
 from .prom import wait_for
+from .rss import breakdown
 
 BACKLOG = 32 * MIB
 # Beyond the backlog: the segment being uploaded (up to 16 MiB of frames and its compressed copy),
@@ -82,6 +81,7 @@ def recover(srv: Monolite, before: float, doc: dict) -> None:
     except TimeoutError:
         doc["rss_back_s"] = None
     doc["rss_after_mib"] = round(rss_mib(srv.pid), 1)
+    doc["rss_after"] = breakdown(srv.pid)  # anonymous / file / shared memory: what did not come back
 
 
 def run(ctx: Context, doc: dict) -> None:
@@ -98,8 +98,9 @@ def run(ctx: Context, doc: dict) -> None:
             wait_caught_up(srv, 60)
             warm_up(srv)
             before = rss_mib(srv.pid)
-            doc["rss_before_mib"] = round(before, 1)
-            ctx.log(f"drill backlog: store stalled, {WAL_DURING_STALL // MIB} MiB of writes; RSS before {before:.1f} MiB")
+            doc.update(rss_before_mib=round(before, 1), rss_before=breakdown(srv.pid))
+            ctx.log(f"drill backlog: store stalled, {WAL_DURING_STALL // MIB} MiB of writes; "
+                    f"RSS before {before:.1f} MiB")
             with RssSampler(srv.pid) as rss:
                 stall(srv, proxy, rss, doc)
                 recover(srv, before, doc)

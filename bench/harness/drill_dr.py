@@ -51,7 +51,8 @@ def cycle(ctx: Context, mode: str, n: int, rng: random.Random) -> dict:
     out = {"mode": mode, "cycle": n, "written_s": round(written_s, 2), "acked": len(acks), "sent": len(load.sent),
            "not_acked_non_2xx": len(load.other_statuses)}
     r = restore(ctx, url, folder / "restored.db")
-    out.update(restore_ok=r["ok"], restore_s=r["seconds"], segments=r["json"].get("restored", {}).get("segments_applied"))
+    out.update(restore_ok=r["ok"], restore_s=r["seconds"],
+               segments=r["json"].get("restored", {}).get("segments_applied"))
     if not r["ok"]:
         out["restore_error"] = r["stderr_tail"]
         return out
@@ -60,7 +61,8 @@ def cycle(ctx: Context, mode: str, n: int, rng: random.Random) -> dict:
     ages = sorted(killed_at - acks[i][0] for i in lost)
     out.update(integrity=integrity(folder / "restored.db"), lost=len(lost),
                lost_oldest_s=round(ages[-1], 3) if ages else None,
-               phantom=len({i for i in got if abs(i) not in load.sent}), half_pairs=len({i for i in got if -i not in got}))
+               phantom=len({i for i in got if abs(i) not in load.sent}),
+               half_pairs=len({i for i in got if -i not in got}))
     if out["integrity"] == "ok" and not out["phantom"] and not out["half_pairs"]:
         shutil.rmtree(folder)  # kept when something is wrong, for a look at the log and the files
     return out

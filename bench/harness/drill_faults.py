@@ -1,18 +1,21 @@
 """Drill 2, S3 faults: writes for a while with the replica going through the fault proxy in front of
 moto_server in auth mode, the proxy cycling through its fault modes (500, 503 SlowDown, resets
 before and after the store acted, truncated answers, stalls, slow answers, a random mix), each until
-it met two requests and then off until the next upload succeeds (how long that takes is reported);
-after the last round the faults stay off, the replica caught up (lag 0), a restore through the proxy with 30 % of requests faulty
-(the restore retries), and the restored rows against the live database's."""
+it met two requests and then off until the replica caught up (an upload succeeded, lag <= 1 s: how
+long that takes is reported);
+after the last round the faults stay off, the replica catches up (lag 0), a restore goes through the
+proxy with 30 % of its requests faulty (the restore retries), and its rows are checked against the
+live database's."""
 import time
 
+from . import prom
 from .drill_support import (Scale, digest, ids, integrity, log_levels, moto_behind_proxy, remove_db, replica_counters,
                             restore, s3_env, via, wait_caught_up)
 from .integration import LOAD_SCHEMA, TimedLoad
 from .loadgen import percentile
 from .phases import Context
 from .procs import Monolite
-from .prom import wait_for
+from .prom import metric, wait_for
 
 FAULTS = ("error", "slowdown", "reset", "truncate", "lost", "stall", "slow", "flaky")
 WRITERS = 4
@@ -21,7 +24,8 @@ REQUEST_TIMEOUT_MS = 5000   # timeout_ms in the replica URL: a stalled request i
 SLOT_REQUESTS = 2           # a fault holds until the proxy has answered this many requests with it
 SLOT_MAX_S = 15             # ... or this long (the shipper backs off after each failure, up to 5 s)
 STALL_HOLD_S = 2.0          # how long a stalled request is held before the fault ends
-RECOVER_MAX_S = 30          # after a fault: the next successful upload, within this long
+RECOVER_MAX_S = 60          # after a fault: caught up again within this long
+CAUGHT_UP_S = 1.0           # ... that is: an upload succeeded and the lag is at most this
 RESTORE_FLAKY_RATE = 0.3
 LOAD_DIGEST = "SELECT id, writer, seq FROM load ORDER BY id"
 
@@ -34,6 +38,13 @@ def proxy_counts(proxy) -> dict:
 
 def handled(proxy) -> int:
     return sum(proxy_counts(proxy).values())
+
+
+def caught_up(srv: Monolite, objects_before: float) -> bool:
+    """An upload succeeded since the fault, and the replica is again within CAUGHT_UP_S of the writes."""
+    s = prom.scrape(srv.url)
+    return prom.value(s, "monolite_replica_objects_total") > objects_before and \
+        prom.value(s, "monolite_replica_lag_seconds") <= CAUGHT_UP_S
 
 
 def fault_slot(srv: Monolite, proxy, mode: str) -> dict:
@@ -50,10 +61,10 @@ def fault_slot(srv: Monolite, proxy, mode: str) -> dict:
     except TimeoutError:
         pass  # the shipper backed off for longer: fewer requests met this fault (counted below)
     met, objects = handled(proxy) - start, replica_counters(srv)["objects"]
+    lag = metric(srv, "monolite_replica_lag_seconds")
     proxy.set_mode("pass")
-    recovered = wait_for(lambda: replica_counters(srv)["objects"] > objects, RECOVER_MAX_S,
-                         f"an upload after the {mode} fault")
-    return {"mode": mode, "requests": met, "recovered_s": round(recovered, 3)}
+    recovered = wait_for(lambda: caught_up(srv, objects), RECOVER_MAX_S, f"the replica caught up after the {mode} fault")
+    return {"mode": mode, "requests": met, "lag_at_end_s": round(lag, 2), "recovered_s": round(recovered, 3)}
 
 
 def write_through_faults(srv: Monolite, proxy, seconds: float) -> dict:
@@ -74,6 +85,7 @@ def write_through_faults(srv: Monolite, proxy, seconds: float) -> dict:
     return {"written_s": round(time.monotonic() - t0, 1), "rounds": len(slots) // len(FAULTS), "slots": slots,
             "requests_per_fault": {m: sum(s["requests"] for s in slots if s["mode"] == m) for m in FAULTS},
             "recovery_p50_s": percentile(recoveries, 50), "recovery_max_s": recoveries[-1],
+            "lag_max_s": max(s["lag_at_end_s"] for s in slots),
             "acked_set": acked, "acknowledged": len(acked), "non_2xx": len(load.other_statuses),
             "transport_errors": len(load.transport_errors), "proxy_requests": proxy_counts(proxy)}
 
@@ -111,6 +123,8 @@ def run(ctx: Context, scale: Scale, doc: dict) -> None:
             doc["replica"] = replica_counters(srv)
             doc["live"] = digest(db, LOAD_DIGEST)
         doc["server_log_levels"] = log_levels(srv.log)
+        # A new generation: the shipper fell so far behind that its backlog crossed --replica-max-backlog.
+        doc["backlog_dropped"] = srv.log.read_text(errors="replace").count("backlog over its limit")
         doc["server_exit"] = srv.exit_code
         ctx.log("drill S3 faults: restore through the proxy, 30 % of requests faulty")
         r = restore_through_faults(ctx, s3, proxy, prefix, folder / "restored.db")

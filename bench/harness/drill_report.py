@@ -31,11 +31,13 @@ def faults_table(d: dict) -> str:
     head = ("write s", "rounds", "acknowledged", "upload errors", "recovery p50/max s", "lag 0 after s",
             "restore requests", "faults", "retries", "restore s", "live rows", "restored rows", "acked lost", "result")
     met = ", ".join(f"{m} {n}" for m, n in d["requests_per_fault"].items())
+    behind = (f"Replica lag when a fault ended: max {d['lag_max_s']} s; new generations because the backlog "
+              f"crossed --replica-max-backlog (256 MiB): {d.get('backlog_dropped', '-')}.")
     notes = [f"  moto_server (auth mode) behind the fault proxy; per round each fault until it met 2 upload requests "
-             f"(a stall: 1, held 2 s), then none until the next upload succeeded (recovery); requests that met each "
+             f"(a stall: 1, held 2 s), then none until the replica caught up (an upload succeeded, lag <= 1 s: the recovery); requests that met each "
              f"fault: {met}. Then faults off, lag 0 (/metrics), `monolite restore` with 30 % of its requests "
              "faulty. PASS: the restore succeeds, integrity ok, the same rows (SHA-256) as the live database, "
-             "no acknowledged row lost."]
+             "no acknowledged row lost.", "  " + behind]
     return "\n".join([report.table(rows, head), *notes, *_error(d)])
 
 
@@ -43,7 +45,8 @@ def backlog_table(d: dict) -> str:
     if "rss_peak_mib" not in d:
         return "\n".join(_error(d))
     rows = [(d["backlog_mib"], d["rss_before_mib"], d["rss_peak_stall_mib"], d["peak_limit_mib"], d["rss_peak_mib"],
-             d["recovery_budget_mib"], d["rss_after_mib"], d["after_limit_mib"], "yes" if d["backlog_dropped"] else "no",
+             d["recovery_budget_mib"], d["rss_after_mib"], d["after_limit_mib"],
+             "yes" if d["backlog_dropped"] else "no",
              f"{d['written_during_stall_mib']:.0f}", _s(d.get("recovery_s")),
              "ok" if d.get("restore_ok") else "MISMATCH", d.get("result", "ERROR"))]
     head = ("backlog MiB", "RSS before", "stall peak", "stall limit", "recovery peak", "recovery budget", "after",
