@@ -61,7 +61,9 @@ def backlog_table(d: dict) -> str:
 
 
 def _error(d: dict) -> list:
-    return [f"  ERROR: {d['error']}"] if "error" in d else []
+    if "error" in d:
+        return [f"  ERROR: {d['error']}"]
+    return [] if "result" in d else ["  (did not run to the end)"]
 
 
 def render(doc: dict) -> str:
