@@ -22,7 +22,7 @@ def parse_args(argv):
                    help="also replication: throughput with a file replica, lag, sync mode, restore of 1 GiB")
     p.add_argument("--drills", action="store_true",
                    help="the replication drills (DR cycles, S3 faults, backlog stall) instead of the main comparison")
-    p.add_argument("--drills-quick", action="store_true", help="the drills at a small scale (about 3 minutes)")
+    p.add_argument("--drills-quick", action="store_true", help="the drills at a small scale (about 2 minutes)")
     p.add_argument("--no-main", action="store_true",
                    help="skip the main comparison (run only --scale/--soak/--replication/--drills)")
     p.add_argument("--seconds", type=float, help="seconds per measured run (default 10, quick 3)")
