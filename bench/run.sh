@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # monolite benchmark: monolite vs PostgreSQL 15 vs the HTTP ceiling vs in-process SQLite.
 #   bench/run.sh [--quick] [--scale] [--soak SECONDS] [--replication] [--no-main] [--seconds S]
+#   bench/run.sh --drills | --drills-quick      (the replication drills instead of the comparison)
 # Prints a table and writes bench/results/<timestamp>.json. See bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,12 @@ if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
+# The drills use the integration tests' S3 helpers: moto_server and boto3 (Python packages, as for
+# the tests; not from Debian).
+if [[ " $* " == *" --drills"* ]] && ! python3 -c "import boto3, moto.server" 2>/dev/null; then
+  echo "bench/run.sh --drills needs the Python packages boto3 and moto[server] (>= 5.2), as test/integration does" >&2
+  exit 2
 fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "bench/run.sh runs as root (PostgreSQL is started with runuser -u postgres)" >&2; exit 2

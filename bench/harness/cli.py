@@ -1,5 +1,5 @@
 """Entry point: python3 -m harness [--quick] [--scale] [--soak SECONDS] [--replication] [--no-main]
-(see bench/README.md)."""
+[--drills | --drills-quick] (see bench/README.md)."""
 import argparse
 import signal
 import sys
@@ -7,7 +7,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import machine, phases, replication, report
+from . import drills, machine, phases, replication, report
 from .loadgen import BENCH
 from .procs import Ledger, ensure_binary
 from .scale import scale
@@ -20,8 +20,11 @@ def parse_args(argv):
     p.add_argument("--soak", type=int, metavar="SECONDS", default=0, help="also a mixed-load soak, RSS every 10 s")
     p.add_argument("--replication", action="store_true",
                    help="also replication: throughput with a file replica, lag, sync mode, restore of 1 GiB")
+    p.add_argument("--drills", action="store_true",
+                   help="the replication drills (DR cycles, S3 faults, backlog stall) instead of the main comparison")
+    p.add_argument("--drills-quick", action="store_true", help="the drills at a small scale (about 2 minutes)")
     p.add_argument("--no-main", action="store_true",
-                   help="skip the main comparison (run only --scale/--soak/--replication)")
+                   help="skip the main comparison (run only --scale/--soak/--replication/--drills)")
     p.add_argument("--seconds", type=float, help="seconds per measured run (default 10, quick 3)")
     p.add_argument("--monolite", type=Path, default=BENCH.parent / "build/release/monolite")
     p.add_argument("--loop", type=Path, required=True, help="monolite_sqlite_loop binary")
@@ -35,6 +38,8 @@ def _sigterm(signum, frame):
 
 def main(argv=None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
+    args.drills = args.drills or args.drills_quick
+    args.no_main = args.no_main or args.drills  # the drills are a check of their own, not a comparison
     signal.signal(signal.SIGTERM, _sigterm)
     seconds = args.seconds or (3 if args.quick else 10)
     ctx = phases.Context(run_dir=args.run_dir, ledger=Ledger(args.run_dir / "ledger"),
@@ -45,6 +50,7 @@ def main(argv=None) -> int:
     doc = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "json": str(out.with_suffix(".json")),
            "settings": {"seconds": seconds, "warmup": ctx.warmup, "rows": phases.ROWS, "quick": args.quick,
                         "soak": args.soak, "scale": args.scale, "replication": args.replication,
+                        "drills": "quick" if args.drills_quick else args.drills,
                         "wrk": "-t2 (-t1 for 1 client), --timeout 10s",
                         "pgbench": "-M prepared -j 2 (-j 1 for 1 client), TCP 127.0.0.1"},
            "machine": machine.describe(ctx.monolite_bin, BENCH.parent)}
@@ -66,6 +72,11 @@ def main(argv=None) -> int:
 
 
 def run_phases(ctx: phases.Context, args, doc: dict, out: Path) -> None:
+    if args.drills:
+        doc["drills"] = {}
+        drills.run(ctx, args.drills_quick, doc["drills"])
+    if args.no_main and not (args.soak or args.scale or args.replication):
+        return
     seed = phases.make_sqlite_db(ctx.run_dir / "seed.db")
     if not args.no_main:
         doc["sqlite_loop"] = phases.sqlite_loop(ctx, seed)

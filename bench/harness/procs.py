@@ -68,9 +68,9 @@ class Monolite:
     """One `monolite serve` process on a free loopback port."""
 
     def __init__(self, binary: Path, db: Path, synchronous: str, ledger: Ledger, log: Path,
-                 extra: tuple = ()):
+                 extra: tuple = (), env: dict | None = None):
         self.binary, self.db, self.synchronous = binary, db, synchronous
-        self.ledger, self.log, self.extra = ledger, log, extra
+        self.ledger, self.log, self.extra, self.env = ledger, log, extra, env
         self.proc: subprocess.Popen | None = None
         self.port = 0
         self.exit_code: int | None = None
@@ -95,7 +95,7 @@ class Monolite:
                "--synchronous", self.synchronous, *self.extra]
         with open(self.log, "a") as log:
             self.proc = subprocess.Popen(list(map(str, cmd)), stdout=log, stderr=log,
-                                         stdin=subprocess.DEVNULL)
+                                         stdin=subprocess.DEVNULL, env=self.env)
         self._entry = f"pid {self.proc.pid} monolite"
         self.ledger.add(self._entry)
         deadline = time.monotonic() + 15
@@ -130,6 +130,13 @@ class Monolite:
         if self.proc:
             self.exit_code = self.proc.returncode
             self.ledger.remove(self._entry)
+
+    def kill9(self) -> None:
+        """SIGKILL, as a crash would: nothing is flushed, nothing more is answered."""
+        self.proc.kill()
+        self.proc.wait()
+        self.exit_code = self.proc.returncode
+        self.ledger.remove(self._entry)
 
     def post(self, path: str, body: dict) -> dict:
         req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(),

@@ -3,6 +3,7 @@ import json
 import re
 from pathlib import Path
 
+from . import drill_report
 from .phases import CLIENTS, PAIRS, WORKLOADS
 from .scale import size_label
 
@@ -83,13 +84,19 @@ def loop_table(loop: list) -> str:
     return table(rows, ("test", *(f"ops/s {s}" for s, _ in PAIRS)))
 
 
+def _settings_line(settings: dict) -> str:
+    if settings.get("drills") and not any(settings.get(k) for k in ("soak", "scale", "replication")):
+        return "settings: the replication drills only (no comparison); all on one 2-core machine over loopback"
+    return (f"settings: {settings['seconds']} s per run (+{settings['warmup']} s warm-up per target), "
+            f"{settings['rows']:,} rows; wrk -t2 (-t1 for 1 client), pgbench -M prepared -j 2 (-j 1 for 1 client); "
+            "all on one 2-core machine over loopback")
+
+
 def machine_header(m: dict, settings: dict) -> str:
     return "\n".join([
         f"machine : {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM, kernel {m['kernel']} ({m['os']})",
         f"versions: monolite {m['monolite']} ({m['monolite_source']}), SQLite {m['sqlite']}, Boost {m['boost']}, {m['postgresql']}, {m['wrk']}",
-        f"settings: {settings['seconds']} s per run (+{settings['warmup']} s warm-up per target), "
-        f"{settings['rows']:,} rows; wrk -t2 (-t1 for 1 client), pgbench -M prepared -j 2 (-j 1 for 1 client); "
-        "all on one 2-core machine over loopback",
+        _settings_line(settings),
         f"load    : 1-min load average {m['loadavg_start']} at start, {m.get('loadavg_end', '?')} at end "
         "(anything else running on the machine shows up here)",
         "pairs   : A = matching durability without fsync per commit (monolite --synchronous normal <-> PG "
@@ -206,6 +213,7 @@ SECTIONS = (
     ("scale", "Scale (monolite NORMAL):", _scale_table),
     ("replication", "Replication (bench/harness/replication.py; monolite NORMAL unless named, 64 clients):",
      replication_section),
+    ("drills", "Replication drills (bench/harness/drills.py):", lambda d: drill_report.render(d)),  # late: drill_report imports this module
     ("notes", "Notes:", lambda ns: "\n".join(f"  - {n}" for n in ns)),
 )
 
