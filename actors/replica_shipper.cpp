@@ -6,10 +6,10 @@
 
 #include "common/log.hpp"
 #include "common/strand_check.hpp"
-#include "db/db_image.hpp"
 #include "replica/format/lz4.hpp"
 #include "replica/format/retention.hpp"
 #include "replica/format/wal_segment.hpp"
+#include "replica/snapshot_upload.hpp"
 
 namespace monolite::actors {
 namespace asio = boost::asio;
@@ -164,43 +164,17 @@ void replica_shipper::on_pinned(proto::result<std::shared_ptr<pinned_snapshot>> 
   });
 }
 
-// Compressed and uploaded as it is read, in pieces (parallel multipart parts on S3): memory holds
-// a few pieces, not the image. The pin is held until the last byte is sent.
-// Its size once it is in the store; nothing (and a logged error) if it is not.
-std::optional<std::size_t> replica_shipper::stream_snapshot(const pinned_snapshot& pin, const std::string& key) {
-  constexpr std::size_t piece_bytes = std::size_t{1} << 20;
-  const auto failed = [&](const replica::store_error& error) {
-    log::error("snapshot upload failed", {{"replica", stats_.replica()}, {"error", error.message}});
-    return std::nullopt;
-  };
-  auto writer = store_->begin_put(key);
-  if (!writer) return failed(writer.error());
-  replica::lz4::compressor compressed;
-  replica::store_result<void> sent;  // the first failure; the rest of the image is then skipped
-  auto image = db::read_image(pin.db_path, pin.wal_frames, [&](std::string_view pages) {
-    if (!sent) return;
-    compressed.append(pages);
-    if (compressed.pending() >= piece_bytes) sent = (*writer)->write(compressed.take());
-  });
-  if (!image) {
-    log::error("cannot read the database for a snapshot", {{"error", image.error().message}});
-    return std::nullopt;
-  }
-  if (sent) sent = (*writer)->write(compressed.finish());
-  if (sent) sent = (*writer)->commit();
-  if (!sent) return failed(sent.error());
-  return static_cast<std::size_t>((*writer)->bytes_written());
-}
-
 void replica_shipper::upload_snapshot(std::shared_ptr<pinned_snapshot> pin, std::string generation) {
   MONOLITE_ASSERT_ON_STRAND(snapshot_thread_.get_executor());  // its own thread, by design
   const position at = pin->at;
   const std::string key = replica::layout::snapshot_key(generation, at, pin->time_ms);
-  auto sent = stream_snapshot(*pin, key);
+  // Streamed: the pin is held until the last byte is sent.
+  auto sent = replica::upload_snapshot(*store_, key, pin->db_path, pin->wal_frames);
   pin.reset();  // let checkpoints go past this position again
   const bool ok = sent.has_value();
-  const std::size_t size = sent.value_or(0);
+  const std::size_t size = ok ? static_cast<std::size_t>(*sent) : 0;
   if (ok) stats_.snapshot_uploaded(size);
+  if (!ok) log::error("snapshot upload failed", {{"replica", stats_.replica()}, {"error", sent.error().message}});
   asio::post(strand_, [self = shared_from_this(), generation, at, ok, size] {
     self->on_snapshot_done(generation, at, ok);
     if (size >= memory_trim_threshold) ::malloc_trim(0);  // the upload's part buffers

@@ -55,7 +55,6 @@ class replica_shipper : public std::enable_shared_from_this<replica_shipper> {
   void request_pin();
   void on_pinned(proto::result<std::shared_ptr<pinned_snapshot>> pin, const std::string& generation);
   void upload_snapshot(std::shared_ptr<pinned_snapshot> pin, std::string generation);
-  std::optional<std::size_t> stream_snapshot(const pinned_snapshot& pin, const std::string& key);
   void on_snapshot_done(const std::string& generation, position at, bool ok);
   void schedule_pump(bool urgent = false);
   void drop_front();
