@@ -79,35 +79,19 @@ class file_store final : public object_store {
   std::string describe() const override { return "file://" + root_.string(); }
   request_counts requests() const override { return counts_.snapshot(); }
 
+  // Through a temporary file, renamed into place once written and synced (as begin_put()).
   store_result<void> put(const std::string& key, std::string_view bytes) override {
-    counts_.count(request_counter::kind::put);
-    const fs::path target = root_ / key;
-    std::error_code ec;
-    fs::create_directories(target.parent_path(), ec);
-    if (ec)
-      return store_error{store_failure::other, "cannot create " + target.parent_path().string() + ": " + ec.message()};
-    const fs::path temp = target.string() + ".tmp" + std::to_string(::getpid()) + "." + std::to_string(++counter_);
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return io_error("cannot create", temp, errno);
-    const bool written = write_all(fd, bytes) && ::fsync(fd) == 0;
-    const int err = errno;
-    ::close(fd);
-    if (!written || ::rename(temp.c_str(), target.c_str()) != 0) {
-      const int rename_err = written ? errno : err;
-      ::unlink(temp.c_str());
-      return io_error("cannot write", target, rename_err);
-    }
-    if (!fsync_directory(target.parent_path())) return io_error("cannot sync", target.parent_path(), errno);
-    return {};
+    auto writer = begin_put(key);
+    if (!writer) return writer.error();
+    if (auto written = (*writer)->write(bytes); !written) return written;
+    return (*writer)->commit();
   }
 
   store_result<std::string> get(const std::string& key) override {
-    counts_.count(request_counter::kind::get);
     const fs::path path = root_ / key;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT)
-      return store_error{store_failure::not_found, "no object " + key + " in " + describe()};
-    if (fd < 0) return io_error("cannot read", path, errno);
+    auto opened = open_object(key, path);
+    if (!opened) return opened.error();
+    const int fd = *opened;
     struct stat st {};
     std::string bytes;
     bool ok = ::fstat(fd, &st) == 0;
@@ -125,12 +109,10 @@ class file_store final : public object_store {
   }
 
   store_result<void> get_to(const std::string& key, std::uint64_t offset, const byte_sink& sink) override {
-    counts_.count(request_counter::kind::get);
     const fs::path path = root_ / key;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT)
-      return store_error{store_failure::not_found, "no object " + key + " in " + describe()};
-    if (fd < 0) return io_error("cannot read", path, errno);
+    auto opened = open_object(key, path);
+    if (!opened) return opened.error();
+    const int fd = *opened;
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     std::vector<char> piece(1 << 20);
     auto done = copy_from(fd, offset, piece, sink, key, path);
@@ -180,6 +162,15 @@ class file_store final : public object_store {
   }
 
  private:
+  store_result<int> open_object(const std::string& key, const fs::path& path) {
+    counts_.count(request_counter::kind::get);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+      return store_error{store_failure::not_found, "no object " + key + " in " + describe()};
+    if (fd < 0) return io_error("cannot read", path, errno);
+    return fd;
+  }
+
   static store_result<void> copy_from(int fd, std::uint64_t offset, std::vector<char>& piece, const byte_sink& sink,
                                       const std::string& key, const fs::path& path) {
     struct stat st {};

@@ -121,18 +121,24 @@ void append_request_counts(const std::vector<actors::replica_stats>& stats, std:
           .append("\n");
   }
 }
+// One metric family with a sample per replica (`stats` items have a `replica` URL).
+template <class Stats, class ValueOf>
+void append_per_replica(std::string& out, const Stats& stats, const char* name, const char* type, const char* help,
+                        ValueOf value_of) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" ");
+  out.append(type).append("\n");
+  for (const auto& s : stats) {
+    out.append(name).append("{replica=\"").append(escape_label_value(s.replica)).append("\"} ");
+    out.append(value_of(s)).append("\n");
+  }
+}
 }  // namespace
 
 void append_replication_metrics(const server_context& ctx, std::string& out) {
   if (!ctx.replicator) return;
   const auto stats = ctx.replicator->stats();
   auto family = [&](const char* name, const char* type, const char* help, auto value_of) {
-    out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" ");
-    out.append(type).append("\n");
-    for (const auto& s : stats) {
-      out.append(name).append("{replica=\"").append(escape_label_value(s.replica)).append("\"} ");
-      out.append(value_of(s)).append("\n");
-    }
+    append_per_replica(out, stats, name, type, help, value_of);
   };
   auto n = [](auto v) { return std::to_string(v); };
   family("monolite_replica_lag_seconds", "gauge", "Age of the oldest commit not yet in the replica.",
@@ -159,12 +165,7 @@ void append_verification_metrics(const server_context& ctx, std::string& out) {
   if (!ctx.verifier) return;
   const auto stats = ctx.verifier->stats();
   auto family = [&](const char* name, const char* type, const char* help, auto value_of) {
-    out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" ");
-    out.append(type).append("\n");
-    for (const auto& s : stats) {
-      out.append(name).append("{replica=\"").append(escape_label_value(s.replica)).append("\"} ");
-      out.append(value_of(s)).append("\n");
-    }
+    append_per_replica(out, stats, name, type, help, value_of);
   };
   family("monolite_replica_verified_timestamp_seconds", "gauge",
          "Unix time of the last verification that found the replica equal to the live database (0: none).",
