@@ -51,7 +51,8 @@ void record_verification(verify_stats& stats,
 class replica_verifier {
  public:
   static proto::result<std::unique_ptr<replica_verifier>> open(const std::vector<std::string>& urls,
-                                                               verify_settings settings, const replica::seal::keyring& keys = {});
+                                                               verify_settings settings,
+                                                               const replica::seal::keyring& keys = {});
   ~replica_verifier();  // stops and joins
   replica_verifier(const replica_verifier&) = delete;
   replica_verifier& operator=(const replica_verifier&) = delete;

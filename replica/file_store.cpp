@@ -176,8 +176,8 @@ class file_store final : public object_store {
     struct stat st {};
     if (::fstat(fd, &st) != 0) return io_error("cannot read", path, errno);
     if (offset > static_cast<std::uint64_t>(st.st_size))
-      return store_error{store_failure::other, key + ": asked from byte " + std::to_string(offset) + " of " +
-                                                   std::to_string(st.st_size)};
+      return store_error{store_failure::other,
+                         key + ": asked from byte " + std::to_string(offset) + " of " + std::to_string(st.st_size)};
     for (;;) {
       const ssize_t n = ::pread(fd, piece.data(), piece.size(), static_cast<off_t>(offset));
       if (n < 0 && errno == EINTR) continue;

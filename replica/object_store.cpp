@@ -35,8 +35,8 @@ store_result<void> object_store::get_to(const std::string& key, std::uint64_t of
   auto bytes = get(key);
   if (!bytes) return bytes.error();
   if (offset > bytes->size())
-    return store_error{store_failure::other, key + ": asked from byte " + std::to_string(offset) + " of " +
-                                                 std::to_string(bytes->size())};
+    return store_error{store_failure::other,
+                       key + ": asked from byte " + std::to_string(offset) + " of " + std::to_string(bytes->size())};
   if (offset < bytes->size() && !sink(std::string_view(*bytes).substr(offset)))
     return store_error{store_failure::other, key + ": download stopped by the reader"};
   return {};

@@ -65,7 +65,8 @@ struct replay {
 // The page size and page count of the image just written (`size` bytes).
 step_result read_page_size(image_file& image, std::uint64_t size) {
   std::string head(100, '\0');
-  if (size < 100 || ::pread(image.fd, head.data(), 100, 0) != 100) return restore_error{"the snapshot is not a database"};
+  if (size < 100 || ::pread(image.fd, head.data(), 100, 0) != 100)
+    return restore_error{"the snapshot is not a database"};
   const auto* p = reinterpret_cast<const unsigned char*>(head.data());
   image.page_size = (std::uint32_t(p[16]) << 8) | p[17];
   if (image.page_size == 1) image.page_size = 65536;
@@ -82,8 +83,8 @@ restore_error download_failure(const std::string& key, const store_error& error)
 
 // Streams the snapshot in: downloaded on a thread of its own, decompressed and written here as
 // its pieces arrive, so memory holds a few pieces, never the image.
-step_result write_snapshot(object_store& store, const std::string& key, const restore_request& req,
-                           image_file& image, std::uint64_t& downloaded) {
+step_result write_snapshot(object_store& store, const std::string& key, const restore_request& req, image_file& image,
+                           std::uint64_t& downloaded) {
   download_pipe download(store, key);
   replica::lz4::decompressor lz4;
   std::uint64_t offset = 0;

@@ -53,9 +53,8 @@ store_result<void> retrying_store::get_to(const std::string& key, std::uint64_t 
     reached += piece.size();
     return sink(piece);
   };
-  return with_retries(
-      [&] { return attempt_from = reached, inner_.get_to(key, reached, counting); },
-      [&] { return reached > attempt_from; });
+  return with_retries([&] { return attempt_from = reached, inner_.get_to(key, reached, counting); },
+                      [&] { return reached > attempt_from; });
 }
 
 store_result<std::unique_ptr<object_writer>> retrying_store::begin_put(const std::string& key) {

@@ -39,7 +39,8 @@ class retrying_store final : public object_store {
  private:
   // `progressed()` says whether the failed attempt got somewhere (a download that broke off late).
   template <class Call, class Progressed = bool (*)()>
-  auto with_retries(Call call, Progressed progressed = [] { return false; }) -> decltype(call());
+  auto with_retries(
+      Call call, Progressed progressed = [] { return false; }) -> decltype(call());
   std::chrono::milliseconds backoff(unsigned attempt);
 
   object_store& inner_;

@@ -27,7 +27,7 @@ struct server_context {
   std::shared_ptr<actors::replicator> replicator;  // null without --replica
   // Null without --verify-interval; its thread starts once the server is ready.
   std::unique_ptr<actors::replica_verifier> verifier;
-  std::shared_ptr<guard_watch> guards;             // from announce_ready() on (server/guards.hpp)
+  std::shared_ptr<guard_watch> guards;  // from announce_ready() on (server/guards.hpp)
   http_metrics metrics;
   session_registry sessions;
   router routes;

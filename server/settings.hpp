@@ -55,6 +55,6 @@ struct settings {
   // The first key seals new objects, every key opens them; empty: objects are stored as they are.
   // Never logged: only key ids (replica/format/seal.hpp) are.
   replica::seal::keyring replica_keys;
-  std::chrono::milliseconds verify_interval{0};             // 0: the replicas are not verified while serving
+  std::chrono::milliseconds verify_interval{0};  // 0: the replicas are not verified while serving
 };
 }  // namespace monolite::server

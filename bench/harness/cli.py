@@ -1,5 +1,5 @@
 """Entry point: python3 -m harness [--quick] [--scale] [--soak SECONDS] [--replication] [--no-main]
-[--drills | --drills-quick] (see bench/README.md)."""
+[--restore-gib N] [--restore-only] [--drills | --drills-quick] (see bench/README.md)."""
 import argparse
 import signal
 import sys
@@ -20,6 +20,10 @@ def parse_args(argv):
     p.add_argument("--soak", type=int, metavar="SECONDS", default=0, help="also a mixed-load soak, RSS every 10 s")
     p.add_argument("--replication", action="store_true",
                    help="also replication: throughput with a file replica, lag, sync mode, restore of 1 GiB")
+    p.add_argument("--restore-gib", type=int, default=1, metavar="N",
+                   help="--replication: restore a database of at least N GiB (cached in bench/.cache/restore-<N>g.db)")
+    p.add_argument("--restore-only", action="store_true",
+                   help="only the restore part of --replication (implies --replication --no-main)")
     p.add_argument("--drills", action="store_true",
                    help="the replication drills (DR cycles, S3 faults, backlog stall) instead of the main comparison")
     p.add_argument("--drills-quick", action="store_true", help="the drills at a small scale (about 2 minutes)")
@@ -39,6 +43,8 @@ def _sigterm(signum, frame):
 def main(argv=None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
     args.drills = args.drills or args.drills_quick
+    args.replication = args.replication or args.restore_only
+    args.no_main = args.no_main or args.restore_only
     args.no_main = args.no_main or args.drills  # the drills are a check of their own, not a comparison
     signal.signal(signal.SIGTERM, _sigterm)
     seconds = args.seconds or (3 if args.quick else 10)
@@ -49,7 +55,8 @@ def main(argv=None) -> int:
     out = BENCH / "results" / stamp
     doc = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "json": str(out.with_suffix(".json")),
            "settings": {"seconds": seconds, "warmup": ctx.warmup, "rows": phases.ROWS, "quick": args.quick,
-                        "soak": args.soak, "scale": args.scale, "replication": args.replication,
+                        "soak": args.soak, "scale": args.scale, "replication": "restore only" if args.restore_only else args.replication,
+                        "restore_gib": args.restore_gib,
                         "drills": "quick" if args.drills_quick else args.drills,
                         "wrk": "-t2 (-t1 for 1 client), --timeout 10s",
                         "pgbench": "-M prepared -j 2 (-j 1 for 1 client), TCP 127.0.0.1"},
@@ -93,4 +100,4 @@ def run_phases(ctx: phases.Context, args, doc: dict, out: Path) -> None:
         doc["scale"] = scale(ctx, out.with_name(out.name + "-scale"))
     if args.replication:
         doc["replication"] = {}
-        replication.run(ctx, seed, doc["replication"])
+        replication.run(ctx, seed, doc["replication"], restore_gib=args.restore_gib, restore_only=args.restore_only)

@@ -181,12 +181,31 @@ def _restore_line(r: dict) -> str:
             f"snapshot + {r['segments_applied']} WAL segments) in {r['restore_s']:.2f} s = {r['mib_per_s']:,.0f} "
             f"MiB/s = {r['mb_per_s']:,.0f} MB/s (process wall {r['restore_wall_s']:.2f} s); PRAGMA integrity_check alone "
             f"{r['integrity_check_s']:.2f} s (without it ~{r['mib_per_s_without_integrity_check']:,.0f} MiB/s); "
+            f"memory of monolite restore ({r['memory_samples']} samples {r['memory_interval_s']} s apart): peak VmRSS "
+            f"{r['peak_rss_mib']:,.1f} MiB, peak RssAnon {r['peak_anon_mib']:,.1f} MiB, VmHWM {r['vm_hwm_mib']} MiB "
+            "(VmRSS includes the file pages integrity_check maps); "
             f"at start the snapshot was in the replica {r['snapshot_s']:.1f} s after launch "
-            f"= {r['snapshot_mib_per_s']:,.0f} MiB/s")
+            f"= {r['snapshot_mib_per_s']:,.0f} MiB/s\n  " + _stall_line(r["commit_stall"]))
+
+
+def _latency(d: dict) -> str:
+    if not d["count"]:
+        return "no writes"
+    return f"{d['count']:,} writes, p50 {d['p50_ms']:.2f} ms, p99 {d['p99_ms']:.2f} ms, max {d['max_ms']:.2f} ms"
+
+
+def _stall_line(c: dict) -> str:
+    return (f"commit stall (one client, single-row inserts back to back on one keep-alive connection): "
+            f"while the snapshot uploads {_latency(c['during'])} -> {c['status']} (max < {c['target_max_ms']} ms); "
+            f"the 3 s after it {_latency(c['after'])}; {c['errors']} non-200. Overlap, s after launch "
+            f"({c['snapshot_times_from']}): snapshot {c['snapshot_start_s']} -> {c['snapshot_end_s']} "
+            f"(seen in /metrics at {c['snapshot_seen_s']}), writes from {c['writes_first_s']} to "
+            f"{c['writes_during_last_s']} = {100 * c['overlap_fraction']:.0f}% of the upload covered")
 
 
 def _with_unit(v, unit: str) -> str:
-    return {"x": f"{v:.2f}x", "s": f"{v:g} s", "/s": f"{v:,.0f}/s"}.get(unit, f"{v:,.0f} {unit}")
+    return {"x": f"{v:.2f}x", "s": f"{v:g} s", "/s": f"{v:,.0f}/s", "ms": f"{v:.1f} ms",
+            "MiB": f"{v:,.1f} MiB"}.get(unit, f"{v:,.0f} {unit}")
 
 
 def replication_section(doc: dict) -> str:

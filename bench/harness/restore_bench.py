@@ -14,10 +14,12 @@ from .loadgen import BENCH, percentile, run_wrk
 from .phases import ROWS, Context, check_server_log, fresh_copy
 from .procs import Monolite
 from .prom import counters, wait_shipped, wait_snapshot
+from .restore_probes import InsertClient, log_time, run_sampled, stall_report
 
 CACHE = BENCH / ".cache"
-DB_BYTES = 1 << 30        # the database to restore: at least 1 GiB
-TARGET_MIB_S = 200
+DEFAULT_GIB = 1           # the database to restore: at least this many GiB (--restore-gib)
+TARGET_MB_S = 400         # restore from a file replica, database bytes (10^6) per second
+RSS_TARGET_MIB = 256      # peak memory of monolite restore
 CHUNK = 500_000           # events rows per insert while building it
 SUMMARY = re.compile(r"(\d+) WAL segments, ([\d.]+) MB database, ([\d.]+) MB downloaded in ([\d.]+) s")
 # ~120 characters per row, half random hex (LZ4 barely compresses it), half a repeated text.
@@ -26,20 +28,20 @@ FILL = ("INSERT INTO events(account_id, payload) WITH RECURSIVE c(i) AS "
         f"SELECT 1 + abs(random()) % {ROWS}, hex(randomblob(48)) || '-event-payload-0123456789' FROM c")
 
 
-def build_db(ctx: Context) -> Path:
-    """Built once with Python's sqlite3 (the seed's 100K accounts, then events until >= 1 GiB),
-    left in WAL mode, cached in bench/.cache/."""
+def build_db(ctx: Context, gib: int = DEFAULT_GIB) -> Path:
+    """Built once with Python's sqlite3 (the seed's 100K accounts, then events until >= gib GiB),
+    left in WAL mode, cached in bench/.cache/restore-<gib>g.db."""
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / "restore-1g.db"
+    path = CACHE / f"restore-{gib}g.db"
     if path.exists():
         return path
-    ctx.log(f"building {path.name} (cached for next time)")
+    ctx.log(f"building {path.name} (cached for next time; {shutil.disk_usage(CACHE).free / 2**30:.0f} GiB free)")
     t0, tmp = time.monotonic(), path.with_name(path.name + ".part")
     tmp.unlink(missing_ok=True)
     con = sqlite3.connect(tmp)
     con.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;"
                       + (BENCH / "seed.sql").read_text().replace("@rows", str(ROWS)).replace("@pad", "0"))
-    while tmp.stat().st_size < DB_BYTES:
+    while tmp.stat().st_size < gib << 30:
         con.execute(FILL, (CHUNK,))
         con.commit()
     con.execute("PRAGMA journal_mode=WAL")
@@ -80,17 +82,28 @@ def evict(folder: Path) -> None:
 
 
 def serve_and_snapshot(ctx: Context, db: Path, replica: Path) -> dict:
-    """Starts serving with the replica, times the first snapshot, then writes for a few seconds."""
-    t0 = time.monotonic()
-    with Monolite(ctx.monolite_bin, db, "normal", ctx.ledger, ctx.run_dir / "monolite-restore.log",
+    """Starts serving with the replica and times the first snapshot; single-row inserts from one
+    client run from the moment it listens until 3 s after the snapshot is in (the commit stall),
+    then 64 clients write for 3 s so that WAL segments follow the snapshot."""
+    t0, launch = time.monotonic(), time.time()
+    log = ctx.run_dir / "monolite-restore.log"
+    log.unlink(missing_ok=True)
+    with Monolite(ctx.monolite_bin, db, "normal", ctx.ledger, log,
                   extra=("--replica", f"file://{replica}")) as srv:
         listening = time.monotonic() - t0
-        wait_snapshot(srv, 900)
-        snapshot_s = time.monotonic() - t0
-        ctx.log(f"restore: snapshot in the replica after {snapshot_s:.1f} s; inserts for 3 s")
+        with InsertClient(srv.port, ROWS) as client:
+            wait_snapshot(srv, 1800)
+            snapshot_s, seen = time.monotonic() - t0, time.time()
+            ctx.log(f"restore: snapshot in the replica after {snapshot_s:.1f} s; one client kept inserting "
+                    "during it, 3 s more")
+            time.sleep(3)  # the measurement after the snapshot lasts 3 s
+        end = log_time(log, "snapshot uploaded")
+        stall = stall_report(client.writes, client.errors, launch, log_time(log, "starting a new generation"),
+                             end if end is not None else seen, seen)
         run_wrk(srv.url, "insert", 64, 3, ROWS)
         wait_shipped(srv)
-        out = {"snapshot_s": round(snapshot_s, 2), "listening_s": round(listening, 2), "uploaded": counters(srv)}
+        out = {"snapshot_s": round(snapshot_s, 2), "listening_s": round(listening, 2), "uploaded": counters(srv),
+               "commit_stall": stall}
     check_server_log(ctx, srv, "monolite restore source")
     # Counted once the server has stopped: inserts still queued when wrk stopped commit after it.
     out["events_rows"] = int(timed(["sqlite3", db, "SELECT count(*) FROM events"])[0].stdout)
@@ -108,15 +121,15 @@ def timed(cmd: list) -> tuple:
     return p, time.monotonic() - t
 
 
-def restore(ctx: Context) -> dict:
-    src = build_db(ctx)
+def restore(ctx: Context, gib: int = DEFAULT_GIB) -> dict:
+    src = build_db(ctx, gib)
     db, replica, restored = fresh_copy(ctx, src, "restore-src.db"), ctx.run_dir / "replica-restore", \
         ctx.run_dir / "restored.db"
     try:
         served = serve_and_snapshot(ctx, db, replica)
         evict(replica)
         ctx.log("restore: monolite restore (replica files evicted from the page cache first)")
-        p, wall = timed([ctx.monolite_bin, "restore", "-o", restored, "--replica", f"file://{replica}"])
+        p, wall, memory = run_sampled([ctx.monolite_bin, "restore", "-o", restored, "--replica", f"file://{replica}"])
         m = SUMMARY.search(p.stderr)
         if not m:
             raise RuntimeError(f"no summary line from monolite restore: {p.stderr[-1000:]}")
@@ -126,7 +139,7 @@ def restore(ctx: Context) -> dict:
         if check.stdout.strip() != "ok" or int(count.stdout) != served["events_rows"]:
             ctx.note(f"restore: integrity_check {check.stdout.strip()[:200]!r}, events "
                      f"{count.stdout.strip()} restored vs {served['events_rows']} in the source after it stopped")
-        return {**served, "db_bytes": db_bytes, "segments_applied": int(m.group(1)),
+        return {**served, **memory, "gib": gib, "db_bytes": db_bytes, "segments_applied": int(m.group(1)),
                 "downloaded_mib": float(m.group(3)), "restore_s": seconds, "restore_wall_s": round(wall, 2),
                 "mib_per_s": round(db_bytes / 2**20 / seconds, 1), "mb_per_s": round(db_bytes / 1e6 / seconds, 1),
                 "integrity_check_s": round(check_s, 2), "integrity_ok": check.stdout.strip() == "ok",

@@ -84,7 +84,8 @@ result<void> decompressor::feed(std::string_view piece, const sink& out) {
   while (!piece.empty()) {
     if (state_->ended) return internal_error("corrupt LZ4 data: bytes after the end of the frame");
     std::size_t out_size = state_->out.size(), in_size = piece.size();
-    const std::size_t hint = LZ4F_decompress(state_->ctx, state_->out.data(), &out_size, piece.data(), &in_size, nullptr);
+    const std::size_t hint =
+        LZ4F_decompress(state_->ctx, state_->out.data(), &out_size, piece.data(), &in_size, nullptr);
     if (LZ4F_isError(hint)) return internal_error(std::string("corrupt LZ4 data: ") + LZ4F_getErrorName(hint));
     piece.remove_prefix(in_size);
     state_->ended = hint == 0;

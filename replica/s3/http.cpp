@@ -9,8 +9,8 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -232,7 +232,8 @@ s3_http::attempt_result s3_http::read_reply(s3_connection& conn, const http_requ
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);
   parser.header_limit(64 * 1024);
-  error_code ec = read(parser, [&](auto& s, auto& p, auto h) { http::async_read_header(s, conn.buffer, p, std::move(h)); });
+  error_code ec =
+      read(parser, [&](auto& s, auto& p, auto h) { http::async_read_header(s, conn.buffer, p, std::move(h)); });
   if (ec) return fail("receive", ec, !parser.got_some() && conn.buffer.size() == 0);
   const unsigned status = parser.get().result_int();
   const bool streamed = request.body_sink && status / 100 == 2;

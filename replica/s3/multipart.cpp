@@ -124,10 +124,9 @@ class multipart_writer final : public object_writer {
     }
     while (parts_.size() - etags_.size() >= multipart_parts_in_flight)
       if (auto collected = collect_oldest(); !collected) return collected;
-    parts_.push_back(std::async(std::launch::async,
-                                [this, number = parts_.size() + 1, bytes = std::move(buffer_)] {
-                                  return upload_part_retried(client_, key_, upload_id_, number, bytes);
-                                }));
+    parts_.push_back(std::async(std::launch::async, [this, number = parts_.size() + 1, bytes = std::move(buffer_)] {
+      return upload_part_retried(client_, key_, upload_id_, number, bytes);
+    }));
     buffer_.clear();
     return {};
   }

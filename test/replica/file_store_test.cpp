@@ -104,7 +104,8 @@ BOOST_AUTO_TEST_CASE(get_to_streams_from_any_offset) {
   for (std::size_t i = 0; i < bytes.size(); ++i)
     bytes[i] = static_cast<char>(i * 7 + i / 4096);
   BOOST_REQUIRE(store->put("big", bytes).has_value());
-  for (std::uint64_t offset : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{1} << 20, bytes.size() - 1, bytes.size()})
+  for (std::uint64_t offset :
+       {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{1} << 20, bytes.size() - 1, bytes.size()})
     BOOST_TEST((streamed(*store, "big", offset) == bytes.substr(offset)), "offset " << offset);
   auto past = store->get_to("big", bytes.size() + 1, [](std::string_view) { return true; });
   BOOST_TEST(!past.has_value());

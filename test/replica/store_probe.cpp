@@ -75,8 +75,7 @@ std::string read_file(const std::string& file, bool& ok) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-int stream_put(object_store& store, const std::string& key, const std::string& file, std::size_t piece,
-               bool commit) {
+int stream_put(object_store& store, const std::string& key, const std::string& file, std::size_t piece, bool commit) {
   bool readable = false;
   const std::string bytes = read_file(file, readable);
   if (!readable || piece == 0) return usage();
@@ -140,7 +139,8 @@ int run(object_store& store, const std::vector<std::string>& args) {
   const std::string& command = args[0];
   if (command == "put" && args.size() == 3) return put(store, args[1], args[2]);
   if (command == "get" && args.size() == 2) return get(store, args[1]);
-  if (command == "stream-put" && args.size() == 4) return stream_put(store, args[1], args[2], std::stoul(args[3]), true);
+  if (command == "stream-put" && args.size() == 4)
+    return stream_put(store, args[1], args[2], std::stoul(args[3]), true);
   if (command == "abandon-put" && args.size() == 3) return stream_put(store, args[1], args[2], 65536, false);
   if (command == "stream-get" && args.size() == 3) return stream_get(store, args[1], std::stoull(args[2]));
   if (command == "list" && args.size() <= 2) return list(store, args.size() == 2 ? args[1] : "");
