@@ -77,7 +77,8 @@ store_result<http_request> s3_client::signed_request(const s3_call& call) const 
   req.headers.push_back({"Host", config_.host()});
   const std::string authorization =
       sigv4::sign(req, *keys, {config_.region, "s3", true}, sigv4::amz_date(std::chrono::system_clock::now()));
-  http_request out{call.method, sigv4::canonical_uri(req.path), {}, call.body, call.body_sink};
+  http_request out{call.method, sigv4::canonical_uri(req.path), {}, call.body, call.body_sink, call.range_from};
+  if (call.range_from > 0) out.headers.emplace_back("Range", "bytes=" + std::to_string(call.range_from) + "-");
   if (!req.query.empty()) out.target += "?" + sigv4::canonical_query(req.query);
   for (auto& h : req.headers)
     out.headers.emplace_back(std::move(h.name), std::move(h.value));

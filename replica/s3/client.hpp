@@ -21,6 +21,7 @@ struct s3_call {
   std::vector<replica::sigv4::header> headers{};  // signed, besides the ones SigV4 adds
   std::string_view body{};
   const byte_sink* body_sink = nullptr;  // a 2xx reply's body goes here as it arrives (http_request)
+  std::uint64_t range_from = 0;          // sends "Range: bytes=<this>-" when not 0
   // CompleteMultipartUpload may answer 200 and still fail, with an <Error> document as its body.
   bool error_possible_in_200 = false;
 };

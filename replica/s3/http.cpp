@@ -237,6 +237,7 @@ s3_http::attempt_result s3_http::read_reply(s3_connection& conn, const http_requ
   if (ec) return fail("receive", ec, !parser.got_some() && conn.buffer.size() == 0);
   const unsigned status = parser.get().result_int();
   const bool streamed = request.body_sink && status / 100 == 2;
+  std::uint64_t skip = status == 200 ? request.range_from : 0;
   std::string body;
   std::vector<char> piece(streamed ? std::size_t{1} << 20 : std::size_t{64} << 10);
   while (!parser.is_done()) {
@@ -245,14 +246,18 @@ s3_http::attempt_result s3_http::read_reply(s3_connection& conn, const http_requ
     if (streamed) conn.tcp().expires_after(timeouts_.request);
     ec = read(parser, [&](auto& s, auto& p, auto h) { http::async_read(s, conn.buffer, p, std::move(h)); });
     if (ec == http::error::need_buffer) ec = {};
-    if (ec) return fail("receive", ec, false);
-    const std::string_view got(piece.data(), piece.size() - parser.get().body().size);
+    // What arrived before a failure is handed on too: a resumed download starts after it.
+    std::string_view got(piece.data(), piece.size() - parser.get().body().size);
     if (!streamed) {
       body.append(got);
-    } else if (!got.empty() && !(*request.body_sink)(got)) {
-      return {store_error{store_failure::other, request.method + " " + request.target + ": stopped by the reader"},
-              false, false};
+    } else {
+      const auto dropped = static_cast<std::size_t>(std::min<std::uint64_t>(skip, got.size()));
+      skip -= dropped, got.remove_prefix(dropped);
+      if (!got.empty() && !(*request.body_sink)(got))
+        return {store_error{store_failure::other, request.method + " " + request.target + ": stopped by the reader"},
+                false, false};
     }
+    if (ec) return fail("receive", ec, false);
   }
   auto& response = parser.get();
   http_reply reply{status, std::move(body), std::string(response[http::field::etag])};

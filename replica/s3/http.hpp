@@ -34,6 +34,9 @@ struct http_request {
   // When set, a 2xx reply's body goes here piece by piece as it arrives (http_reply::body stays
   // empty) and the request timeout bounds each piece rather than the whole reply.
   const byte_sink* body_sink = nullptr;
+  // The first byte asked for with a Range header: a server that ignores it answers 200 with the
+  // whole body, whose leading bytes are then dropped so the sink sees the same bytes as after a 206.
+  std::uint64_t range_from = 0;
 };
 
 struct http_reply {

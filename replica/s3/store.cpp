@@ -41,8 +41,7 @@ class s3_store final : public object_store {
   // From `offset` on with a Range request; a resumed download that had all of the object already
   // is answered 416, which is no failure.
   store_result<void> get_to(const std::string& key, std::uint64_t offset, const byte_sink& sink) override {
-    s3_call call{.method = "GET", .object_key = config().object_key(key), .body_sink = &sink};
-    if (offset > 0) call.headers.push_back({"Range", "bytes=" + std::to_string(offset) + "-"});
+    const s3_call call{.method = "GET", .object_key = config().object_key(key), .body_sink = &sink, .range_from = offset};
     auto reply = client_.call(call);
     if (reply) return {};
     if (reply.error().kind == store_failure::not_found)

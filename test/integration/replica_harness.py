@@ -437,6 +437,8 @@ class FaultProxy:
       "lost"   forward it, then reset the connection: the upstream acted, the client never hears
       "flaky"  each request, with probability `flaky_rate`, gets one of error, slowdown, reset,
                truncate or lost (chosen at random); the others pass
+    Whatever the mode, the next GET whose request line contains `truncate_once` (when set) is
+    truncated (once), and every request's head is kept in `heads` (bytes, in arrival order).
     Whatever the mode, a GET whose request line contains `missing` (when set) is answered 404
     NoSuchKey: an object that is listed but gone when fetched.
     `counts` tallies the requests handled per mode.
@@ -452,6 +454,8 @@ class FaultProxy:
         self.delay_s = 1.0
         self.flaky_rate = 0.3
         self.missing = None
+        self.truncate_once = None
+        self.heads = []
         self.random = random.Random(0x5eed)
         self.counts = {}
         self.lock = threading.Lock()
@@ -534,7 +538,11 @@ class FaultProxy:
                     if mode == "flaky":
                         mode = "pass" if self.random.random() >= self.flaky_rate else \
                             self.random.choice(("error", "slowdown", "reset", "truncate", "lost"))
+                    if self.truncate_once and request[0].startswith(b"GET ") and \
+                            self.truncate_once.encode() in request[0].split(b"\r\n", 1)[0]:
+                        mode, self.truncate_once = "truncate", None
                     self.counts[mode] = self.counts.get(mode, 0) + 1
+                    self.heads.append(request[0])
                 if self.missing and request[0].startswith(b"GET ") and \
                         self.missing.encode() in request[0].split(b"\r\n", 1)[0]:
                     return self._answer_error(conn, "missing")

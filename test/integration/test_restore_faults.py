@@ -54,6 +54,22 @@ class RestoreFaultsTest(S3TestCase):
         self.assertGreater(self.injected(proxy), 10, "the proxy injected too few faults to mean anything")
         self.assertGreater(proxy.count("truncate"), 0)
 
+    def test_a_download_cut_off_midway_resumes_from_where_it_stopped(self):
+        live = self.fill_replica()
+        snapshot = [k for k in self.keys() if "/snapshots/" in k][0].rsplit("/", 1)[-1]
+        proxy = self.proxy()
+        proxy.truncate_once = snapshot  # its body stops halfway, once
+        output = os.path.join(self.workdir, "resumed.db")
+        done = restore(output, self.via(proxy), env=self.env)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(db_file_load_ids(output), live)
+        gets = [h for h in proxy.heads if h.startswith(b"GET ") and snapshot.encode() in h.split(b"\r\n", 1)[0]]
+        self.assertEqual(len(gets), 2, gets)
+        self.assertNotIn(b"\r\nrange:", gets[0].lower())
+        ranges = [line for line in gets[1].lower().split(b"\r\n") if line.startswith(b"range:")]
+        self.assertEqual(len(ranges), 1, gets[1])
+        self.assertRegex(ranges[0].decode(), r"^range: bytes=[1-9]\d*-$")
+
     def test_a_missing_object_fails_at_once_naming_it(self):
         self.fill_replica()
         segments = [k for k in self.keys() if "/wal/" in k]

@@ -39,6 +39,25 @@ BOOST_AUTO_TEST_CASE(keep_alive_connections_are_reused) {
   BOOST_TEST(client.idle_connections() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_streamed_body_goes_to_the_sink_and_a_200_to_a_range_drops_its_head) {
+  fake_http_server server(fake_http_server::behaviour::keep_alive);  // bodies "1", "2", … "10", "11"
+  s3_http client(loopback(server.port()), {});
+  std::string seen;
+  const byte_sink sink = [&](std::string_view piece) { return seen.append(piece), true; };
+  http_request request{"GET", "/bucket/key", {{"Host", "127.0.0.1"}}, {}, &sink};
+  auto whole = client.send(request);
+  BOOST_REQUIRE_MESSAGE(whole.has_value(), whole.error().message);
+  BOOST_TEST(seen == "1");
+  BOOST_TEST(whole->body.empty());
+  for (int i = 2; i <= 9; ++i)
+    BOOST_REQUIRE(client.send(put_request()).has_value());
+  seen.clear();
+  request.range_from = 1;  // the server answers 200 with all of "10": its first byte is dropped
+  auto ranged = client.send(request);
+  BOOST_REQUIRE_MESSAGE(ranged.has_value(), ranged.error().message);
+  BOOST_TEST(seen == "0");
+}
+
 BOOST_AUTO_TEST_CASE(a_stale_pooled_connection_is_retried_once_on_a_new_one) {
   fake_http_server server(fake_http_server::behaviour::close_on_second_request);
   s3_http client(loopback(server.port()), {});
