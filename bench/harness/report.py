@@ -5,6 +5,7 @@ from pathlib import Path
 
 from . import drill_report
 from .phases import CLIENTS, PAIRS, WORKLOADS
+from .restore_probes import STALL_TARGET_MS as STALL_MS
 from .scale import size_label
 
 # (name, numerator key, denominator key, target); key = (target, durability, workload, clients)
@@ -179,19 +180,25 @@ def _sync_line(sy: dict) -> str:
 def _restore_line(r: dict) -> str:
     return (f"restore: {r['db_bytes'] / 2**20:,.0f} MiB database ({r['snapshot_bytes'] / 2**20:,.0f} MiB LZ4 "
             f"snapshot + {r['segments_applied']} WAL segments) in {r['restore_s']:.2f} s = {r['mib_per_s']:,.0f} "
-            f"MiB/s = {r['mb_per_s']:,.0f} MB/s (process wall {r['restore_wall_s']:.2f} s); PRAGMA integrity_check alone "
-            f"{r['integrity_check_s']:.2f} s (without it ~{r['mib_per_s_without_integrity_check']:,.0f} MiB/s); "
+            f"MiB/s = {r['mb_per_s']:,.0f} MB/s (process wall {r['restore_wall_s']:.2f} s); PRAGMA integrity_check "
+            f"alone {r['integrity_check_s']:.2f} s (without it ~{r['mib_per_s_without_integrity_check']:,.0f} MiB/s); "
             f"memory of monolite restore ({r['memory_samples']} samples {r['memory_interval_s']} s apart): peak VmRSS "
-            f"{r['peak_rss_mib']:,.1f} MiB, peak RssAnon {r['peak_anon_mib']:,.1f} MiB, VmHWM {r['vm_hwm_mib']} MiB "
+            f"{r['peak_rss_mib']:,.1f} MiB, peak RssAnon {r['peak_anon_mib']:,.1f} MiB, peak RssFile "
+            f"{r.get('peak_file_mib', '?')} MiB, VmHWM {r['vm_hwm_mib']} MiB "
             "(VmRSS includes the file pages integrity_check maps); "
             f"at start the snapshot was in the replica {r['snapshot_s']:.1f} s after launch "
-            f"= {r['snapshot_mib_per_s']:,.0f} MiB/s\n  " + _stall_line(r["commit_stall"]))
+            f"= {r['snapshot_mib_per_s']:,.0f} MiB/s; restore said 'applied 100/...' WAL segments at "
+            f"{r.get('first_applied_100_s')} s and its last 'applied' at {r.get('last_applied_100_s')} s "
+            "(the commit-stall client's writes make most of the segments)\n  " + _stall_line(r["commit_stall"]))
 
 
 def _latency(d: dict) -> str:
     if not d["count"]:
         return "no writes"
-    return f"{d['count']:,} writes, p50 {d['p50_ms']:.2f} ms, p99 {d['p99_ms']:.2f} ms, max {d['max_ms']:.2f} ms"
+    return (f"{d['count']:,} writes, p50 {d['p50_ms']:.2f} ms, p99 {d['p99_ms']:.2f} ms, max {d['max_ms']:.2f} ms, "
+            f"{d['over_target']} of them >= {STALL_MS} ms"
+            + (" (started at s after launch, ms: " + ", ".join(f"{t}: {m}" for t, m in d["slow"][:5]) + ")"
+               if d["slow"] else ""))
 
 
 def _stall_line(c: dict) -> str:
@@ -214,7 +221,8 @@ def replication_section(doc: dict) -> str:
              if (k or "fsync_probe") in doc]
     checks = [(c["check"], _with_unit(c["value"], c["unit"]), f"{c['direction']} {_with_unit(c['target'], c['unit'])}",
                f"{c['ratio']:.2f}", c["status"]) for c in doc.get("checks", [])]
-    return "\n".join([_replication_runs(doc), *("  " + l for l in lines), "",
+    runs = [_replication_runs(doc)] if doc.get("throughput") or "sync" in doc else []
+    return "\n".join([*runs, *("  " + l for l in lines), "",
                       table(checks, ("check", "value", "target", "value/target", "result"))])
 
 

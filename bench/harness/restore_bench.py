@@ -14,7 +14,7 @@ from .loadgen import BENCH, percentile, run_wrk
 from .phases import ROWS, Context, check_server_log, fresh_copy
 from .procs import Monolite
 from .prom import counters, wait_shipped, wait_snapshot
-from .restore_probes import InsertClient, log_time, run_sampled, stall_report
+from .restore_probes import InsertClient, log_time, progress_times, run_sampled, stall_report
 
 CACHE = BENCH / ".cache"
 DEFAULT_GIB = 1           # the database to restore: at least this many GiB (--restore-gib)
@@ -129,7 +129,8 @@ def restore(ctx: Context, gib: int = DEFAULT_GIB) -> dict:
         served = serve_and_snapshot(ctx, db, replica)
         evict(replica)
         ctx.log("restore: monolite restore (replica files evicted from the page cache first)")
-        p, wall, memory = run_sampled([ctx.monolite_bin, "restore", "-o", restored, "--replica", f"file://{replica}"])
+        cmd = [ctx.monolite_bin, "restore", "-o", restored, "--replica", f"file://{replica}"]
+        p, wall, memory, lines = run_sampled(cmd)
         m = SUMMARY.search(p.stderr)
         if not m:
             raise RuntimeError(f"no summary line from monolite restore: {p.stderr[-1000:]}")
@@ -139,7 +140,8 @@ def restore(ctx: Context, gib: int = DEFAULT_GIB) -> dict:
         if check.stdout.strip() != "ok" or int(count.stdout) != served["events_rows"]:
             ctx.note(f"restore: integrity_check {check.stdout.strip()[:200]!r}, events "
                      f"{count.stdout.strip()} restored vs {served['events_rows']} in the source after it stopped")
-        return {**served, **memory, "gib": gib, "db_bytes": db_bytes, "segments_applied": int(m.group(1)),
+        return {**served, **memory, **progress_times(lines), "gib": gib, "db_bytes": db_bytes,
+                "segments_applied": int(m.group(1)),
                 "downloaded_mib": float(m.group(3)), "restore_s": seconds, "restore_wall_s": round(wall, 2),
                 "mib_per_s": round(db_bytes / 2**20 / seconds, 1), "mb_per_s": round(db_bytes / 1e6 / seconds, 1),
                 "integrity_check_s": round(check_s, 2), "integrity_ok": check.stdout.strip() == "ok",
