@@ -1,6 +1,7 @@
 // What the writer and the replicator exchange: captured WAL chunks, a pinned read position for
 // snapshots, and per-replica statistics.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -25,6 +26,9 @@ struct pinned_snapshot {
   std::uint32_t wal_frames = 0;  // frames of the live WAL that belong to the image (0: the file alone)
   std::int64_t time_ms = 0;
   std::string db_path;
+  // The writer's count of pins alive: while one is, a TRUNCATE checkpoint would only wait for it
+  // (up to the busy timeout, with every commit queued behind), so the writer runs PASSIVE ones.
+  std::shared_ptr<std::atomic<int>> pins_alive;
   ~pinned_snapshot();
 };
 

@@ -11,6 +11,7 @@ namespace asio = boost::asio;
 
 pinned_snapshot::~pinned_snapshot() {
   if (reader) reader->close();  // closing ends the read transaction
+  if (pins_alive) pins_alive->fetch_sub(1, std::memory_order_acq_rel);
 }
 
 proto::result<std::shared_ptr<replicator>> replicator::open(const std::vector<std::string>& urls,

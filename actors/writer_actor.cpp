@@ -120,6 +120,10 @@ void writer_actor::checkpoint_if_due() {
 
 void writer_actor::checkpoint(int mode) {
   MONOLITE_ASSERT_ON_STRAND(strand_);
+  // A snapshot being uploaded holds its read transaction, which TRUNCATE would wait for (up to
+  // the busy timeout, every commit queued behind it); PASSIVE copies what it can and returns.
+  if (mode == SQLITE_CHECKPOINT_TRUNCATE && pins_alive_->load(std::memory_order_acquire) > 0)
+    mode = SQLITE_CHECKPOINT_PASSIVE;
   int wal_frames = 0, checkpointed = 0;
   const int rc = sqlite3_wal_checkpoint_v2(conn_.handle(), nullptr, mode, &wal_frames, &checkpointed);
   checkpoints_.fetch_add(1, std::memory_order_relaxed);
@@ -221,6 +225,8 @@ void writer_actor::pin_snapshot(pin_handler handler) {
     pin->wal_frames = self->wal_backfilled_ ? 0 : pin->at.frame;
     pin->time_ms = now_ms();
     pin->db_path = options.path;
+    pin->pins_alive = self->pins_alive_;
+    self->pins_alive_->fetch_add(1, std::memory_order_acq_rel);
     handler(std::move(pin));
   });
 }

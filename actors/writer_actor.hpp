@@ -120,6 +120,8 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
   bool drain_scheduled_ = false;
   bool closed_ = false;
   int wal_pages_ = 0;
+  // Snapshot pins handed out and not yet destroyed (they end on the shipper's snapshot thread).
+  std::shared_ptr<std::atomic<int>> pins_alive_ = std::make_shared<std::atomic<int>>(0);
   bool wal_backfilled_ = false;      // the last checkpoint copied every frame into the database
   bool checkpoint_waiting_ = false;  // a checkpoint waits for the replicas
   std::unique_ptr<db::wal_tail> tail_;

@@ -99,6 +99,37 @@ BOOST_AUTO_TEST_CASE(sync_mode_replies_only_once_the_replica_can_restore_the_wri
   close(*writer);
 }
 
+BOOST_AUTO_TEST_CASE(a_held_snapshot_pin_turns_truncate_checkpoints_passive) {
+  // A TRUNCATE checkpoint waits for every reader up to the busy timeout, here longer than any wait
+  // of this test: were it run while a snapshot pin is held, the writer would stall behind it.
+  options.busy_timeout_ms = 120'000;
+  actors::replica_options r;
+  r.interval = 20ms;
+  actors::writer_options w;
+  w.passive_checkpoint_pages = w.truncate_checkpoint_pages = 20;
+  auto writer = open_replicated(r, w);
+  wait_shipped({0, 0});
+  auto created = submit(*writer, {"CREATE TABLE t(id INTEGER PRIMARY KEY, v)"});
+  BOOST_REQUIRE(test::wait_for(created).results.has_value());
+  std::promise<std::shared_ptr<actors::pinned_snapshot>> pinned;
+  auto pin_future = pinned.get_future();
+  writer->pin_snapshot([&pinned](auto pin) { pinned.set_value(pin.value()); });
+  auto pin = test::wait_for(pin_future);
+  for (int round = 0; round < 3; ++round) {  // each round past the threshold, so a checkpoint is due
+    const auto checkpoints = writer->stats().checkpoints;
+    write_rows(*writer, 30);
+    test::wait_until([&] { return writer->stats().checkpoints > checkpoints; }, "a checkpoint while pinned");
+  }
+  auto after = submit(*writer, {"INSERT INTO t(v) VALUES('after')"});
+  BOOST_TEST(test::wait_for(after).results.has_value());  // the writer was not held by the pin
+  pin.reset();
+  const auto checkpoints = writer->stats().checkpoints;
+  write_rows(*writer, 30);  // the next TRUNCATE runs for real
+  test::wait_until([&] { return writer->stats().checkpoints > checkpoints; }, "a checkpoint once unpinned");
+  close(*writer);
+  BOOST_TEST(restored_rows("pinned.db") == 121);
+}
+
 BOOST_AUTO_TEST_CASE(checkpoints_restart_the_wal_and_the_replica_follows_across_indexes) {
   actors::replica_options r;
   r.interval = 20ms;
