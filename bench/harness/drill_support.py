@@ -6,7 +6,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 from . import prom
 from .integration import FaultProxy, MotoServer, moto_pid
 from .phases import Context
-from .procs import rss_kib
+from .procs import Background, rss_kib
 
 MIB = 1 << 20
 RESTORE_TIMEOUT_S = 600
@@ -110,22 +109,13 @@ def replica_counters(srv) -> dict:
     return {k: prom.value(s, f"monolite_replica_{k}_total") for k in ("objects", "errors", "snapshots")}
 
 
-class RssSampler:
+class RssSampler(Background):
     """VmRSS of `pid` every `interval` s on a thread, until stop(): the peak and every sample (MiB)."""
 
     def __init__(self, pid: int, interval: float = 0.1):
         self.pid, self.interval = pid, interval
         self.samples: list = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(10)
+        super().__init__()
 
     def _run(self):
         while not self._stop.is_set():

@@ -3,6 +3,7 @@
 Every process or cluster started is written to a ledger file; bench/run.sh's EXIT trap reads it
 and stops whatever is still listed, so nothing is left running even if Python itself is killed.
 """
+import threading
 import json
 import os
 import shutil
@@ -215,3 +216,24 @@ def env_with(**kw) -> dict:
     env = dict(os.environ)
     env.update({k: str(v) for k, v in kw.items()})
     return env
+
+
+class Background:
+    """A daemon thread running self._run() from entering a `with` block until leaving it, when
+    self._stop is set and the thread joined (at most `join_timeout` s)."""
+    join_timeout = 10
+
+    def __init__(self):
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(self.join_timeout)
+
+    def _run(self):
+        raise NotImplementedError

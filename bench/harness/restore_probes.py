@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .loadgen import percentile
+from .procs import Background
 
 STALL_TARGET_MS = 50       # longest commit while a big snapshot uploads
 INSERT = "INSERT INTO events(account_id, payload) VALUES(?, ?)"
@@ -72,24 +73,16 @@ def progress_times(lines: list) -> dict:
 
 # --- commit latency while the snapshot uploads -----------------------------------------------------
 
-class InsertClient:
+class InsertClient(Background):
     """Single-row inserts back to back on one keep-alive connection, each recorded as
     (start, end) in wall-clock seconds (time.time(), comparable with the server log's ts)."""
+    join_timeout = 60
 
     def __init__(self, port: int, rows: int):
         self.port, self.rows = port, rows
         self.writes: list = []
         self.errors = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(timeout=60)
+        super().__init__()
 
     def _run(self) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
