@@ -53,6 +53,10 @@ struct service_fixture : test::actor_fixture {
   ~service_fixture() {
     svc->stop();
     close(*writer);
+    // Until the pools are done, the timer cancellations stop() posted may still be running on
+    // them: the service is destroyed only after (as serve() destroys it after its pools).
+    db_pool.join();
+    replies.join();
   }
 
   std::future<hrana::pipeline_outcome> send(std::optional<hrana::stream_ref> baton, std::vector<ph::decoded_request> rs,
