@@ -1,8 +1,8 @@
 #include "actors/replica_verifier.hpp"
 
+#include "actors/replicator.hpp"
 #include "common/clock.hpp"
 #include "common/log.hpp"
-#include "replica/sealed_store.hpp"
 
 namespace monolite::actors {
 
@@ -41,16 +41,13 @@ void log_verification(const std::string& replica,
 proto::result<std::unique_ptr<replica_verifier>> replica_verifier::open(const std::vector<std::string>& urls,
                                                                         verify_settings settings,
                                                                         const replica::seal::keyring& keys) {
-  std::vector<std::unique_ptr<replica::object_store>> stores;
-  for (const auto& url : urls) {
-    auto store = replica::open_sealed_store(url, keys);
-    if (!store) return proto::api_error{2, "BAD_REPLICA", "--replica " + url + ": " + store.error().message};
-    stores.push_back(std::move(*store));
-  }
+  auto sealed = open_replica_stores(urls, keys);  // connections of its own, not the shippers'
+  if (!sealed) return sealed.error();
+  std::vector<std::shared_ptr<replica::object_store>> stores(sealed->begin(), sealed->end());
   return std::unique_ptr<replica_verifier>(new replica_verifier(std::move(stores), std::move(settings)));
 }
 
-replica_verifier::replica_verifier(std::vector<std::unique_ptr<replica::object_store>> stores, verify_settings settings)
+replica_verifier::replica_verifier(std::vector<std::shared_ptr<replica::object_store>> stores, verify_settings settings)
     : stores_(std::move(stores)), settings_(std::move(settings)) {
   for (const auto& s : stores_)
     stats_.push_back(verify_stats{s->describe()});

@@ -64,11 +64,11 @@ class replica_verifier {
   std::vector<verify_stats> stats() const;
 
  private:
-  replica_verifier(std::vector<std::unique_ptr<replica::object_store>> stores, verify_settings settings);
+  replica_verifier(std::vector<std::shared_ptr<replica::object_store>> stores, verify_settings settings);
   void run(std::stop_token stop);
   void verify_one(std::size_t i, const std::stop_token& stop);
 
-  std::vector<std::unique_ptr<replica::object_store>> stores_;
+  std::vector<std::shared_ptr<replica::object_store>> stores_;
   verify_settings settings_;
   mutable std::mutex mutex_;
   std::condition_variable_any wake_;

@@ -14,17 +14,24 @@ pinned_snapshot::~pinned_snapshot() {
   if (pins_alive) pins_alive->fetch_sub(1, std::memory_order_acq_rel);
 }
 
-proto::result<std::shared_ptr<replicator>> replicator::open(const std::vector<std::string>& urls,
-                                                            const replica_options& options,
-                                                            asio::any_io_executor timers,
-                                                            const replica::seal::keyring& keys) {
+proto::result<std::vector<std::shared_ptr<replica::sealed_store>>> open_replica_stores(
+    const std::vector<std::string>& urls, const replica::seal::keyring& keys) {
   std::vector<std::shared_ptr<replica::sealed_store>> stores;
   for (const auto& url : urls) {
     auto store = replica::open_sealed_store(url, keys);
     if (!store) return proto::api_error{2, "BAD_REPLICA", "--replica " + url + ": " + store.error().message};
     stores.push_back(std::move(*store));
   }
-  return std::shared_ptr<replicator>(new replicator(std::move(stores), options, timers));
+  return stores;
+}
+
+proto::result<std::shared_ptr<replicator>> replicator::open(const std::vector<std::string>& urls,
+                                                            const replica_options& options,
+                                                            asio::any_io_executor timers,
+                                                            const replica::seal::keyring& keys) {
+  auto stores = open_replica_stores(urls, keys);
+  if (!stores) return stores.error();
+  return std::shared_ptr<replicator>(new replicator(std::move(*stores), options, timers));
 }
 
 replicator::replicator(std::vector<std::shared_ptr<replica::sealed_store>> stores, replica_options options,

@@ -22,6 +22,11 @@ struct resume_plan {
   std::uint32_t prev_index_frames = 0;  // the replica ends exactly where the previous index did
 };
 
+// Every `--replica` URL opened as a store sealed with `keys` (none: as stored), or the first that
+// cannot be (BAD_REPLICA, exit 2).
+proto::result<std::vector<std::shared_ptr<replica::sealed_store>>> open_replica_stores(
+    const std::vector<std::string>& urls, const replica::seal::keyring& keys);
+
 class replicator {
  public:
   // Each replica is sealed with `keys` (replica/sealed_store.hpp); none: stored as it is.
