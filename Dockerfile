@@ -11,7 +11,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates g++ cmake ninja-build \
       libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev libsqlite3-dev libssl-dev \
-      libyaml-cpp-dev liblz4-dev \
+      libyaml-cpp-dev liblz4-dev libpq-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the binary is built from: .dockerignore leaves out tests, docs and build folders.

@@ -6,8 +6,8 @@
 set -euo pipefail
 
 build_packages=(g++ cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev
-                libboost-test1.81-dev libsqlite3-dev libssl-dev libyaml-cpp-dev liblz4-dev)
-test_packages=(python3 sqlite3 clang libclang-rt-14-dev caddy shellcheck)
+                libboost-test1.81-dev libsqlite3-dev libssl-dev libyaml-cpp-dev liblz4-dev libpq-dev)
+test_packages=(python3 sqlite3 clang libclang-rt-14-dev caddy shellcheck pgloader postgresql-15)
 container_packages=(podman runc debootstrap)
 
 wanted=("${build_packages[@]}")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The layering of docs/architecture.md, checked in includes and in CMake.
 
-cli -> server -> actors -> replica, db -> proto; common below all. A folder may include its own
+cli -> server -> actors -> replica, move -> db, pg -> proto; common below all (only cli uses move). A folder may include its own
 files and those of the layers below it, never above; replica/format/ (pure formats) may not use
 the object stores or S3. A lower CMake target never links a higher one. Exits 1 naming each
 violation."""
@@ -15,15 +15,17 @@ ALLOWED = {
     "common": [],
     "proto": ["common"],
     "db": ["proto", "common"],
+    "pg": ["proto", "common"],
+    "move": ["pg", "db", "proto", "common"],
     "replica/format": ["db", "proto", "common"],
     "replica": ["db", "proto", "common"],
     "actors": ["replica", "db", "proto", "common"],
     "server": ["actors", "replica", "db", "proto", "common"],
-    "cli": ["server", "actors", "replica", "db", "proto", "common"],
+    "cli": ["server", "actors", "replica", "move", "pg", "db", "proto", "common"],
 }
-LAYERS = ["common", "proto", "db", "replica", "actors", "server", "cli"]
+LAYERS = ["common", "proto", "db", "pg", "move", "replica", "actors", "server", "cli"]
 TARGET_LAYER = {"monolite_common": "common", "monolite_asio": "common", "monolite_proto": "proto",
-                "monolite_db": "db", "monolite_replica_format": "replica", "monolite_replica": "replica",
+                "monolite_db": "db", "monolite_pg": "pg", "monolite_move": "move", "monolite_replica_format": "replica", "monolite_replica": "replica",
                 "monolite_actors": "actors", "monolite_server": "server", "monolite_cli": "cli"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
