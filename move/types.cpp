@@ -178,6 +178,10 @@ std::optional<std::string> misfit(const pg_type& type, const value& v) {
       if (timestamp_micros(v.bytes, type.k == kind::date)) return std::nullopt;
       return "text that is not an ISO-8601 " + std::string(type.k == kind::date ? "date" : "date and time");
     case kind::json:
+      // JSON's declared type has NUMERIC affinity: SQLite stores '1' as the integer 1, a JSON number.
+      if (v.type == value::storage::integer || (v.type == value::storage::real && std::isfinite(v.real))) {
+        return std::nullopt;
+      }
       if (v.type != value::storage::text) return wrong;
       return canonical_json(v.bytes) ? std::nullopt : std::optional<std::string>("text that is not JSON");
   }

@@ -312,7 +312,9 @@ void append_canonical(const pg_type& type, const value& v, std::string& out) {
       }
       break;
     case kind::json:
-      if (auto json = canonical_json(v.bytes); json && v.type == value::storage::text) {
+      if (number) {
+        if (auto json = canonical_json(as_text(v))) return append_tagged('J', *json, out);
+      } else if (auto json = canonical_json(v.bytes); json && v.type == value::storage::text) {
         return append_tagged('J', *json, out);
       }
       break;
