@@ -39,8 +39,10 @@ void print_text(const move::portability_report& report, const std::string& schem
   for (const auto& check : report.checks) {
     if (check.passed) continue;
     std::cout << "\n" << ++shown << ". " << check.statement.count << "×  " << shortened(check.statement.sql) << "\n";
-    std::cout << "   PostgreSQL: " << check.problem << (check.sqlstate.empty() ? "" : " [" + check.sqlstate + "]")
-              << "\n";
+    if (check.sqlstate.empty())
+      std::cout << "   problem: " << check.problem << "\n";
+    else
+      std::cout << "   PostgreSQL: " << check.problem << " [" << check.sqlstate << "]\n";
     for (const auto& ism : check.instead)
       std::cout << "   instead of " << ism.found << ": " << ism.instead << "\n";
   }
@@ -50,9 +52,8 @@ boost::json::object check_json(const move::statement_check& check) {
   boost::json::array instead;
   for (const auto& ism : check.instead)
     instead.push_back(boost::json::object{{"found", ism.found}, {"instead", ism.instead}});
-  return {{"sql", check.statement.sql},         {"count", check.statement.count},
-          {"last_seen", check.statement.last_seen}, {"passed", check.passed},
-          {"problem", check.problem},            {"sqlstate", check.sqlstate},
+  return {{"sql", check.statement.sql},   {"count", check.statement.count}, {"last_seen", check.statement.last_seen},
+          {"passed", check.passed},       {"problem", check.problem},       {"sqlstate", check.sqlstate},
           {"instead", std::move(instead)}};
 }
 
@@ -60,9 +61,8 @@ void print_json(const move::portability_report& report) {
   boost::json::array checks;
   for (const auto& check : report.checks)
     checks.push_back(check_json(check));
-  std::cout << boost::json::serialize(boost::json::object{{"statements", report.checks.size()},
-                                                          {"failed", report.failed},
-                                                          {"checks", std::move(checks)}})
+  std::cout << boost::json::serialize(boost::json::object{
+                   {"statements", report.checks.size()}, {"failed", report.failed}, {"checks", std::move(checks)}})
             << "\n";
 }
 

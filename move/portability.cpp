@@ -16,7 +16,8 @@ std::optional<logged_statement> statement_from(const std::string& line) {
   const auto* object = ec ? nullptr : parsed.if_object();
   const auto* sql = object ? object->if_contains("sql") : nullptr;
   if (sql == nullptr || !sql->is_string()) return std::nullopt;
-  logged_statement out{std::string(sql->as_string())};
+  logged_statement out;
+  out.sql = std::string(sql->as_string());
   const auto number = [&](const char* key) -> std::int64_t {
     const auto* v = object->if_contains(key);
     return v != nullptr && v->is_int64() ? v->as_int64() : (v != nullptr && v->is_uint64() ? v->as_uint64() : 0);
@@ -39,6 +40,16 @@ void fail(statement_check& check, const pg::error& e) {
     check.instead.push_back(std::move(hint));
 }
 
+// Prepared, yet PostgreSQL would refuse it when it runs.
+void refused_when_run(statement_check& check) {
+  for (auto& ism : find_sqlite_isms(check.statement.sql)) {
+    if (ism.refused_when_run.empty()) continue;
+    check.passed = false;
+    check.problem = "prepares, but is refused when it runs: " + ism.refused_when_run;
+    check.instead.push_back(std::move(ism));
+  }
+}
+
 pg::result<void> as_void(const pg::result<pg::rows>& outcome) {
   if (!outcome) return outcome.error();
   return {};
@@ -59,10 +70,12 @@ pg::result<void> check_one(pg::connection& target, statement_check& check) {
   const auto text = to_postgres_placeholders(check.statement.sql);
   // Schema statements are run (PostgreSQL prepares only queries); queries are only prepared.
   const auto outcome = check.kind == statement_kind::schema && text.parameters == 0 ? as_void(target.exec(text.sql))
-                                                                                   : target.prepare("", text.sql);
+                                                                                    : target.prepare("", text.sql);
   if (!outcome && !placeholder_only(outcome.error().sqlstate)) {
     check.instead = find_sqlite_isms(check.statement.sql);
     fail(check, outcome.error());
+  } else {
+    refused_when_run(check);
   }
   if (auto undone = target.exec("ROLLBACK TO SAVEPOINT portability"); !undone) return undone.error();
   return {};
@@ -94,7 +107,8 @@ pg::result<portability_report> check_portability(pg::connection& target, std::ve
     return path.error();
   portability_report report;
   for (auto& statement : statements) {
-    statement_check check{std::move(statement)};
+    statement_check check;
+    check.statement = std::move(statement);
     if (auto checked = check_one(target, check); !checked) return checked.error();
     report.failed += check.passed ? 0 : 1;
     report.checks.push_back(std::move(check));

@@ -28,9 +28,9 @@ struct statement_check {
   logged_statement statement;
   statement_kind kind = statement_kind::query;
   bool passed = true;
-  std::string problem;               // why it failed: PostgreSQL's error, or why it cannot run there
-  std::string sqlstate;              // PostgreSQL's, when it answered one
-  std::vector<sqlite_ism> instead;   // what to write instead
+  std::string problem;              // why it failed: PostgreSQL's error, or why it cannot run there
+  std::string sqlstate;             // PostgreSQL's, when it answered one
+  std::vector<sqlite_ism> instead;  // what to write instead
 };
 
 struct portability_report {

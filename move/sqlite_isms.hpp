@@ -30,6 +30,9 @@ statement_kind classify_statement(std::string_view sql);
 struct sqlite_ism {
   std::string found;    // what the statement uses, e.g. "IFNULL(…)"
   std::string instead;  // the PostgreSQL way
+  // PostgreSQL prepares the statement but refuses it when it runs (LIMIT -1): a failure even
+  // when the prepare succeeded.
+  std::string refused_when_run;
 };
 
 // Every SQLite-only construct the text uses that this checker knows, in the order of the table

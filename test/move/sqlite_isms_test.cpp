@@ -91,3 +91,14 @@ BOOST_AUTO_TEST_CASE(postgres_errors_reveal_quoted_strings_and_integer_booleans)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(move_sqlite_isms_at_run_time)
+
+BOOST_AUTO_TEST_CASE(limit_minus_one_is_refused_when_run_even_though_it_prepares) {
+  const auto isms = find_sqlite_isms("SELECT * FROM t LIMIT -1");
+  BOOST_TEST_REQUIRE(isms.size() == 1U);
+  BOOST_TEST(isms[0].refused_when_run == "LIMIT must not be negative");
+  BOOST_TEST(find_sqlite_isms("SELECT ifnull(a, 0) FROM t")[0].refused_when_run.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
