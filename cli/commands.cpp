@@ -10,6 +10,7 @@
 #include "cli/catalog_commands.hpp"
 #include "cli/command_support.hpp"
 #include "cli/move_command.hpp"
+#include "cli/portability_command.hpp"
 #include "cli/restore_command.hpp"
 #include "cli/serve_command.hpp"
 #include "cli/verify_command.hpp"
@@ -27,6 +28,7 @@ constexpr const char* overview =
     "  snapshots    list the snapshots a replica holds\n"
     "  verify       restore into a temporary folder and compare with the live database\n"
     "  move         copy the database into PostgreSQL and verify the copy\n"
+    "  portability  check that the statements the server ran work in PostgreSQL\n"
     "  version      print monolite, SQLite and Boost versions\n\n"
     "Run 'monolite <command> --help' for a command's flags.\n";
 
@@ -58,6 +60,7 @@ int run(int argc, char** argv) {
   if (command == "snapshots") return run_snapshots(args);
   if (command == "verify") return run_verify(args);
   if (command == "move") return run_move(args);
+  if (command == "portability") return run_portability(args);
   return usage_failure("unknown command '" + command + "'");
 }
 

@@ -17,7 +17,7 @@ presets=${MONOLITE_TEST_PRESETS:-"fuzz tsan asan container release"}
 jobs=${MONOLITE_TEST_JOBS:-2}
 for preset in $presets; do
   if [ "$preset" = container ]; then
-    echo "=== container: image build and test" >&2
+    echo "=== container: image build and test (${SECONDS} s so far)" >&2
     scripts/deps.sh container
     if [ "$(id -u)" -eq 0 ]; then
       python3 test/deploy/container_test.py
@@ -26,7 +26,7 @@ for preset in $presets; do
     fi
     continue
   fi
-  echo "=== $preset: build" >&2
+  echo "=== $preset: build (${SECONDS} s so far)" >&2
   if [ "$preset" = fuzz ]; then
     cmake --preset fuzz -DMONOLITE_FUZZ_SECONDS="${MONOLITE_FUZZ_SECONDS:-60}" >/dev/null
   else
@@ -34,11 +34,11 @@ for preset in $presets; do
   fi
   if [ "$preset" = tsan ]; then
     cmake --build --preset "$preset" --target monolite_unit_tests
-    echo "=== $preset: unit tests" >&2
+    echo "=== $preset: unit tests (${SECONDS} s so far)" >&2
     ctest --preset "$preset" -L unit -j "$jobs"
   else
     cmake --build --preset "$preset"
-    echo "=== $preset: all tests" >&2
+    echo "=== $preset: all tests (${SECONDS} s so far)" >&2
     ctest --preset "$preset" -j "$jobs"
   fi
 done

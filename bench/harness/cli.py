@@ -7,7 +7,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import drills, machine, phases, replication, report
+from . import drills, machine, move_bench, phases, replication, report
 from .loadgen import BENCH
 from .procs import Ledger, ensure_binary
 from .scale import scale
@@ -27,6 +27,10 @@ def parse_args(argv):
     p.add_argument("--drills", action="store_true",
                    help="the replication drills (DR cycles, S3 faults, backlog stall) instead of the main comparison")
     p.add_argument("--drills-quick", action="store_true", help="the drills at a small scale (about 2 minutes)")
+    p.add_argument("--move", action="store_true",
+                   help="the escape hatch: monolite move vs pgloader, the cut-over outage, /admin/status cost")
+    p.add_argument("--move-gib", type=float, default=1, metavar="N",
+                   help="--move: a database of at least N GiB (cached in bench/.cache/move-<N>g.db)")
     p.add_argument("--no-main", action="store_true",
                    help="skip the main comparison (run only --scale/--soak/--replication/--drills)")
     p.add_argument("--seconds", type=float, help="seconds per measured run (default 10, quick 3)")
@@ -46,6 +50,7 @@ def main(argv=None) -> int:
     args.replication = args.replication or args.restore_only
     args.no_main = args.no_main or args.restore_only
     args.no_main = args.no_main or args.drills  # the drills are a check of their own, not a comparison
+    args.no_main = args.no_main or args.move
     signal.signal(signal.SIGTERM, _sigterm)
     seconds = args.seconds or (3 if args.quick else 10)
     ctx = phases.Context(run_dir=args.run_dir, ledger=Ledger(args.run_dir / "ledger"),
@@ -58,6 +63,7 @@ def main(argv=None) -> int:
                         "soak": args.soak, "scale": args.scale, "replication": "restore only" if args.restore_only else args.replication,
                         "restore_gib": args.restore_gib,
                         "drills": "quick" if args.drills_quick else args.drills,
+                        "move_gib": args.move_gib if args.move else None,
                         "wrk": "-t2 (-t1 for 1 client), --timeout 10s",
                         "pgbench": "-M prepared -j 2 (-j 1 for 1 client), TCP 127.0.0.1"},
            "machine": machine.describe(ctx.monolite_bin, BENCH.parent)}
@@ -82,6 +88,9 @@ def run_phases(ctx: phases.Context, args, doc: dict, out: Path) -> None:
     if args.drills:
         doc["drills"] = {}
         drills.run(ctx, args.drills_quick, doc["drills"])
+    if args.move:
+        doc["move"] = {}
+        move_bench.run(ctx, args.move_gib, doc["move"])
     if args.no_main and not (args.soak or args.scale or args.replication):
         return
     seed = phases.make_sqlite_db(ctx.run_dir / "seed.db")

@@ -187,6 +187,13 @@ class Postgres:
     def scalar(self, sql: str) -> str:
         return self.psql("-c", sql).strip()
 
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def scalar_in(self, database: str, sql: str) -> str:
+        return run(["psql", *self.conn_args(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-c", sql,
+                    database]).strip()
+
     @property
     def pid(self) -> int:
         return int((self.data / "postmaster.pid").read_text().split()[0])

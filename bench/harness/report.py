@@ -3,7 +3,7 @@ import json
 import re
 from pathlib import Path
 
-from . import drill_report
+from . import drill_report, move_bench
 from .phases import CLIENTS, PAIRS, WORKLOADS
 from .restore_probes import STALL_TARGET_MS as STALL_MS
 from .scale import size_label
@@ -241,6 +241,7 @@ SECTIONS = (
     ("replication", "Replication (bench/harness/replication.py; monolite NORMAL unless named, 64 clients):",
      replication_section),
     ("drills", "Replication drills (bench/harness/drills.py):", lambda d: drill_report.render(d)),  # late: drill_report imports this module
+    ("move", "Moving to PostgreSQL (bench/harness/move_bench.py):", lambda d: move_bench.render(d)),
     ("notes", "Notes:", lambda ns: "\n".join(f"  - {n}" for n in ns)),
 )
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <future>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -88,6 +89,7 @@ class multipart_writer final : public object_writer {
   }
 
   store_result<void> write(std::string_view bytes) override {
+    if (failure_) return *failure_;
     written_ += bytes.size();
     while (!bytes.empty()) {
       const std::size_t take = std::min(part_size_ - buffer_.size(), bytes.size());
@@ -100,6 +102,7 @@ class multipart_writer final : public object_writer {
   }
 
   store_result<void> commit() override {
+    if (failure_) return *failure_;
     if (upload_id_.empty()) {  // it all fit in one part
       auto reply = client_.call({.method = "PUT", .object_key = key_, .body = buffer_});
       if (!reply) return reply.error();
@@ -131,9 +134,13 @@ class multipart_writer final : public object_writer {
     return {};
   }
 
+  // A part's outcome can be taken once: its failure is kept for every later call.
   store_result<void> collect_oldest() {
     auto etag = parts_[etags_.size()].get();
-    if (!etag) return etag.error();
+    if (!etag) {
+      failure_ = etag.error();
+      return etag.error();
+    }
     etags_.push_back(std::move(*etag));
     return {};
   }
@@ -145,6 +152,7 @@ class multipart_writer final : public object_writer {
   std::vector<std::future<store_result<std::string>>> parts_;  // in part order
   std::vector<std::string> etags_;                             // of parts_[0 .. etags_.size())
   std::uint64_t written_ = 0;
+  std::optional<store_error> failure_;
   bool committed_ = false;
 };
 

@@ -154,4 +154,30 @@ BOOST_AUTO_TEST_CASE(a_completion_that_fails_inside_a_200_aborts_the_upload) {
   BOOST_TEST(script.lines.back().starts_with("DELETE /bucket/pre/big?uploadId=U-1 "));
 }
 
+BOOST_AUTO_TEST_CASE(a_streamed_upload_keeps_its_first_failure_for_every_later_call) {
+  multipart_script script;
+  script.fail = "PUT /bucket/pre/big?partNumber=1";
+  script.failure = http_response(403, "<Error><Code>AccessDenied</Code><Message>No</Message></Error>");
+  fake_http_server server(std::ref(script));
+  s3_client client = client_for(server);
+  auto writer = begin_multipart(client, "pre/big", 4);
+  BOOST_REQUIRE(writer.has_value());
+  // Part 1 fails; the writer learns it when it collects the oldest part (four are in flight).
+  store_result<void> written;
+  for (int part = 0; part < 8 && written; ++part)
+    written = (*writer)->write("abcd");
+  BOOST_REQUIRE(written.has_error());
+  BOOST_TEST(written.error().message.find("AccessDenied") != std::string::npos, written.error().message);
+  // Writing on, or committing, answers that same failure instead of collecting the spent part again.
+  auto again = (*writer)->write("abcd");
+  BOOST_REQUIRE(again.has_error());
+  BOOST_TEST(again.error().message == written.error().message);
+  auto committed = (*writer)->commit();
+  BOOST_REQUIRE(committed.has_error());
+  BOOST_TEST(committed.error().message == written.error().message);
+  writer->reset();  // aborts the upload
+  std::lock_guard lock(script.mutex);
+  BOOST_TEST(script.lines.back().starts_with("DELETE /bucket/pre/big?uploadId=U-1 "));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
