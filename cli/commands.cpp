@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/advise_command.hpp"
 #include "cli/catalog_commands.hpp"
 #include "cli/command_support.hpp"
 #include "cli/restore_command.hpp"
@@ -25,6 +26,7 @@ constexpr const char* overview =
     "  generations  list the generations a replica holds\n"
     "  snapshots    list the snapshots a replica holds\n"
     "  verify       restore into a temporary folder and compare with the live database\n"
+    "  advise       read a running server's /admin/status: is it time to move off SQLite?\n"
     "  version      print monolite, SQLite and Boost versions\n\n"
     "Run 'monolite <command> --help' for a command's flags.\n";
 
@@ -55,6 +57,7 @@ int run(int argc, char** argv) {
   if (command == "generations") return run_generations(args);
   if (command == "snapshots") return run_snapshots(args);
   if (command == "verify") return run_verify(args);
+  if (command == "advise") return run_advise(args);
   return usage_failure("unknown command '" + command + "'");
 }
 
