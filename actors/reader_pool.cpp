@@ -37,6 +37,21 @@ read_snapshots reader_pool::snapshots() const {
   return out;
 }
 
+read_stats reader_pool::stats() const {
+  read_stats out;
+  for (const auto& r : readers_) {
+    out.durations += r->durations.counts();
+    out.long_reads += r->long_reads.load(std::memory_order_relaxed);
+  }
+  return out;
+}
+
+void reader_pool::count_read(reader& r, std::chrono::steady_clock::duration took) const {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
+  r.durations.observe(static_cast<std::uint64_t>(us));
+  if (long_read_us_ > 0 && us >= long_read_us_) r.long_reads.fetch_add(1, std::memory_order_relaxed);
+}
+
 bool reader_pool::try_take(reader* r) {
   if (r->in_flight.fetch_add(1, std::memory_order_acq_rel) < mailbox_per_reader_) return true;
   r->in_flight.fetch_sub(1, std::memory_order_acq_rel);
@@ -66,13 +81,15 @@ void reader_pool::submit(proto::statement statement, asio::any_io_executor reply
     });
     return;
   }
-  asio::post(r->strand, [r, statement = std::move(statement), reply_to, reply = std::move(reply)]() mutable {
+  asio::post(r->strand, [this, r, statement = std::move(statement), reply_to, reply = std::move(reply)]() mutable {
     MONOLITE_ASSERT_ON_STRAND(r->strand);  // the reader's connection is used on its strand only
     const auto start = std::chrono::steady_clock::now();
     r->reading_since.store(snapshot_stamp(start), std::memory_order_relaxed);
     read_outcome outcome{db::run_statement(r->conn, statement, {true, true}), 0};
     r->reading_since.store(0, std::memory_order_relaxed);
-    outcome.time_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    const auto took = std::chrono::steady_clock::now() - start;
+    count_read(*r, took);
+    outcome.time_ms = std::chrono::duration<double, std::milli>(took).count();
     r->in_flight.fetch_sub(1, std::memory_order_acq_rel);
     asio::post(reply_to,
                [reply = std::move(reply), outcome = std::move(outcome)]() mutable { reply(std::move(outcome)); });

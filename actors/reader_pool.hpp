@@ -9,11 +9,13 @@
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/strand.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <vector>
 
 #include "actors/read_snapshots.hpp"
+#include "common/histogram.hpp"
 #include "db/connection.hpp"
 #include "proto/sql_request.hpp"
 #include "proto/sql_response.hpp"
@@ -23,6 +25,12 @@ namespace monolite::actors {
 struct read_outcome {
   proto::result<proto::statement_result> result{proto::statement_result{}};
   double time_ms = 0;
+};
+
+// Summed over the readers: how long the statements of submit() ran, and how many ran long.
+struct read_stats {
+  histogram_counts durations;  // microseconds per statement
+  std::uint64_t long_reads = 0;
 };
 
 class reader_pool {
@@ -51,6 +59,10 @@ class reader_pool {
   std::uint64_t rejected_full() const { return rejected_full_.load(std::memory_order_relaxed); }
   // Thread-safe: the statements running now (each holds a read snapshot while it runs).
   read_snapshots snapshots() const;
+  // Before serving: a statement running at least this long counts as a long read (0: none does).
+  void set_long_read_threshold(std::chrono::microseconds threshold) { long_read_us_ = threshold.count(); }
+  // Thread-safe.
+  read_stats stats() const;
 
  private:
   struct reader {
@@ -58,7 +70,11 @@ class reader_pool {
     db::connection conn;
     std::atomic<std::size_t> in_flight{0};
     std::atomic<std::int64_t> reading_since{0};  // a stamp while work runs; written on the strand only
+    // One per reader, so readers on different threads never share the cache lines they count in.
+    histogram durations{latency_bounds};
+    std::atomic<std::uint64_t> long_reads{0};
   };
+  void count_read(reader& r, std::chrono::steady_clock::duration took) const;
   reader* pick(std::size_t preferred);
   bool try_take(reader* r);
 
@@ -66,6 +82,7 @@ class reader_pool {
   std::size_t mailbox_per_reader_ = 0;
   std::atomic<std::size_t> next_{0};
   std::atomic<std::uint64_t> rejected_full_{0};
+  std::int64_t long_read_us_ = 0;
 };
 
 }  // namespace monolite::actors

@@ -83,7 +83,9 @@ void writer_actor::drain() {
   requests.reserve(group.size());
   for (const auto& j : group)
     requests.push_back(&j.request);
+  const auto began = std::chrono::steady_clock::now();
   auto outcomes = run_group_commit(conn_, requests);
+  record_group(group, outcomes, std::chrono::steady_clock::now() - began);
   answer(group, outcomes);
   checkpoint_if_due();
 }
@@ -96,6 +98,23 @@ void writer_actor::answer(std::vector<job>& group, std::vector<write_outcome>& o
   if (committed && replicator_ && replicator_->sync())
     return answer_after_shipping(std::move(group), std::move(outcomes));
   send_replies(group, outcomes);
+}
+
+void writer_actor::record_group(const std::vector<job>& group, const std::vector<write_outcome>& outcomes,
+                                std::chrono::steady_clock::duration took) {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
+  const auto us = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+  busy_us_.fetch_add(us, std::memory_order_relaxed);
+  std::uint64_t statements = 0, committed = 0;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (!outcomes[i].results) continue;
+    statements += group[i].request.statements.size();
+    ++committed;
+  }
+  if (committed == 0) return;
+  write_statements_.fetch_add(statements, std::memory_order_relaxed);
+  commit_durations_.observe(us);
+  group_sizes_.observe(committed);
 }
 
 void writer_actor::send_replies(std::vector<job>& group, std::vector<write_outcome>& outcomes) {
@@ -127,6 +146,8 @@ void writer_actor::checkpoint(int mode) {
   int wal_frames = 0, checkpointed = 0;
   const int rc = sqlite3_wal_checkpoint_v2(conn_.handle(), nullptr, mode, &wal_frames, &checkpointed);
   checkpoints_.fetch_add(1, std::memory_order_relaxed);
+  // Readers on older snapshots stop a checkpoint short of the WAL's end: the WAL cannot restart.
+  if (rc != SQLITE_OK || checkpointed < wal_frames) checkpoints_incomplete_.fetch_add(1, std::memory_order_relaxed);
   // Frames still in the WAL after a full backfill are reused from the start by the next commit.
   wal_backfilled_ = rc == SQLITE_OK && wal_frames == checkpointed;
   if (wal_backfilled_ && tail_) tail_->write_mark();
@@ -164,9 +185,16 @@ void writer_actor::close(asio::any_io_executor done_on, std::function<void()> do
 void writer_actor::interrupt() { conn_.interrupt(); }
 
 writer_stats writer_actor::stats() const {
-  return {commits_.load(std::memory_order_relaxed), requests_.load(std::memory_order_relaxed),
-          rejected_full_.load(std::memory_order_relaxed), checkpoints_.load(std::memory_order_relaxed),
-          in_flight_.load(std::memory_order_relaxed)};
+  return {commits_.load(std::memory_order_relaxed),
+          requests_.load(std::memory_order_relaxed),
+          rejected_full_.load(std::memory_order_relaxed),
+          checkpoints_.load(std::memory_order_relaxed),
+          in_flight_.load(std::memory_order_relaxed),
+          write_statements_.load(std::memory_order_relaxed),
+          busy_us_.load(std::memory_order_relaxed),
+          checkpoints_incomplete_.load(std::memory_order_relaxed),
+          commit_durations_.counts(),
+          group_sizes_.counts()};
 }
 
 // writer_actor: the replication side — capturing each commit's WAL frames, pinning snapshot

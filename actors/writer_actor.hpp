@@ -24,6 +24,7 @@
 #include "actors/replication_types.hpp"
 #include "actors/write_transaction.hpp"
 #include "actors/writer_lease.hpp"
+#include "common/histogram.hpp"
 #include "db/connection.hpp"
 
 struct sqlite3;
@@ -48,6 +49,12 @@ struct writer_stats {
   std::uint64_t rejected_full = 0;  // 503 because the mailbox was full
   std::uint64_t checkpoints = 0;
   std::size_t queue_depth = 0;  // requests in flight now
+  // What says how close the one writer is to its limit (docs/operations.md, "When to move").
+  std::uint64_t write_statements = 0;        // statements of the requests committed
+  std::uint64_t busy_microseconds = 0;       // inside group-commit transactions (BEGIN to COMMIT returned)
+  std::uint64_t checkpoints_incomplete = 0;  // left frames in the WAL (readers still needed them) or busy
+  histogram_counts commit_durations;         // microseconds per committed group, BEGIN to COMMIT returned
+  histogram_counts group_sizes;              // requests per committed group
 };
 
 class writer_actor : public std::enable_shared_from_this<writer_actor> {
@@ -94,6 +101,8 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
   void enqueue(job j);
   void drain();
   void answer(std::vector<job>& group, std::vector<write_outcome>& outcomes);
+  void record_group(const std::vector<job>& group, const std::vector<write_outcome>& outcomes,
+                    std::chrono::steady_clock::duration took);
   void send_replies(std::vector<job>& group, std::vector<write_outcome>& outcomes);
   void answer_after_shipping(std::vector<job> group, std::vector<write_outcome> outcomes);
   void capture_commit(int wal_frames);
@@ -133,6 +142,9 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
   std::atomic<std::size_t> in_flight_{0};
   std::atomic<bool> closing_{false};
   std::atomic<std::uint64_t> commits_{0}, requests_{0}, rejected_full_{0}, checkpoints_{0};
+  std::atomic<std::uint64_t> write_statements_{0}, busy_us_{0}, checkpoints_incomplete_{0};
+  histogram commit_durations_{latency_bounds};
+  histogram group_sizes_{group_size_bounds};
 };
 
 }  // namespace monolite::actors

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/advise_command.hpp"
 #include "cli/catalog_commands.hpp"
 #include "cli/command_support.hpp"
 #include "cli/move_command.hpp"
@@ -29,6 +30,7 @@ constexpr const char* overview =
     "  verify       restore into a temporary folder and compare with the live database\n"
     "  move         copy the database into PostgreSQL and verify the copy\n"
     "  portability  check that the statements the server ran work in PostgreSQL\n"
+    "  advise       read a running server's /admin/status: is it time to move off SQLite?\n"
     "  version      print monolite, SQLite and Boost versions\n\n"
     "Run 'monolite <command> --help' for a command's flags.\n";
 
@@ -61,6 +63,7 @@ int run(int argc, char** argv) {
   if (command == "verify") return run_verify(args);
   if (command == "move") return run_move(args);
   if (command == "portability") return run_portability(args);
+  if (command == "advise") return run_advise(args);
   return usage_failure("unknown command '" + command + "'");
 }
 

@@ -42,6 +42,15 @@ const std::vector<option_spec>& specs() {
       {"read-snapshot-warning", "DURATION",
        "log a warning when a read has held its snapshot (and so the WAL) this long (0: never)", "5m"},
       {"wal-size-warning", "BYTES", "log a warning when the WAL file grows past this size (0: never)", "1073741824"},
+      {"long-read-threshold", "DURATION", "a read running this long counts in monolite_long_reads_total", "1s"},
+      {"advise-writes-per-second", "N", "/admin/status: write statements per second that mean plan the move", "5000"},
+      {"advise-commits-per-second", "N", "/admin/status: group commits per second that mean plan the move", "50"},
+      {"advise-commit-p99", "DURATION", "/admin/status: commit p99 latency that means plan the move", "50ms"},
+      {"advise-read-p99", "DURATION", "/admin/status: read p99 latency that means plan the move", "250ms"},
+      {"advise-database-size", "BYTES", "/admin/status: database file size that means plan the move", "10737418240"},
+      {"advise-client-addresses", "N",
+       "/admin/status: distinct client addresses connected at once (application servers) that mean plan the move", "4"},
+      {"advise-window", "DURATION", "/admin/status: the window (1s to 15m) the verdicts judge rates over", "15m"},
       {"max-sql-length", "BYTES", "longest SQL text accepted (413 beyond)", "100000"},
       {"max-params", "N", "most parameters in one statement", "1000"},
       {"max-result-rows", "N", "most rows in one result (400 RESULT_TOO_LARGE beyond)", "100000"},
@@ -214,6 +223,23 @@ usage_result<void> parse_guards(const option_values& v, server::settings& out) {
   return {};
 }
 
+usage_result<void> parse_advice(const option_values& v, server::settings& out) {
+  auto& a = out.advice;
+  for (auto ok :
+       {assign(duration_of(v, "long-read-threshold"), out.long_read_threshold),
+        assign(number_of<std::uint64_t>(v, "advise-writes-per-second", 1, 100000000), a.write_statements_per_second),
+        assign(number_of<std::uint64_t>(v, "advise-commits-per-second", 1, 100000000), a.commits_per_second),
+        assign(duration_of(v, "advise-commit-p99"), a.commit_p99),
+        assign(duration_of(v, "advise-read-p99"), a.read_p99),
+        assign(number_of<std::uint64_t>(v, "advise-database-size", 1, std::uint64_t{1} << 50), a.database_bytes),
+        assign(number_of<std::uint64_t>(v, "advise-client-addresses", 1, 1000000), a.client_addresses),
+        assign(duration_of(v, "advise-window"), a.window)})
+    if (!ok) return ok.error();
+  if (a.window < std::chrono::seconds(1) || a.window > std::chrono::minutes(15))
+    return usage_error{"--advise-window: '" + v.at("advise-window") + "' must be from 1s to 15m"};
+  return {};
+}
+
 usage_result<void> parse_replication(const option_values& v, server::settings& out) {
   out.replicas = split_list(v.at("replica"));
   for (const auto& url : out.replicas)
@@ -257,6 +283,7 @@ usage_result<server::settings> load_serve_settings(const std::vector<std::string
   if (auto ok = parse_enums(*values, out); !ok) return ok.error();
   if (auto ok = parse_numbers(*values, out); !ok) return ok.error();
   if (auto ok = parse_guards(*values, out); !ok) return ok.error();
+  if (auto ok = parse_advice(*values, out); !ok) return ok.error();
   if (auto ok = parse_auth(*values, out); !ok) return ok.error();
   if (auto ok = parse_access_log(*values, out); !ok) return ok.error();
   if (auto ok = parse_replication(*values, out); !ok) return ok.error();

@@ -15,6 +15,33 @@ std::uint64_t wal_file_bytes(const std::string& db_path) {
   return ec ? 0 : static_cast<std::uint64_t>(size);
 }
 
+std::uint64_t database_file_bytes(const std::string& db_path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(db_path, ec);
+  return ec ? 0 : static_cast<std::uint64_t>(size);
+}
+
+status_sample take_status_sample(const server_context& ctx, const wal_pressure& seen, double at_seconds) {
+  status_sample out;
+  out.at_seconds = at_seconds;
+  if (ctx.writer) {
+    const auto w = ctx.writer->stats();
+    out.write_statements = w.write_statements, out.commits = w.commits, out.busy_microseconds = w.busy_microseconds;
+    out.checkpoints_incomplete = w.checkpoints_incomplete;
+    out.commit_durations = w.commit_durations;
+  }
+  if (ctx.readers) {
+    const auto r = ctx.readers->stats();
+    out.long_reads = r.long_reads;
+    out.read_durations = r.durations;
+  }
+  out.database_bytes = database_file_bytes(ctx.settings.db_path);
+  out.wal_bytes = seen.wal_bytes;
+  out.connections = ctx.sessions.size();
+  out.client_addresses = ctx.sessions.distinct_peers();
+  return out;
+}
+
 wal_pressure observe_wal_pressure(const server_context& ctx) {
   wal_pressure out;
   out.wal_bytes = wal_file_bytes(ctx.settings.db_path);
@@ -31,7 +58,7 @@ threshold_alarm::change threshold_alarm::update(double value) {
   return over ? change::raised : change::cleared;
 }
 
-guard_watch::guard_watch(const server_context& ctx, asio::any_io_executor executor)
+guard_watch::guard_watch(server_context& ctx, asio::any_io_executor executor)
     : ctx_(ctx),
       timer_(std::move(executor)),
       snapshot_age_(std::chrono::duration<double>(ctx.settings.read_snapshot_warning).count()),
@@ -69,6 +96,8 @@ void report(threshold_alarm::change change, std::string_view over, std::string_v
 
 void guard_watch::check() {
   const auto seen = observe_wal_pressure(ctx_);
+  const double since_start = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  ctx_.status.record(take_status_sample(ctx_, seen, since_start));
   const double oldest = seen.snapshots.oldest_seconds(actors::snapshot_clock::now());
   boost::json::object fields{
       {"oldest_seconds", oldest}, {"read_snapshots", seen.snapshots.held}, {"wal_bytes", seen.wal_bytes}};

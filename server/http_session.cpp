@@ -41,16 +41,14 @@ bool is_disconnect(beast::error_code ec) {
 
 http_session::http_session(asio::ip::tcp::socket&& socket, server_context& ctx, std::size_t home)
     : socket_(std::move(socket)), watchdog_(socket_.get_executor()), ctx_(ctx), home_(home) {
-  if (ctx_.settings.access_log) {
-    beast::error_code ec;
-    peer_ = socket_.remote_endpoint(ec).address();
-  }
+  beast::error_code ec;
+  peer_ = socket_.remote_endpoint(ec).address();
 }
 
 http_session::~http_session() { ctx_.sessions.remove(this); }
 
 void http_session::run() {
-  ctx_.sessions.add(shared_from_this());
+  ctx_.sessions.add(shared_from_this(), peer_);
   asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
     self->touch();
     self->watch();
@@ -135,6 +133,7 @@ void http_session::on_read_error(beast::error_code ec) {
   linger_on_close_ = true;
   log::debug("bad request", {{"code", error.code}, {"detail", ec.message()}});
   queue_.push_back(std::make_shared<pending>(pending{std::nullopt, "other", false}));
+  queue_.back()->received = std::chrono::steady_clock::now();
   answer_now(error_response(error));
 }
 
@@ -142,10 +141,10 @@ void http_session::dispatch(request&& req) {
   std::string_view target = req.target();
   auto slot = std::make_shared<pending>(
       pending{std::nullopt, std::string(target.substr(0, target.find('?'))), req.keep_alive()});
+  slot->received = std::chrono::steady_clock::now();
   if (ctx_.settings.access_log) {
     slot->method = std::string(req.method_string());
     slot->client = client_address(peer_, req["X-Forwarded-For"], ctx_.settings.trusted_proxies).to_string();
-    slot->received = std::chrono::steady_clock::now();
   }
   queue_.push_back(slot);
   auto self = shared_from_this();
@@ -178,6 +177,7 @@ void http_session::write_next() {
   wire_.clear();
   std::size_t answered = 0;
   bool keep_alive = true;
+  const auto now = std::chrono::steady_clock::now();
   while (keep_alive && answered < queue_.size() && queue_[answered]->res) {
     const auto& slot = *queue_[answered];
     // The last response of a connection that takes no more requests says so.
@@ -186,7 +186,7 @@ void http_session::write_next() {
         stop_reading_ && (!reading_ || (draining_ && nothing_received())) && answered + 1 == queue_.size();
     keep_alive = slot.keep_alive && !last;
     append_wire(wire_, *slot.res, keep_alive);
-    ctx_.metrics.record(slot.path, slot.res->status);
+    ctx_.metrics.record(slot.path, slot.res->status, now - slot.received);
     if (ctx_.settings.access_log) log_access(slot);
     ++answered;
   }

@@ -35,10 +35,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
     std::optional<response> res;
     std::string path;  // for metrics
     bool keep_alive = true;
+    std::chrono::steady_clock::time_point received{};  // for metrics (and the access log)
     // For --access-log only.
     std::string method{};
     std::string client{};
-    std::chrono::steady_clock::time_point received{};
   };
 
   void read_next();
@@ -70,7 +70,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   std::string wire_;  // the responses being written: every ready one at the queue's front, in order
   server_context& ctx_;
   std::size_t home_;
-  boost::asio::ip::address peer_;  // the connection's remote address (--access-log)
+  boost::asio::ip::address peer_;  // the connection's remote address (--access-log, distinct clients)
   bool reading_ = false;
   bool writing_ = false;
   bool stop_reading_ = false;  // no more requests on this connection

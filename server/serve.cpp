@@ -60,6 +60,7 @@ proto::result<void> open_database(server_context& ctx, asio::any_io_executor wri
       actors::reader_pool::open(reader_executors, connection_options_for(ctx.settings), ctx.settings.writer_queue);
   if (!readers) return readers.error();
   ctx.readers = std::move(*readers);
+  ctx.readers->set_long_read_threshold(ctx.settings.long_read_threshold);
   return open_hrana(ctx, connection_options_for(ctx.settings), writer_executor, reader_executors);
 }
 

@@ -14,6 +14,7 @@
 #include "server/router.hpp"
 #include "server/session_registry.hpp"
 #include "server/settings.hpp"
+#include "server/status_windows.hpp"
 
 namespace monolite::server {
 
@@ -29,6 +30,7 @@ struct server_context {
   std::unique_ptr<actors::replica_verifier> verifier;
   std::shared_ptr<guard_watch> guards;  // from announce_ready() on (server/guards.hpp)
   http_metrics metrics;
+  status_book status;  // sampled by the guards every second; read by GET /admin/status
   session_registry sessions;
   router routes;
   // Null without --auth (loopback or --insecure-no-auth): every route is open. Swapped on SIGHUP.

@@ -8,6 +8,7 @@
 
 #include "common/log.hpp"
 #include "replica/format/seal.hpp"
+#include "server/advice.hpp"
 #include "server/forwarded.hpp"
 
 namespace monolite::server {
@@ -35,6 +36,9 @@ struct settings {
   // The guards (server/guards.hpp); 0 turns one off.
   std::chrono::milliseconds read_snapshot_warning{std::chrono::minutes(5)};
   std::uint64_t wal_size_warning = std::uint64_t{1} << 30;
+  // The migration trigger (GET /admin/status, monolite advise: server/advice.hpp).
+  advice_thresholds advice;
+  std::chrono::milliseconds long_read_threshold{1000};  // a read this long counts in monolite_long_reads_total
   int max_sql_length = 0;
   int max_params = 0;
   std::size_t max_result_rows = 0;

@@ -1,6 +1,10 @@
-// /healthz (alive) and /readyz (serving, not draining): open to all; /metrics (Prometheus text): admin.
+// /healthz (alive) and /readyz (serving, not draining): open to all; /metrics (Prometheus text) and
+// /admin/status (the migration trigger: server/advice.hpp): admin.
 #include "server/system_routes.hpp"
 
+#include <boost/json/serialize.hpp>
+
+#include "server/advice.hpp"
 #include "server/guards.hpp"
 #include "server/replication_routes.hpp"
 #include "server/server_context.hpp"
@@ -23,11 +27,17 @@ void add_system_routes(server_context& ctx) {
                           ctx.hrana ? ctx.hrana->open_streams() : 0};
     const auto pressure = observe_wal_pressure(ctx);
     gauges.wal_bytes = pressure.wal_bytes;
+    gauges.database_bytes = database_file_bytes(ctx.settings.db_path);
+    gauges.reads = ctx.readers->stats();
     gauges.read_snapshots = pressure.snapshots.held;
     gauges.read_snapshot_oldest_seconds = pressure.snapshots.oldest_seconds(actors::snapshot_clock::now());
     std::string text = render_prometheus(ctx.metrics, gauges);
     append_replication_metrics(ctx, text);
     respond(text_response(200, std::move(text), "text/plain; version=0.0.4"));
+  });
+  ctx.routes.add("/admin/status", http::verb::get, role::admin, [&ctx](request&&, responder respond) {
+    if (!ctx.ready.load(std::memory_order_acquire)) return respond(error_response(proto::not_ready("starting")));
+    respond(json_response(200, boost::json::serialize(status_json(ctx.status, ctx.settings.advice))));
   });
 }
 

@@ -114,6 +114,39 @@ BOOST_AUTO_TEST_CASE(close_answers_queued_work_checkpoints_and_refuses_later_wor
   BOOST_TEST((!std::filesystem::exists(wal) || std::filesystem::file_size(wal) == 0u));  // nothing left behind
 }
 
+BOOST_AUTO_TEST_CASE(a_checkpoint_a_reader_stops_short_counts_as_incomplete_and_commits_are_measured) {
+  actors::writer_options w;
+  w.passive_checkpoint_pages = 10;
+  auto writer = open_writer(w);
+  auto setup = submit(*writer, {"CREATE TABLE t(v)"});
+  BOOST_REQUIRE(test::wait_for(setup).results.has_value());
+  // A read transaction on the snapshot before the big insert: no checkpoint may copy past it.
+  auto reader_options = options;
+  reader_options.read_only = true;
+  auto reader = db::connection::open(reader_options);
+  BOOST_REQUIRE(reader.has_value());
+  BOOST_REQUIRE(reader->exec("BEGIN").has_value());
+  BOOST_REQUIRE(reader->exec("SELECT count(*) FROM t").has_value());
+  auto big = submit(*writer, {"INSERT INTO t WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i "
+                              "< 50) SELECT randomblob(4000) FROM c",
+                              "INSERT INTO t VALUES(1)"});
+  BOOST_REQUIRE(test::wait_for(big).results.has_value());
+  // The checkpoint runs on the strand right after the replies leave.
+  test::wait_until([&] { return writer->stats().checkpoints >= 1u; }, "a checkpoint past the page threshold");
+  const auto held = writer->stats();
+  BOOST_TEST(held.checkpoints >= 1u);
+  BOOST_TEST(held.checkpoints_incomplete >= 1u);
+  BOOST_TEST(held.checkpoints_incomplete <= held.checkpoints);
+  BOOST_TEST(held.write_statements == 3u);
+  BOOST_TEST(held.commit_durations.count() == held.commits);
+  BOOST_TEST(held.group_sizes.count() == held.commits);
+  BOOST_TEST(held.group_sizes.sum == 2u);  // two requests, one at a time
+  BOOST_TEST(held.busy_microseconds == held.commit_durations.sum);
+  BOOST_TEST(held.busy_microseconds > 0u);
+  reader->close();
+  close(*writer);
+}
+
 BOOST_AUTO_TEST_CASE(interrupt_stops_the_running_statement_and_commits_nothing_of_it) {
   auto writer = open_writer();
   auto setup = submit(*writer, {"CREATE TABLE t(v)"});
