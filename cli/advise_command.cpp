@@ -1,14 +1,13 @@
 #include "cli/advise_command.hpp"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <iostream>
 
 #include "cli/command_support.hpp"
 #include "cli/options.hpp"
+#include "cli/server_client.hpp"
 #include "cli/values.hpp"
-#include "replica/s3/http.hpp"
 
 namespace monolite::cli {
 namespace {
@@ -25,49 +24,15 @@ const std::vector<option_spec>& advise_specs() {
   return table;
 }
 
-// http[s]://host[:port][/...]: the path is ignored (the status is always /admin/status).
-usage_result<replica::s3_endpoint> parse_server_url(const std::string& url) {
-  replica::s3_endpoint out;
-  std::string rest;
-  if (url.rfind("http://", 0) == 0) {
-    out.tls = false, rest = url.substr(7);
-  } else if (url.rfind("https://", 0) == 0) {
-    out.tls = true, rest = url.substr(8);
-  } else {
-    return usage_error{"--url: '" + url + "' must start with http:// or https://"};
-  }
-  rest = rest.substr(0, rest.find('/'));
-  const auto bracket = rest.find(']');
-  const auto colon = rest.find(':', bracket == std::string::npos ? 0 : bracket);
-  out.host = rest.substr(0, colon);
-  out.port = colon == std::string::npos ? (out.tls ? "443" : "80") : rest.substr(colon + 1);
-  if (out.host.size() > 1 && out.host.front() == '[') out.host = out.host.substr(1, out.host.size() - 2);
-  if (out.host.empty() || out.port.empty()) return usage_error{"--url: '" + url + "' has no host:port"};
-  return out;
-}
-
-// The reply's body as JSON when the server answered 200 with an object; otherwise says why not.
+// The status object, or why there is none.
 boost::system::result<boost::json::object, std::string> fetch_status(const replica::s3_endpoint& endpoint,
                                                                      const std::string& token,
                                                                      std::chrono::milliseconds timeout) {
-  replica::s3_http http(endpoint, {timeout, timeout});
-  replica::http_request request{"GET", "/admin/status", {{"Host", endpoint.authority()}}, {}};
-  if (!token.empty()) request.headers.emplace_back("Authorization", "Bearer " + token);
-  auto reply = http.send(request);
-  if (!reply) return "cannot reach " + endpoint.url() + ": " + reply.error().message;
-  boost::system::error_code ec;
-  auto body = boost::json::parse(reply->body, ec);
-  if (reply->status != 200) {
-    std::string message = reply->body.substr(0, 300);
-    if (!ec && body.is_object() && body.as_object().contains("error") && body.at("error").is_object()) {
-      const auto& error = body.at("error").as_object();
-      if (auto* m = error.if_contains("message"); m && m->is_string()) message = std::string(m->as_string());
-    }
-    return endpoint.url() + "/admin/status answered " + std::to_string(reply->status) + ": " + message;
-  }
-  if (ec || !body.is_object() || !body.as_object().contains("verdicts"))
+  auto status =
+      call_server(endpoint, {.method = "GET", .path = "/admin/status", .body = "", .token = token, .timeout = timeout});
+  if (status && !status->contains("verdicts"))
     return endpoint.url() + "/admin/status answered something that is not a status";
-  return std::move(body.as_object());
+  return status;
 }
 
 std::string fixed(double value, const char* format) {

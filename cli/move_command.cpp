@@ -4,9 +4,12 @@
 
 #include <boost/json.hpp>
 #include <iostream>
+#include <map>
 
 #include "cli/command_support.hpp"
+#include "cli/cutover.hpp"
 #include "cli/options.hpp"
+#include "cli/values.hpp"
 #include "move/mover.hpp"
 
 namespace monolite::cli {
@@ -23,6 +26,9 @@ const std::vector<option_spec>& move_specs() {
       {"verify-only", "", "only compare the target with the SQLite database", "false", true},
       {"replace", "", "drop the target's tables of the same names in the final transaction", "false", true},
       {"json", "", "print one JSON summary on stdout", "false", true},
+      {"cutover", "", "switch the server at --url to read-only first; back again if the move fails", "false", true},
+      {"url", "URL", "with --cutover: the running server, http://host:port", "http://127.0.0.1:8080"},
+      {"token", "TOKEN", "with --cutover: an admin token (prefer MONOLITE_TOKEN: flags show in ps)", ""},
   };
   return table;
 }
@@ -54,6 +60,41 @@ void print_text(const move::move_outcome& outcome) {
   if (r.verified) std::cout << "verify: " << (r.verify_ok ? "ok" : "FAILED") << "\n";
 }
 
+int move_and_report(const move::move_options& options, bool json) {
+  auto outcome = move::run_move(options);
+  if (json) {
+    auto summary = outcome.summary.to_json();
+    summary.as_object()["exit_code"] = outcome.exit_code;
+    summary.as_object()["error"] = outcome.error;
+    std::cout << boost::json::serialize(summary) << "\n";
+  } else {
+    print_text(outcome);
+  }
+  if (!outcome.error.empty()) std::cerr << "monolite: move: " << outcome.error << "\n";
+  return outcome.exit_code;
+}
+
+usage_result<std::map<std::string, bool>> parse_switches(const option_values& values,
+                                                         std::initializer_list<const char*> names) {
+  std::map<std::string, bool> out;
+  for (const char* name : names) {
+    auto on = parse_bool(values.at(name), name);
+    if (!on) return on.error();
+    out[name] = *on;
+  }
+  return out;
+}
+
+// The URL with its password (user:password@) replaced, for printing.
+std::string redacted_url(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos) return url;
+  const auto colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
 }  // namespace
 
 int run_move(const std::vector<std::string>& args) {
@@ -72,26 +113,21 @@ int run_move(const std::vector<std::string>& args) {
   options.url = v->at("to");
   options.schema = v->at("schema");
   options.mismatch_as_text = on_mismatch == "text";
-  try {
-    options.jobs = std::stoi(v->at("jobs"));
-  } catch (const std::exception&) {
-    return usage_failure("--jobs takes a number");
-  }
-  if (options.jobs < 1 || options.jobs > 64) return usage_failure("--jobs is between 1 and 64");
-  options.verify_only = v->at("verify-only") == "true";
-  options.replace = v->at("replace") == "true";
+  auto jobs = parse_number<int>(v->at("jobs"), "jobs", 1, 64);
+  if (!jobs) return usage_failure(jobs.error().message);
+  options.jobs = *jobs;
+  auto switches = parse_switches(*v, {"verify-only", "replace", "json", "cutover"});
+  if (!switches) return usage_failure(switches.error().message);
+  options.verify_only = switches->at("verify-only");
+  options.replace = switches->at("replace");
   options.progress = isatty(STDERR_FILENO);
-  auto outcome = move::run_move(options);
-  if (v->at("json") == "true") {
-    auto summary = outcome.summary.to_json();
-    summary.as_object()["exit_code"] = outcome.exit_code;
-    summary.as_object()["error"] = outcome.error;
-    std::cout << boost::json::serialize(summary) << "\n";
-  } else {
-    print_text(outcome);
-  }
-  if (!outcome.error.empty()) std::cerr << "monolite: move: " << outcome.error << "\n";
-  return outcome.exit_code;
+  const bool json = switches->at("json");
+  if (!switches->at("cutover")) return move_and_report(options, json);
+  if (options.verify_only) return usage_failure("--cutover moves the data: it does not go with --verify-only");
+  auto server = parse_server_url(v->at("url"));
+  if (!server) return usage_failure(server.error().message);
+  const cutover_options cutover{*server, v->at("token"), redacted_url(options.url)};
+  return run_cutover(cutover, [&] { return move_and_report(options, json); });
 }
 
 }  // namespace monolite::cli
