@@ -17,6 +17,7 @@
 #include "server/http_session.hpp"
 #include "server/io_pool.hpp"
 #include "server/listener.hpp"
+#include "server/read_only_routes.hpp"
 #include "server/replication_routes.hpp"
 #include "server/server_context.hpp"
 #include "server/sql_routes.hpp"
@@ -60,6 +61,7 @@ proto::result<void> open_database(server_context& ctx, asio::any_io_executor wri
       actors::reader_pool::open(reader_executors, connection_options_for(ctx.settings), ctx.settings.writer_queue);
   if (!readers) return readers.error();
   ctx.readers = std::move(*readers);
+  start_read_only(ctx);
   return open_hrana(ctx, connection_options_for(ctx.settings), writer_executor, reader_executors);
 }
 
@@ -214,6 +216,7 @@ void add_routes(server_context& ctx) {
   add_hrana_routes(ctx);
   add_system_routes(ctx);
   add_replication_routes(ctx);
+  add_read_only_routes(ctx);
   install_access_check(ctx);
 }
 

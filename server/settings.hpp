@@ -42,6 +42,7 @@ struct settings {
   // --db-executor: where the actors' strands run (docs/architecture.md, "Where SQLite runs").
   bool readers_on_io_threads = false;      // affine: one reader per HTTP thread
   bool access_log = false;                 // one log line per request
+  bool read_only = false;                  // --read-only: start refusing writes (POST /admin/read-only)
   server::address_ranges trusted_proxies;  // whose X-Forwarded-For is believed
   // Replication (docs/replication.md).
   std::vector<std::string> replicas;
