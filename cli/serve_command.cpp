@@ -48,6 +48,9 @@ const std::vector<option_spec>& specs() {
       {"max-result-bytes", "BYTES", "largest result, roughly as JSON", "33554432"},
       {"db-executor", "affine|pool", "one reader on each HTTP thread, or readers on threads of their own", "affine"},
       {"access-log", "", "log every request: method, path, status, time, client address", "false", true},
+      {"statement-log", "FILE",
+       "record each distinct statement shape (values as ?) with counts in FILE, JSON lines, saved every 10 s", ""},
+      {"statement-log-limit", "N", "distinct statements the statement log keeps; more are only counted", "10000"},
       {"read-only", "", "start refusing writes (503 READ_ONLY) until POST /admin/read-only {\"read_only\": false}",
        "false", true},
       {"trusted-proxies", "LIST", "peers whose X-Forwarded-For names the client (CIDRs, or private_ranges)",
@@ -151,6 +154,7 @@ usage_result<void> parse_access_log_and_modes(const option_values& values, serve
   auto read_only = parse_bool(values.at("read-only"), "read-only");
   if (!read_only) return read_only.error();
   out.read_only = *read_only;
+  out.statement_log_path = values.at("statement-log");
   auto trusted = server::address_ranges::parse(values.at("trusted-proxies"));
   if (!trusted)
     return usage_error{"--trusted-proxies: '" + trusted.error().entry + "' is not an IP address or CIDR range"};
@@ -182,7 +186,8 @@ usage_result<void> assign(usage_result<T> parsed, U& field) {
 
 usage_result<void> parse_numbers(const option_values& v, server::settings& out) {
   constexpr std::int64_t huge = std::int64_t{1} << 40;
-  for (auto ok : {assign(number_of<unsigned>(v, "readers", 1, 256), out.readers),
+  for (auto ok : {assign(number_of<std::size_t>(v, "statement-log-limit", 1, 10000000), out.statement_log_limit),
+                  assign(number_of<unsigned>(v, "readers", 1, 256), out.readers),
                   assign(number_of<unsigned>(v, "threads", 1, 256), out.threads),
                   assign(number_of<std::int64_t>(v, "cache-size", -huge, huge), out.cache_size),
                   assign(busy_timeout_of(v), out.busy_timeout_ms),

@@ -21,6 +21,7 @@
 #include "server/replication_routes.hpp"
 #include "server/server_context.hpp"
 #include "server/sql_routes.hpp"
+#include "server/statement_recording.hpp"
 #include "server/system_routes.hpp"
 
 namespace monolite::server {
@@ -133,6 +134,7 @@ void shut_down(server_context& ctx, startup_state& state, listener& lst, io_pool
   if (!state.starting && ctx.verifier) ctx.verifier->request_stop();  // stops between objects
   lst.stop();
   if (ctx.guards) ctx.guards->stop();
+  if (ctx.statement_saver) ctx.statement_saver->stop();
   ctx.sessions.for_each([](const std::shared_ptr<http_session>& s) { s->finish(); });
   std::make_shared<shutdown_watch>(ctx, state, pool)->poll();
 }
@@ -204,6 +206,10 @@ void announce_ready(server_context& ctx, const listener& lst, io_pool& pool) {
   ctx.ready.store(true, std::memory_order_release);
   ctx.guards = std::make_shared<guard_watch>(ctx, pool.context(0).get_executor());
   ctx.guards->start();
+  if (ctx.statement_log) {
+    ctx.statement_saver = std::make_shared<statement_log_saver>(*ctx.statement_log, pool.context(0).get_executor());
+    ctx.statement_saver->start();
+  }
   log::info("listening", {{"address", ctx.settings.listen_host},
                           {"port", lst.port()},
                           {"db", ctx.settings.db_path},
@@ -306,6 +312,10 @@ int serve(const server::settings& settings) {
   auto ctx = std::make_unique<server_context>();
   ctx->settings = settings;
   if (int code = load_auth(*ctx)) return code;
+  if (auto opened = open_statement_log(*ctx); !opened) {
+    log::error("cannot use the statement log", {{"error", opened.error().message}});
+    return 2;
+  }
   // A restore can take a while: then the port is open first, and /readyz says 503 until done.
   const bool restore_first = restores_first(settings);
   startup_state state;
@@ -328,6 +338,7 @@ int serve(const server::settings& settings) {
   }
   const int exit_code = run.run();
   db_pool.join();  // the actors' last work is done; only now may their connections close
+  save_statement_log(*ctx);
   release_actors(*ctx);
   log::info("stopped");
   return exit_code;
