@@ -29,6 +29,7 @@ int writer_actor::on_wal_commit(void* self, ::sqlite3*, const char*, int pages) 
   auto* writer = static_cast<writer_actor*>(self);
   MONOLITE_ASSERT_ON_STRAND(writer->strand_);  // commits happen only in the strand's transactions
   writer->wal_pages_ = pages;
+  writer->write_commits_.fetch_add(1, std::memory_order_acq_rel);
   writer->wal_backfilled_ = false;
   if (writer->tail_) writer->capture_commit(pages);
   return SQLITE_OK;
@@ -39,6 +40,8 @@ void writer_actor::submit(proto::write_request request, asio::any_io_executor re
     asio::post(reply_to, [reply = std::move(reply), error = std::move(error)] { reply(write_outcome{error, 0}); });
   };
   if (closing_.load(std::memory_order_acquire)) return refuse(proto::not_ready("the server is shutting down"));
+  // Early only: the strand's gate in enqueue() decides for the writes racing with the switch.
+  if (read_only()) return refuse(proto::read_only("the server is read-only; writes are refused"));
   if (in_flight_.fetch_add(1, std::memory_order_acq_rel) >= options_.mailbox_capacity) {
     in_flight_.fetch_sub(1, std::memory_order_acq_rel);
     rejected_full_.fetch_add(1, std::memory_order_relaxed);
@@ -58,6 +61,7 @@ void writer_actor::enqueue(job j) {
     });
     return;
   }
+  if (refuse_if_read_only(j)) return;
   pending_.push_back(std::move(j));
   if (drain_scheduled_) return;
   // Posted behind the submissions already queued on the strand, so they join this group.
@@ -88,6 +92,7 @@ void writer_actor::drain() {
   record_group(group, outcomes, std::chrono::steady_clock::now() - began);
   answer(group, outcomes);
   checkpoint_if_due();
+  settle_read_only();
 }
 
 void writer_actor::answer(std::vector<job>& group, std::vector<write_outcome>& outcomes) {
@@ -176,6 +181,7 @@ void writer_actor::close(asio::any_io_executor done_on, std::function<void()> do
     self->abandon_lease();
     while (!self->pending_.empty())
       self->drain();
+    self->settle_read_only();
     self->closed_ = true;
     self->idle_timer_.cancel();
     self->close_now(done_on, std::move(done));
@@ -194,7 +200,8 @@ writer_stats writer_actor::stats() const {
           busy_us_.load(std::memory_order_relaxed),
           checkpoints_incomplete_.load(std::memory_order_relaxed),
           commit_durations_.counts(),
-          group_sizes_.counts()};
+          group_sizes_.counts(),
+          read_only()};
 }
 
 // writer_actor: the replication side — capturing each commit's WAL frames, pinning snapshot

@@ -11,6 +11,9 @@
 // Leases (run_exclusive, writer_lease.cpp): work that leaves a transaction open leases the writer
 //   to its lease id; group commits and other ids then wait (still counted in the mailbox) until
 //   that id ends the transaction or `transaction_timeout` passes, when the writer rolls it back.
+// Read-only mode (set_read_only, writer_read_only.cpp): the strand decides which writes got in
+//   before the switch; every later submit() and run_exclusive() (but the lease holder's) is 503
+//   READ_ONLY. Process state only: a new writer serves writes again.
 #pragma once
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
@@ -43,6 +46,14 @@ struct writer_options {
   std::chrono::milliseconds transaction_timeout{5000};  // longest lease (open transaction)
 };
 
+// Where the writer stands after set_read_only() took effect.
+struct read_only_state {
+  bool read_only = false;
+  std::uint64_t commits = 0;  // transactions that wrote, committed since the writer opened
+  int wal_frames = 0;         // frames in the WAL now (since the last full checkpoint)
+};
+using read_only_handler = std::function<void(read_only_state)>;
+
 struct writer_stats {
   std::uint64_t commits = 0;        // group transactions committed
   std::uint64_t requests = 0;       // requests answered
@@ -55,6 +66,7 @@ struct writer_stats {
   std::uint64_t checkpoints_incomplete = 0;  // left frames in the WAL (readers still needed them) or busy
   histogram_counts commit_durations;         // microseconds per committed group, BEGIN to COMMIT returned
   histogram_counts group_sizes;              // requests per committed group
+  bool read_only = false;                    // writes are refused (set_read_only)
 };
 
 class writer_actor : public std::enable_shared_from_this<writer_actor> {
@@ -77,6 +89,14 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
   void interrupt();
 
   writer_stats stats() const;
+
+  // Thread-safe. `on`: from now on writes are refused; `done` runs on `reply_to` once every write
+  // accepted before has committed or failed and no lease is held (a lease ends by its holder or
+  // by the transaction timeout). Off: writes are served again at once.
+  void set_read_only(bool on, boost::asio::any_io_executor reply_to, read_only_handler done);
+  bool read_only() const { return read_only_flag_.load(std::memory_order_acquire); }
+  // Transactions that wrote (group commits and lease work alike), committed since the writer opened.
+  std::uint64_t write_commits() const { return write_commits_.load(std::memory_order_acquire); }
 
   // Thread-safe; before serving. Starts following the WAL for `rep` as `plan` says, then posts
   // `done` (an error when the WAL cannot be read) to `done_on`.
@@ -120,6 +140,14 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
   void end_lease(bool timed_out);
   bool leased() const;
   void abandon_lease();
+  // Read-only mode (writer_read_only.cpp).
+  struct read_only_waiter {
+    boost::asio::any_io_executor reply_to;
+    read_only_handler done;
+  };
+  void switch_read_only(bool on, read_only_waiter waiter);
+  void settle_read_only();
+  bool refuse_if_read_only(job& j);
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   boost::asio::steady_timer idle_timer_;
@@ -138,6 +166,10 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
   std::uint64_t commits_at_last_tick_ = 0;
   std::shared_ptr<lease_book> lease_;      // created on the strand by the first run_exclusive
   std::atomic<lease_id> lease_holder_{0};  // mirrors the holder for run_exclusive's mailbox check
+  bool read_only_ = false;                 // on the strand: the gate
+  std::vector<read_only_waiter> read_only_waiters_;
+  std::atomic<bool> read_only_flag_{false};      // mirrors read_only_: submit() refuses early, stats
+  std::atomic<std::uint64_t> write_commits_{0};  // counted by the WAL hook, on the strand
 
   std::atomic<std::size_t> in_flight_{0};
   std::atomic<bool> closing_{false};

@@ -73,6 +73,12 @@ void writer_actor::start_exclusive(exclusive_job j) {
     in_flight_.fetch_sub(1, std::memory_order_acq_rel);
     return reply(j.reply_to, std::move(j.done), {proto::not_ready("the server is shutting down"), false});
   }
+  // Read-only: only the holder may go on (to commit what it began); an expired id is told so.
+  if (read_only_ && lease_->holder != j.id && !lease_->expired.contains(j.id)) {
+    in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+    return reply(j.reply_to, std::move(j.done),
+                 {proto::read_only("the server is read-only; writes are refused"), false});
+  }
   if (lease_->holder != 0 && lease_->holder != j.id) {
     lease_->waiting.push_back(std::move(j));
     return;
@@ -125,6 +131,7 @@ void writer_actor::end_lease(bool timed_out) {
   for (auto& j : waiting)
     asio::post(strand_,
                [self = shared_from_this(), j = std::move(j)]() mutable { self->start_exclusive(std::move(j)); });
+  settle_read_only();  // with group commits left, the drain just posted settles instead
 }
 
 // On close: the open transaction is rolled back and the calls still waiting are told the server

@@ -13,7 +13,7 @@ using lease_id = std::uint64_t;
 // back by the timeout since its last call (reported once).
 enum class lease_state { none, held, expired };
 struct lease_reply {
-  proto::result<void> ran;        // 503 OVERLOADED or NOT_READY: `work` did not run
+  proto::result<void> ran;        // 503 OVERLOADED, NOT_READY or READ_ONLY: `work` did not run
   bool transaction_open = false;  // the id holds the lease after this call
 };
 

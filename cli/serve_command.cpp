@@ -57,6 +57,11 @@ const std::vector<option_spec>& specs() {
       {"max-result-bytes", "BYTES", "largest result, roughly as JSON", "33554432"},
       {"db-executor", "affine|pool", "one reader on each HTTP thread, or readers on threads of their own", "affine"},
       {"access-log", "", "log every request: method, path, status, time, client address", "false", true},
+      {"statement-log", "FILE",
+       "record each distinct statement shape (values as ?) with counts in FILE, JSON lines, saved every 10 s", ""},
+      {"statement-log-limit", "N", "distinct statements the statement log keeps; more are only counted", "10000"},
+      {"read-only", "", "start refusing writes (503 READ_ONLY) until POST /admin/read-only {\"read_only\": false}",
+       "false", true},
       {"trusted-proxies", "LIST", "peers whose X-Forwarded-For names the client (CIDRs, or private_ranges)",
        "127.0.0.0/8,::1"},
       {"replica", "URL", "stream the WAL to this replica: file:///path or s3://bucket/prefix?... (repeatable)", "",
@@ -151,10 +156,14 @@ usage_result<void> parse_auth(const option_values& values, server::settings& out
   return {};
 }
 
-usage_result<void> parse_access_log(const option_values& values, server::settings& out) {
+usage_result<void> parse_access_log_and_modes(const option_values& values, server::settings& out) {
   auto access_log = parse_bool(values.at("access-log"), "access-log");
   if (!access_log) return access_log.error();
   out.access_log = *access_log;
+  auto read_only = parse_bool(values.at("read-only"), "read-only");
+  if (!read_only) return read_only.error();
+  out.read_only = *read_only;
+  out.statement_log_path = values.at("statement-log");
   auto trusted = server::address_ranges::parse(values.at("trusted-proxies"));
   if (!trusted)
     return usage_error{"--trusted-proxies: '" + trusted.error().entry + "' is not an IP address or CIDR range"};
@@ -186,7 +195,8 @@ usage_result<void> assign(usage_result<T> parsed, U& field) {
 
 usage_result<void> parse_numbers(const option_values& v, server::settings& out) {
   constexpr std::int64_t huge = std::int64_t{1} << 40;
-  for (auto ok : {assign(number_of<unsigned>(v, "readers", 1, 256), out.readers),
+  for (auto ok : {assign(number_of<std::size_t>(v, "statement-log-limit", 1, 10000000), out.statement_log_limit),
+                  assign(number_of<unsigned>(v, "readers", 1, 256), out.readers),
                   assign(number_of<unsigned>(v, "threads", 1, 256), out.threads),
                   assign(number_of<std::int64_t>(v, "cache-size", -huge, huge), out.cache_size),
                   assign(busy_timeout_of(v), out.busy_timeout_ms),
@@ -285,7 +295,7 @@ usage_result<server::settings> load_serve_settings(const std::vector<std::string
   if (auto ok = parse_guards(*values, out); !ok) return ok.error();
   if (auto ok = parse_advice(*values, out); !ok) return ok.error();
   if (auto ok = parse_auth(*values, out); !ok) return ok.error();
-  if (auto ok = parse_access_log(*values, out); !ok) return ok.error();
+  if (auto ok = parse_access_log_and_modes(*values, out); !ok) return ok.error();
   if (auto ok = parse_replication(*values, out); !ok) return ok.error();
   return out;
 }

@@ -17,6 +17,7 @@ api_error bad_request(std::string message) { return {400, "BAD_REQUEST", std::mo
 api_error bad_params(std::string message) { return {400, "BAD_PARAMS", std::move(message)}; }
 api_error overloaded(std::string message) { return {503, "OVERLOADED", std::move(message), 1}; }
 api_error not_ready(std::string message) { return {503, "NOT_READY", std::move(message), 1}; }
+api_error read_only(std::string message) { return {503, "READ_ONLY", std::move(message), 1}; }
 api_error internal_error(std::string message) { return {500, "INTERNAL", std::move(message)}; }
 
 void throw_exception_from_error(const api_error& error, const boost::source_location&) {

@@ -26,6 +26,8 @@ api_error bad_request(std::string message);
 api_error bad_params(std::string message);
 api_error overloaded(std::string message);
 api_error not_ready(std::string message);
+// 503 READ_ONLY: the server refuses writes for now (POST /admin/read-only, --read-only).
+api_error read_only(std::string message);
 api_error internal_error(std::string message);
 
 // Lets result<T, api_error>::value() throw; only for code paths where failure is a bug.

@@ -9,6 +9,7 @@
 #include "proto/hrana_encode.hpp"
 #include "server/hrana_batons.hpp"
 #include "server/server_context.hpp"
+#include "server/statement_recording.hpp"
 
 namespace monolite::server {
 namespace {
@@ -68,6 +69,7 @@ void handle_pipeline(const std::shared_ptr<hrana_state>& st, request&& req, resp
   if (auto rejected = reject(st->ctx, req)) return respond(std::move(*rejected));
   auto body = ph::decode_pipeline(req.body());
   if (!body) return respond(hrana_error_response(body.error()));
+  record_hrana_requests(st->ctx, body->requests);
   run(st, body->baton, std::move(body->requests), std::move(respond),
       [](pipeline_outcome& out, const std::optional<std::string>& next) {
         return json_response(200, ph::encode_pipeline_response(next, out.results));
@@ -80,6 +82,7 @@ void handle_cursor(const std::shared_ptr<hrana_state>& st, request&& req, respon
   auto body = ph::decode_cursor(req.body());
   if (!body) return respond(hrana_error_response(body.error()));
   if (!body->steps) return respond(hrana_error_response({400, body->steps.error().code, body->steps.error().message}));
+  record_hrana_batch(st->ctx, *body->steps);
   ph::stream_request batch;
   batch.kind = ph::request_kind::batch;
   batch.steps = std::move(*body->steps);

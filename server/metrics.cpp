@@ -137,6 +137,8 @@ std::string render_prometheus(const http_metrics& http, const gauge_snapshot& g)
   append_metric(out, "monolite_writer_checkpoints_total", "counter", "WAL checkpoints run by the writer.",
                 g.writer.checkpoints);
   append_metric(out, "monolite_writer_queue_depth", "gauge", "Write requests in flight.", g.writer.queue_depth);
+  append_metric(out, "monolite_read_only", "gauge", "1 while writes are refused (POST /admin/read-only, --read-only).",
+                std::uint64_t{g.writer.read_only});
   append_metric(out, "monolite_readers_rejected_total", "counter", "Reads refused because every reader was full.",
                 g.readers_rejected);
   append_metric(out, "monolite_http_open_connections", "gauge", "Open HTTP connections.", g.open_connections);

@@ -17,9 +17,11 @@
 #include "server/http_session.hpp"
 #include "server/io_pool.hpp"
 #include "server/listener.hpp"
+#include "server/read_only_routes.hpp"
 #include "server/replication_routes.hpp"
 #include "server/server_context.hpp"
 #include "server/sql_routes.hpp"
+#include "server/statement_recording.hpp"
 #include "server/system_routes.hpp"
 
 namespace monolite::server {
@@ -61,6 +63,7 @@ proto::result<void> open_database(server_context& ctx, asio::any_io_executor wri
   if (!readers) return readers.error();
   ctx.readers = std::move(*readers);
   ctx.readers->set_long_read_threshold(ctx.settings.long_read_threshold);
+  start_read_only(ctx);
   return open_hrana(ctx, connection_options_for(ctx.settings), writer_executor, reader_executors);
 }
 
@@ -132,6 +135,7 @@ void shut_down(server_context& ctx, startup_state& state, listener& lst, io_pool
   if (!state.starting && ctx.verifier) ctx.verifier->request_stop();  // stops between objects
   lst.stop();
   if (ctx.guards) ctx.guards->stop();
+  if (ctx.statement_saver) ctx.statement_saver->stop();
   ctx.sessions.for_each([](const std::shared_ptr<http_session>& s) { s->finish(); });
   std::make_shared<shutdown_watch>(ctx, state, pool)->poll();
 }
@@ -203,6 +207,10 @@ void announce_ready(server_context& ctx, const listener& lst, io_pool& pool) {
   ctx.ready.store(true, std::memory_order_release);
   ctx.guards = std::make_shared<guard_watch>(ctx, pool.context(0).get_executor());
   ctx.guards->start();
+  if (ctx.statement_log) {
+    ctx.statement_saver = std::make_shared<statement_log_saver>(*ctx.statement_log, pool.context(0).get_executor());
+    ctx.statement_saver->start();
+  }
   log::info("listening", {{"address", ctx.settings.listen_host},
                           {"port", lst.port()},
                           {"db", ctx.settings.db_path},
@@ -215,6 +223,7 @@ void add_routes(server_context& ctx) {
   add_hrana_routes(ctx);
   add_system_routes(ctx);
   add_replication_routes(ctx);
+  add_read_only_routes(ctx);
   install_access_check(ctx);
 }
 
@@ -304,6 +313,10 @@ int serve(const server::settings& settings) {
   auto ctx = std::make_unique<server_context>();
   ctx->settings = settings;
   if (int code = load_auth(*ctx)) return code;
+  if (auto opened = open_statement_log(*ctx); !opened) {
+    log::error("cannot use the statement log", {{"error", opened.error().message}});
+    return 2;
+  }
   // A restore can take a while: then the port is open first, and /readyz says 503 until done.
   const bool restore_first = restores_first(settings);
   startup_state state;
@@ -326,6 +339,7 @@ int serve(const server::settings& settings) {
   }
   const int exit_code = run.run();
   db_pool.join();  // the actors' last work is done; only now may their connections close
+  save_statement_log(*ctx);
   release_actors(*ctx);
   log::info("stopped");
   return exit_code;

@@ -15,10 +15,12 @@
 #include "server/session_registry.hpp"
 #include "server/settings.hpp"
 #include "server/status_windows.hpp"
+#include "server/statement_log.hpp"
 
 namespace monolite::server {
 
 class guard_watch;
+class statement_log_saver;
 
 struct server_context {
   server::settings settings;
@@ -29,6 +31,9 @@ struct server_context {
   // Null without --verify-interval; its thread starts once the server is ready.
   std::unique_ptr<actors::replica_verifier> verifier;
   std::shared_ptr<guard_watch> guards;  // from announce_ready() on (server/guards.hpp)
+  // Null without --statement-log (server/statement_recording.hpp); its saver from announce_ready() on.
+  std::unique_ptr<server::statement_log> statement_log;
+  std::shared_ptr<statement_log_saver> statement_saver;
   http_metrics metrics;
   status_book status;  // sampled by the guards every second; read by GET /admin/status
   session_registry sessions;

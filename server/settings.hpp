@@ -44,8 +44,11 @@ struct settings {
   std::size_t max_result_rows = 0;
   std::size_t max_result_bytes = 0;
   // --db-executor: where the actors' strands run (docs/architecture.md, "Where SQLite runs").
-  bool readers_on_io_threads = false;      // affine: one reader per HTTP thread
-  bool access_log = false;                 // one log line per request
+  bool readers_on_io_threads = false;  // affine: one reader per HTTP thread
+  bool access_log = false;             // one log line per request
+  std::string statement_log_path;      // --statement-log: empty records nothing
+  std::size_t statement_log_limit = 10000;
+  bool read_only = false;                  // --read-only: start refusing writes (POST /admin/read-only)
   server::address_ranges trusted_proxies;  // whose X-Forwarded-For is believed
   // Replication (docs/replication.md).
   std::vector<std::string> replicas;

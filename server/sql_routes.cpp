@@ -7,6 +7,7 @@
 
 #include "proto/sql_request.hpp"
 #include "server/server_context.hpp"
+#include "server/statement_recording.hpp"
 
 namespace monolite::server {
 namespace {
@@ -21,6 +22,7 @@ void handle_query(server_context& ctx, request&& req, responder respond) {
   if (auto rejected = reject_unless_ready(ctx, req)) return respond(std::move(*rejected));
   auto statement = proto::decode_query(req.body());
   if (!statement) return respond(error_response(statement.error()));
+  record_statement(ctx, *statement);
   ctx.readers->submit(std::move(*statement), respond.executor, respond.home, [respond](actors::read_outcome outcome) {
     if (!outcome.result) return respond(error_response(outcome.result.error()));
     respond(json_response(200, proto::encode_query_response(*outcome.result, outcome.time_ms)));
@@ -31,6 +33,7 @@ void handle_write(server_context& ctx, request&& req, responder respond, bool ba
   if (auto rejected = reject_unless_ready(ctx, req)) return respond(std::move(*rejected));
   auto decoded = batch ? proto::decode_batch(req.body()) : proto::decode_execute(req.body());
   if (!decoded) return respond(error_response(decoded.error()));
+  record_statements(ctx, decoded->statements);
   ctx.writer->submit(std::move(*decoded), respond.executor, [respond, batch](actors::write_outcome outcome) {
     if (!outcome.results) return respond(error_response(outcome.results.error()));
     respond(json_response(200, batch ? proto::encode_batch_response(*outcome.results, outcome.time_ms)

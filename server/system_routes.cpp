@@ -8,6 +8,7 @@
 #include "server/guards.hpp"
 #include "server/replication_routes.hpp"
 #include "server/server_context.hpp"
+#include "server/statement_recording.hpp"
 
 namespace monolite::server {
 
@@ -33,6 +34,7 @@ void add_system_routes(server_context& ctx) {
     gauges.read_snapshot_oldest_seconds = pressure.snapshots.oldest_seconds(actors::snapshot_clock::now());
     std::string text = render_prometheus(ctx.metrics, gauges);
     append_replication_metrics(ctx, text);
+    append_statement_log_metrics(ctx, text);
     respond(text_response(200, std::move(text), "text/plain; version=0.0.4"));
   });
   ctx.routes.add("/admin/status", http::verb::get, role::admin, [&ctx](request&&, responder respond) {
