@@ -61,6 +61,13 @@ class normalizer {
     blank_before_token();
     out_.push_back('?');
   }
+  // 0 and 1 stay: they are flags more often than values (`active = 1`, `LIMIT -1`), and the
+  // portability check must see them as written.
+  void number(std::size_t from) {
+    const auto text = in_.substr(from, i_ - from);
+    if (text == "0" || text == "1") return keep(from);
+    value();
+  }
   void blank_before_token() {
     if (blank_ && !out_.empty()) out_.push_back(' ');
     blank_ = false;
@@ -76,7 +83,7 @@ class normalizer {
     if ((c == 'x' || c == 'X') && at(i_ + 1) == '\'') return ++i_, skip_quoted('\''), value();
     if (c == '"' || c == '`') return skip_quoted(c), keep(from);
     if (c == '[') return skip_until(']'), keep(from);
-    if (is_digit(c) || (c == '.' && is_digit(at(i_ + 1)))) return skip_number(), value();
+    if (is_digit(c) || (c == '.' && is_digit(at(i_ + 1)))) return skip_number(), number(from);
     if (starts_name(c)) return skip_name(), keep(from);
     if (c == '?') return ++i_, skip_digits(), keep(from);
     if ((c == ':' || c == '@' || c == '$') && continues_name(at(i_ + 1))) return ++i_, skip_name(), keep(from);

@@ -3,10 +3,11 @@ gives exactly the expected report, nothing it checks stays in the target, and it
 
 import json
 import os
+import shutil
 import tempfile
 import unittest
 
-from harness import run_cli
+from harness import Client, launch_server, run_cli
 from postgres import PostgresServer
 
 SCHEMA = ("CREATE TABLE kv(k text PRIMARY KEY, v text);"
@@ -21,6 +22,7 @@ CASES = [
     ("UPDATE users SET name = :name WHERE id = :id AND name <> :name", 600, None),
     ("CREATE TABLE audit (id bigint, at timestamp)", 500, None),  # run, then rolled back
     ("COMMIT", 400, None),
+    ("CREATE TABLE kv(k TEXT PRIMARY KEY, v TEXT)", 450, None),  # already there: the move made it
     ("INSERT OR REPLACE INTO kv(k, v) VALUES (?, ?)", 90, ("42601", "INSERT OR REPLACE")),
     ("INSERT OR IGNORE INTO kv(k, v) VALUES (?, ?)", 80, ("42601", "INSERT OR IGNORE")),
     ("SELECT ifnull(v, ?) FROM kv", 70, ("42883", "IFNULL(…)")),
@@ -90,7 +92,7 @@ class PortabilityTest(unittest.TestCase):
         write_log(self.log, [c for c in CASES if c[2] is None])
         done = self.portability()
         self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
-        self.assertIn("6 run as they are, 0 need changes", done.stdout)
+        self.assertIn("7 run as they are, 0 need changes", done.stdout)
 
     def test_the_text_report_says_what_to_write_instead(self):
         write_log(self.log, [c for c in CASES if c[0].startswith("INSERT OR REPLACE")])
@@ -121,6 +123,51 @@ class PortabilityTest(unittest.TestCase):
         self.assertIn("cannot connect to PostgreSQL", unreachable.stderr)
         usage = run_cli(["portability", "--statements", self.log])
         self.assertEqual(usage.returncode, 2)
+
+
+class StatementLogToReportTest(unittest.TestCase):
+    """The whole path: a server logs what its clients ran, the report names the SQLite-isms."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = PostgresServer().start()
+        cls.addClassCleanup(cls.pg.stop)
+
+    def test_statements_a_server_ran_are_checked(self):
+        workdir = tempfile.mkdtemp(prefix="monolite-it-")
+        self.addCleanup(shutil.rmtree, workdir, True)
+        log = os.path.join(workdir, "statements.jsonl")
+        server = launch_server(workdir, ["--statement-log", log], os.path.join(workdir, "app.db"))
+        client = Client(server.port)
+        try:
+            for sql in ("CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT, active BOOLEAN)",
+                        "INSERT OR REPLACE INTO users(id, name, active) VALUES (7, 'ann', 1)",
+                        "INSERT OR REPLACE INTO users(id, name, active) VALUES (8, 'bob', 0)",
+                        "UPDATE users SET name = ? WHERE id = 7"):
+                self.assertEqual(client.execute(sql, ["ann"] if "?" in sql else None).status, 200, sql)
+            for sql in ("SELECT ifnull(name, 'none') FROM users WHERE active = 1",
+                        "SELECT name FROM users WHERE id = 8 LIMIT -1"):
+                self.assertEqual(client.query(sql).status, 200, sql)
+        finally:
+            client.close()
+        self.assertEqual(server.stop(), 0, server.log_tail())
+        db = self.pg.new_database()
+        self.pg.psql(db, "CREATE TABLE users(id bigint PRIMARY KEY, name text, active boolean)")
+        done = run_cli(["portability", "--statements", log, "--to", self.pg.url(db), "--json"])
+        self.assertEqual(done.returncode, 1, done.stderr)
+        checks = {c["sql"]: c for c in json.loads(done.stdout)["checks"]}
+        self.assertEqual(set(checks), {
+            "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT, active BOOLEAN)",
+            "INSERT OR REPLACE INTO users(id, name, active) VALUES (?, ?, 1)",
+            "INSERT OR REPLACE INTO users(id, name, active) VALUES (?, ?, 0)",
+            "UPDATE users SET name = ? WHERE id = ?",
+            "SELECT ifnull(name, ?) FROM users WHERE active = 1",
+            "SELECT name FROM users WHERE id = ? LIMIT -1"})
+        failed = {sql for sql, c in checks.items() if not c["passed"]}
+        # The CREATE TABLE runs there (inside the rolled-back transaction); the UPDATE prepares.
+        self.assertEqual(failed, set(checks) - {"CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT, active BOOLEAN)",
+                                                 "UPDATE users SET name = ? WHERE id = ?"})
+        self.assertIn("LIMIT -1", [i["found"] for i in checks["SELECT name FROM users WHERE id = ? LIMIT -1"]["instead"]])
 
 
 if __name__ == "__main__":

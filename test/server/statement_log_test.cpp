@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(one_entry_per_shape_with_its_count_and_times) {
 
 BOOST_AUTO_TEST_CASE(past_the_limit_new_shapes_are_dropped_and_known_ones_still_counted) {
   server::statement_log log("unused", 2);
-  log.record("SELECT 1", 1);
+  log.record("SELECT 5", 1);
   log.record("SELECT a FROM t", 1);
   log.record("SELECT b FROM t", 2);
   log.record("SELECT c FROM t", 2);
@@ -82,7 +82,7 @@ BOOST_AUTO_TEST_CASE(saved_as_sorted_json_lines_and_merged_on_the_next_open) {
   const auto path = dir.file("statements.jsonl");
   {
     auto log = open_log(path);
-    log->record("SELECT 1", 100);
+    log->record("SELECT 5", 100);
     log->record("SELECT 2", 200);
     log->record("DELETE FROM t", 150);
     BOOST_REQUIRE(log->save().has_value());
@@ -93,7 +93,7 @@ BOOST_AUTO_TEST_CASE(saved_as_sorted_json_lines_and_merged_on_the_next_open) {
   BOOST_TEST(!std::filesystem::exists(path + ".tmp"));
   auto again = open_log(path);
   again->record("SELECT 3", 50);
-  again->record("UPDATE t SET a = 1", 300);
+  again->record("UPDATE t SET a = 5", 300);
   BOOST_REQUIRE(again->save().has_value());
   server::statement_table table;
   BOOST_REQUIRE(server::merge_statement_lines(read_file(path), table).has_value());
@@ -122,13 +122,13 @@ BOOST_AUTO_TEST_CASE(the_shapes_a_file_holds_are_kept_even_past_the_limit) {
 BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_statement_log_is_refused_and_left_alone) {
   test::temp_dir dir;
   const auto path = dir.file("notes.txt");
-  const std::string text = "{\"sql\":\"SELECT 1\",\"count\":1,\"first_seen\":1,\"last_seen\":1}\nhello\n";
+  const std::string text = "{\"sql\":\"SELECT 5\",\"count\":1,\"first_seen\":1,\"last_seen\":1}\nhello\n";
   write_file(path, text);
   auto log = server::statement_log::open(path, 10);
   BOOST_REQUIRE(log.has_error());
   BOOST_TEST(log.error().message.find("line 2") != std::string::npos, log.error().message);
   BOOST_TEST(read_file(path) == text);
-  write_file(path, "{\"sql\":\"SELECT 1\",\"count\":-1,\"first_seen\":1,\"last_seen\":1}\n");
+  write_file(path, "{\"sql\":\"SELECT 5\",\"count\":-1,\"first_seen\":1,\"last_seen\":1}\n");
   BOOST_TEST(server::statement_log::open(path, 10).has_error());
 }
 
@@ -146,7 +146,7 @@ BOOST_AUTO_TEST_CASE(a_save_without_changes_writes_nothing) {
   std::filesystem::remove(path);
   BOOST_REQUIRE(log->save().has_value());
   BOOST_TEST(!std::filesystem::exists(path));
-  log->record("SELECT 1", 1);
+  log->record("SELECT 5", 1);
   BOOST_REQUIRE(log->save().has_value());
   BOOST_TEST(std::filesystem::exists(path));
 }
@@ -158,7 +158,7 @@ BOOST_AUTO_TEST_CASE(threads_recording_at_once_lose_no_count) {
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&log, t] {
       for (int i = 0; i < per_thread; ++i)
-        log.record("SELECT * FROM t" + std::to_string(i % 8) + " WHERE id = " + std::to_string(t), i);
+        log.record("SELECT * FROM t" + std::to_string(i % 8) + " WHERE id = " + std::to_string(t + 2), i);
     });
   for (auto& t : threads)
     t.join();
