@@ -4,6 +4,7 @@ logged) the moment it is crossed, memory comes back after the stall, and the rep
 into a new generation that restores exactly."""
 
 import hashlib
+import mmap
 import os
 import sqlite3
 import sys
@@ -45,8 +46,12 @@ def snapshots_uploaded(client):
 
 
 def runs_asan(pid):
+    """gcc links ASan's runtime as libasan.so; clang links it into the binary itself."""
     with open(f"/proc/{pid}/maps") as maps:
-        return "libasan" in maps.read()
+        if "libasan" in maps.read():
+            return True
+    with open(f"/proc/{pid}/exe", "rb") as exe, mmap.mmap(exe.fileno(), 0, access=mmap.ACCESS_READ) as image:
+        return image.find(b"__asan_init") != -1
 
 
 def table_digest(path, table):
