@@ -1,4 +1,5 @@
-// Boost assertion handler for the fuzz build (BOOST_ENABLE_ASSERT_HANDLER): every failed assertion
+// Boost assertion handler for the sanitizer build that also fuzzes (MONOLITE_FUZZ, which defines
+// BOOST_ENABLE_ASSERT_HANDLER): every failed assertion
 // aborts, so libFuzzer reports it, except one that is known to be wrong. Beast 1.81's
 // parse_chunk_header asserts `n >= 5` when it resumes after the final chunk's size line, but only
 // 3 bytes are valid input there when a client sends the last bytes one at a time; the code after
