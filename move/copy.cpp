@@ -8,7 +8,7 @@
 namespace monolite::move {
 namespace {
 
-constexpr std::size_t copy_chunk_bytes = 256 * 1024;
+constexpr std::size_t copy_chunk_bytes = 1024 * 1024;
 
 std::string key_text(const table_def& table, const std::vector<value>& values, std::size_t key_columns) {
   if (!table.without_rowid) return "rowid " + display(values[0]);
@@ -58,31 +58,37 @@ std::string scan_mismatches(sqlite_source& db, table_def& table, bool as_text, r
   return error;
 }
 
-pg::result<table_report> copy_table(sqlite_source& db, pg::connection& pg, const table_def& table,
+pg::result<table_report> copy_table(sqlite_source& db, pg::connection& pg, const table_def& table, row_sum& checksum,
                                     const progress_fn& progress) {
   const auto started = std::chrono::steady_clock::now();
   std::vector<pg_type> types;
   std::string columns;
   for (const auto& c : table.columns) {
-    if (c.computed_in_pg) continue;
     types.push_back(c.as_text ? pg_type{kind::text} : c.type);
-    columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c.name);
+    if (!c.computed_in_pg) columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c.name);
   }
   table_report out{table.name, 0, 0, 0, {}};
   if (auto started_copy = pg.copy_in("COPY " + pg::quote_ident(table.name) + " (" + columns + ") FROM STDIN");
       !started_copy) {
     return started_copy.error();
   }
-  std::string buffer;
+  std::string buffer, canonical;
   buffer.reserve(copy_chunk_bytes + 64 * 1024);
   pg::result<void> sent;
-  const std::string sql = "SELECT " + sqlite_select_list(table, true) + " FROM " + sqlite_ident(table.name);
+  // Every column is read (the checksum covers those PostgreSQL computes too); those are not sent.
+  const std::string sql = "SELECT " + sqlite_select_list(table, false) + " FROM " + sqlite_ident(table.name);
   auto error = db.each_row(sql, [&](const std::vector<value>& values) {
+    bool first = true;
     for (std::size_t c = 0; c < values.size(); ++c) {
-      if (c) buffer += '\t';
+      if (table.columns[c].computed_in_pg) continue;
+      if (!first) buffer += '\t';
+      first = false;
       append_copy_field(types[c], values[c], buffer);
     }
     buffer += '\n';
+    canonical.clear();
+    append_canonical_row(table, values, 0, canonical);
+    checksum.add(canonical);
     if (++out.rows % 65536 == 0 && progress) progress(table.name, out.rows);
     if (buffer.size() < copy_chunk_bytes) return true;
     out.bytes += static_cast<std::int64_t>(buffer.size());

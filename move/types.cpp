@@ -160,21 +160,22 @@ std::string stored_as(const value& v) {
 
 std::optional<std::string> misfit(const pg_type& type, const value& v) {
   if (v.type == value::storage::null) return std::nullopt;
-  const std::string wrong = stored_as(v) + " in a " + type.sql() + " column";
+  // Built only for a value that does not fit: this runs for every value of the database.
+  const auto wrong = [&] { return std::optional<std::string>(stored_as(v) + " in a " + type.sql() + " column"); };
   switch (type.k) {
-    case kind::integer: return v.type == value::storage::integer ? std::nullopt : std::optional(wrong);
+    case kind::integer: return v.type == value::storage::integer ? std::nullopt : wrong();
     case kind::real:
-      return v.type == value::storage::integer || v.type == value::storage::real ? std::nullopt : std::optional(wrong);
+      return v.type == value::storage::integer || v.type == value::storage::real ? std::nullopt : wrong();
     case kind::text:
     case kind::varchar: return text_misfit(type, v);
-    case kind::blob: return v.type == value::storage::blob ? std::nullopt : std::optional(wrong);
+    case kind::blob: return v.type == value::storage::blob ? std::nullopt : wrong();
     case kind::numeric: return numeric_misfit(type, v);
     case kind::boolean:
       if (v.type == value::storage::integer && (v.integer == 0 || v.integer == 1)) return std::nullopt;
-      return v.type == value::storage::integer ? "an integer other than 0 or 1 in a boolean column" : wrong;
+      return v.type == value::storage::integer ? "an integer other than 0 or 1 in a boolean column" : wrong();
     case kind::timestamp:
     case kind::date:
-      if (v.type != value::storage::text) return wrong;
+      if (v.type != value::storage::text) return wrong();
       if (timestamp_micros(v.bytes, type.k == kind::date)) return std::nullopt;
       return "text that is not an ISO-8601 " + std::string(type.k == kind::date ? "date" : "date and time");
     case kind::json:
@@ -182,10 +183,10 @@ std::optional<std::string> misfit(const pg_type& type, const value& v) {
       if (v.type == value::storage::integer || (v.type == value::storage::real && std::isfinite(v.real))) {
         return std::nullopt;
       }
-      if (v.type != value::storage::text) return wrong;
+      if (v.type != value::storage::text) return wrong();
       return canonical_json(v.bytes) ? std::nullopt : std::optional<std::string>("text that is not JSON");
   }
-  return wrong;
+  return wrong();
 }
 
 std::string display(const value& v) {
