@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <future>
 #include <memory>
@@ -64,7 +65,7 @@ class copy_line_fields {
   }
 
   std::vector<std::optional<std::string_view>> fields_;
-  std::vector<std::string> scratch_;
+  std::deque<std::string> scratch_;  // growing it keeps the earlier buffers (views point into them)
 };
 
 std::string pg_select(const std::string& schema, const table_def& table) {
