@@ -2,11 +2,12 @@
 # CMAKE_PROJECT_INCLUDE: every library comes from its Debian archive (*.a) and only glibc and libpq
 # stay shared, so the binary runs on any x86-64 Linux with glibc 2.36 or newer (Debian 12, Ubuntu
 # 22.10+) that has libpq5 installed (the container's runtime stage does).
-set(CMAKE_FIND_LIBRARY_SUFFIXES .a)
 
 # libpq is linked shared: Debian's libpq.a needs libpgcommon and libpgport and static GSSAPI and
 # LDAP libraries, which Debian does not ship. FindPostgreSQL keeps a PostgreSQL_LIBRARY set before.
-find_library(PostgreSQL_LIBRARY NAMES libpq.so.5 libpq.so REQUIRED)
+set(CMAKE_FIND_LIBRARY_SUFFIXES .so)
+find_library(PostgreSQL_LIBRARY NAMES pq REQUIRED)
+set(CMAKE_FIND_LIBRARY_SUFFIXES .a)
 set(Boost_USE_STATIC_LIBS ON)
 set(OPENSSL_USE_STATIC_LIBS ON)
 
