@@ -30,6 +30,13 @@ struct run_state {
   clock_type::time_point started = clock_type::now();
 };
 
+// Adds the seconds since `since` as phase `name` and restarts `since`.
+void end_phase(run_state& s, const char* name, clock_type::time_point& since) {
+  const auto now = clock_type::now();
+  s.outcome.summary.phases.emplace_back(name, std::chrono::duration<double>(now - since).count());
+  since = now;
+}
+
 move_outcome failed(move_outcome outcome, int code, std::string why) {
   outcome.exit_code = code;
   outcome.error = std::move(why);
@@ -210,17 +217,23 @@ pg::result<void> load_and_commit(run_state& s, const std::vector<std::int64_t>& 
                         pg::quote_ident(s.staging) + "; SET synchronous_commit = off");
   if (!set) return set.error();
   if (auto collation = prepare_collation(s); !collation) return collation.error();
+  auto since = clock_type::now();
   if (auto loaded = load_tables(s, totals); !loaded) return loaded.error();
+  end_phase(s, "copy", since);
   if (auto added = add_after_data(s); !added) return added.error();
+  end_phase(s, "indexes", since);
   auto same = verify_all(s, s.staging);
   if (!same) return same.error();
+  end_phase(s, "verify", since);
   verified = *same;
   if (!verified) return {};
   if (auto durable = s.pg->exec("SET synchronous_commit = on"); !durable) return durable.error();
   final_move plan{s.staging, s.options.schema, {}, created_views(s), replaced, s.own_collation};
   for (const auto& t : s.source.tables)
     plan.tables.push_back(t.name);
-  return commit_move(*s.pg, plan);
+  auto committed = commit_move(*s.pg, plan);
+  end_phase(s, "commit", since);
+  return committed;
 }
 
 std::vector<std::int64_t> scan_all(run_state& s, std::string& error) {
@@ -266,7 +279,9 @@ move_outcome move_all(run_state& s) {
                   "schema " + s.options.schema + " already has " + list + " (--replace drops and replaces them)");
   }
   std::string error;
+  auto since = clock_type::now();
   const auto totals = scan_all(s, error);
+  end_phase(s, "scan", since);
   if (!error.empty()) return failed(std::move(s.outcome), 3, "reading SQLite: " + error);
   if (s.outcome.summary.mismatch_count > 0) {
     return failed(std::move(s.outcome), 1,
