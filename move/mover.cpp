@@ -155,17 +155,30 @@ pg::result<void> reset_sequences(run_state& s) {
   return {};
 }
 
+// After a value that does not fit: the other tables are only scanned, for the report.
+pg::result<void> scan_rest(run_state& s, std::size_t from) {
+  for (std::size_t i = from; i < s.source.tables.size(); ++i) {
+    auto& table = s.source.tables[i];
+    if (auto error = scan_mismatches(s.db, table, false, s.outcome.summary); !error.empty())
+      return pg::error{"58000", "reading " + table.name + " from SQLite: " + error, {}, {}, 0, {}};
+  }
+  return {};
+}
+
 pg::result<void> load_tables(run_state& s, const std::vector<std::int64_t>& totals) {
   for (std::size_t i = 0; i < s.source.tables.size(); ++i) {
     auto& table = s.source.tables[i];
     if (auto created = create_table(s, table); !created) return created.error();
     const auto since = clock_type::now();
     auto& checksum = s.copied.emplace_back();
-    auto copied = copy_table(s.db, *s.pg, table, checksum, [&](const std::string& name, std::int64_t rows) {
+    // Without --on-mismatch text the copy is the mismatch scan (with it, scan_all ran before).
+    report* check = s.options.mismatch_as_text ? nullptr : &s.outcome.summary;
+    auto copied = copy_table(s.db, *s.pg, table, checksum, check, [&](const std::string& name, std::int64_t rows) {
       show_progress(s.options, name, rows, totals[i], since);
     });
     if (!copied) return copied.error();
     s.outcome.summary.tables.push_back(*copied);
+    if (s.outcome.summary.mismatch_count > 0) return scan_rest(s, i + 1);
   }
   return {};
 }
@@ -220,6 +233,7 @@ pg::result<void> load_and_commit(run_state& s, const std::vector<std::int64_t>& 
   auto since = clock_type::now();
   if (auto loaded = load_tables(s, totals); !loaded) return loaded.error();
   end_phase(s, "copy", since);
+  if (s.outcome.summary.mismatch_count > 0) return {};  // not verified: the staging schema is dropped
   if (auto added = add_after_data(s); !added) return added.error();
   end_phase(s, "indexes", since);
   auto same = verify_all(s, s.staging);
@@ -239,7 +253,9 @@ pg::result<void> load_and_commit(run_state& s, const std::vector<std::int64_t>& 
 std::vector<std::int64_t> scan_all(run_state& s, std::string& error) {
   std::vector<std::int64_t> totals;
   for (auto& table : s.source.tables) {
-    if (error = scan_mismatches(s.db, table, s.options.mismatch_as_text, s.outcome.summary); !error.empty()) break;
+    if (s.options.mismatch_as_text) {
+      if (error = scan_mismatches(s.db, table, true, s.outcome.summary); !error.empty()) break;
+    }
     if (!s.options.progress) {
       totals.push_back(0);  // only the progress lines need the totals: one pass less
       continue;
@@ -256,6 +272,12 @@ move_outcome verify_only(run_state& s) {
   if (!same) return failed(std::move(s.outcome), 3, same.error().describe());
   if (!*same) return failed(std::move(s.outcome), 1, "verify failed: the target differs from the SQLite database");
   return std::move(s.outcome);
+}
+
+// Only the staging schema (dropped) has seen rows: the target is unchanged.
+move_outcome mismatched(run_state& s) {
+  const auto count = std::to_string(s.outcome.summary.mismatch_count);
+  return failed(std::move(s.outcome), 1, count + " values do not fit their column's type; nothing was written");
 }
 
 move_outcome move_all(run_state& s) {
@@ -283,16 +305,13 @@ move_outcome move_all(run_state& s) {
   const auto totals = scan_all(s, error);
   end_phase(s, "scan", since);
   if (!error.empty()) return failed(std::move(s.outcome), 3, "reading SQLite: " + error);
-  if (s.outcome.summary.mismatch_count > 0) {
-    return failed(std::move(s.outcome), 1,
-                  std::to_string(s.outcome.summary.mismatch_count) +
-                      " values do not fit their column's type; nothing was written");
-  }
+  if (s.outcome.summary.mismatch_count > 0) return mismatched(s);
   s.staging = staging_name();
   bool verified = false;
   auto done = load_and_commit(s, totals, *clashes, verified);
   if (!done || !verified) (void)s.pg->exec("DROP SCHEMA IF EXISTS " + pg::quote_ident(s.staging) + " CASCADE");
   if (!done) return failed(std::move(s.outcome), 3, done.error().describe());
+  if (s.outcome.summary.mismatch_count > 0) return mismatched(s);
   if (!verified) return failed(std::move(s.outcome), 1, "verify failed in the staging schema; the target is unchanged");
   return std::move(s.outcome);
 }
