@@ -17,5 +17,7 @@ find_library(MONOLITE_YAML_CPP_ARCHIVE NAMES libyaml-cpp.a REQUIRED)
 add_library(yaml-cpp STATIC IMPORTED GLOBAL)
 set_target_properties(yaml-cpp PROPERTIES IMPORTED_LOCATION "${MONOLITE_YAML_CPP_ARCHIVE}")
 
-add_link_options(-static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,--as-needed)
+# --exclude-libs: the static archives' symbols stay inside the binary. Exported, they would bind
+# libpq and its shared libssl/libcrypto partly to our static OpenSSL: two OpenSSL states, a crash.
+add_link_options(-static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,--as-needed -Wl,--exclude-libs,ALL)
 add_compile_options(-ffunction-sections -fdata-sections)
