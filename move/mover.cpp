@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <random>
 
 #include "move/copy.hpp"
@@ -183,22 +184,43 @@ pg::result<void> load_tables(run_state& s, const std::vector<std::int64_t>& tota
   return {};
 }
 
-// Keys and indexes over --jobs connections, then CHECKs, foreign keys (all at once), views.
-pg::result<void> add_after_data(run_state& s) {
-  std::vector<statement> indexes, checks, foreign_keys;
+// Keys and indexes over --jobs connections, then CHECKs.
+pg::result<void> add_indexes_and_checks(run_state& s) {
+  std::vector<statement> indexes, checks;
   for (const auto& t : s.source.tables) {
     for (auto& st : index_statements(t, s.nocase))
       indexes.push_back(st);
     for (auto& st : check_statements(t, s.nocase))
       checks.push_back(st);
-    for (auto& st : foreign_key_statements(t))
-      foreign_keys.push_back(st);
   }
   auto& refused = s.outcome.summary.untranslated_objects;
   if (auto built = run_parallel(s.options.url, s.staging, indexes, s.options.jobs, refused); !built)
     return built.error();
-  if (auto added = run_each(*s.pg, checks, refused); !added) return added.error();
-  if (auto added = run_each(*s.pg, foreign_keys, refused); !added) return added.error();
+  return run_each(*s.pg, checks, refused);
+}
+
+// The verification, while another connection adds the foreign keys: their validation scans only
+// read the tables (its lock lets the verification's reads through), so the two overlap.
+pg::result<bool> verify_with_foreign_keys(run_state& s) {
+  std::vector<statement> foreign_keys;
+  for (const auto& t : s.source.tables) {
+    for (auto& st : foreign_key_statements(t))
+      foreign_keys.push_back(st);
+  }
+  std::vector<untranslated> refused;
+  auto adding =
+      std::async(std::launch::async, [&] { return run_parallel(s.options.url, s.staging, foreign_keys, 1, refused); });
+  auto same = verify_all(s, s.staging);
+  auto added = adding.get();
+  auto& report = s.outcome.summary.untranslated_objects;
+  report.insert(report.end(), refused.begin(), refused.end());
+  if (!added) return added.error();
+  return same;
+}
+
+// Views, what is not translated, the sequences.
+pg::result<void> add_rest(run_state& s) {
+  auto& refused = s.outcome.summary.untranslated_objects;
   std::vector<statement> views;
   for (const auto& v : s.source.views)
     views.push_back(view_statement(v, s.nocase));
@@ -234,13 +256,14 @@ pg::result<void> load_and_commit(run_state& s, const std::vector<std::int64_t>& 
   if (auto loaded = load_tables(s, totals); !loaded) return loaded.error();
   end_phase(s, "copy", since);
   if (s.outcome.summary.mismatch_count > 0) return {};  // not verified: the staging schema is dropped
-  if (auto added = add_after_data(s); !added) return added.error();
+  if (auto added = add_indexes_and_checks(s); !added) return added.error();
   end_phase(s, "indexes", since);
-  auto same = verify_all(s, s.staging);
+  auto same = verify_with_foreign_keys(s);
   if (!same) return same.error();
-  end_phase(s, "verify", since);
+  end_phase(s, "verify", since);  // and the foreign keys
   verified = *same;
   if (!verified) return {};
+  if (auto added = add_rest(s); !added) return added.error();
   if (auto durable = s.pg->exec("SET synchronous_commit = on"); !durable) return durable.error();
   final_move plan{s.staging, s.options.schema, {}, created_views(s), replaced, s.own_collation};
   for (const auto& t : s.source.tables)
