@@ -54,6 +54,16 @@ std::string keyed_select(const table_def& table) {
   return "SELECT " + key_select(table) + ", " + sqlite_select_list(table, false) + " FROM " + sqlite_ident(table.name);
 }
 
+// COPY t (the columns PostgreSQL does not compute) FROM STDIN; `types` gets every column's type.
+std::string copy_statement(const table_def& table, std::vector<pg_type>& types) {
+  std::string columns;
+  for (const auto& c : table.columns) {
+    types.push_back(c.as_text ? pg_type{kind::text} : c.type);
+    if (!c.computed_in_pg) columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c.name);
+  }
+  return "COPY " + pg::quote_ident(table.name) + " (" + columns + ") FROM STDIN";
+}
+
 }  // namespace
 
 std::string scan_mismatches(sqlite_source& db, table_def& table, bool as_text, report& out) {
@@ -75,16 +85,8 @@ pg::result<table_report> copy_table(sqlite_source& db, pg::connection& pg, const
                                     report* check, const progress_fn& progress) {
   const auto started = std::chrono::steady_clock::now();
   std::vector<pg_type> types;
-  std::string columns;
-  for (const auto& c : table.columns) {
-    types.push_back(c.as_text ? pg_type{kind::text} : c.type);
-    if (!c.computed_in_pg) columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c.name);
-  }
+  if (auto started_copy = pg.copy_in(copy_statement(table, types)); !started_copy) return started_copy.error();
   table_report out{table.name, 0, 0, 0, {}};
-  if (auto started_copy = pg.copy_in("COPY " + pg::quote_ident(table.name) + " (" + columns + ") FROM STDIN");
-      !started_copy) {
-    return started_copy.error();
-  }
   std::string buffer, canonical;
   buffer.reserve(copy_chunk_bytes + 64 * 1024);
   pg::result<void> sent;
