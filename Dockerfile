@@ -1,4 +1,5 @@
-# monolite container image: a statically linked binary (the `static` preset) on debian:bookworm-slim.
+# monolite container image: a statically linked binary (the `static` preset: only glibc and libpq
+# shared) on debian:bookworm-slim with libpq5.
 #   docker build -t monolite .
 #   docker run -d --name monolite -p 8080:8080 -v monolite-data:/data \
 #     -v ./auth.yaml:/etc/monolite/auth.yaml:ro -e MONOLITE_AUTH=/etc/monolite/auth.yaml \
@@ -22,6 +23,10 @@ RUN cmake --preset static >/dev/null \
  && ./build/static/monolite version
 
 FROM debian:bookworm-slim
+# libpq5: `monolite move` talks to PostgreSQL through the shared libpq (deploy/static.cmake says why).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpq5 \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 monolite \
  && useradd --system --uid 10001 --gid 10001 --home-dir /data --no-create-home --shell /usr/sbin/nologin monolite \
  && mkdir -p /data \

@@ -6,6 +6,7 @@
 #include "move/report.hpp"
 #include "move/schema.hpp"
 #include "move/sqlite_source.hpp"
+#include "move/verify.hpp"
 #include "pg/connection.hpp"
 
 namespace monolite::move {
@@ -18,10 +19,13 @@ std::string scan_mismatches(sqlite_source& db, table_def& table, bool as_text, r
 // How far one table's copy is: rows so far.
 using progress_fn = std::function<void(const std::string& table, std::int64_t rows)>;
 
-// COPY table FROM STDIN, fed in 256 KiB chunks while SQLite is read; the server parses one chunk
-// while the next is encoded. Returns the rows and bytes sent.
-pg::result<table_report> copy_table(sqlite_source& db, pg::connection& pg, const table_def& table,
-                                    const progress_fn& progress);
+// COPY table FROM STDIN, fed in 1 MiB chunks while SQLite is read; the server parses one chunk
+// while the next is encoded. The same pass adds every row to `checksum` (the SQLite side of the
+// verification), so the snapshot is read once. Returns the rows and bytes sent.
+// With `check`, the values are checked as scan_mismatches does (the copy is the scan, one pass
+// less); after the first one that does not fit, nothing more is sent and the rest is only checked.
+pg::result<table_report> copy_table(sqlite_source& db, pg::connection& pg, const table_def& table, row_sum& checksum,
+                                    report* check, const progress_fn& progress);
 
 // "rowid 5" or "id=5, k='a'": the key of a row for reports.
 std::string key_select(const table_def& table);

@@ -57,8 +57,13 @@ std::vector<statement> index_statements(const table_def& table, const std::strin
   std::vector<statement> out;
   const std::string t = quote_ident(table.name);
   if (!table.primary_key.empty()) {
+    // The key's index is built by CREATE INDEX, whose SHARE lock lets the table's other indexes be
+    // built at the same time on other connections (ADD PRIMARY KEY's exclusive lock would not);
+    // attaching the built index is then instant.
+    const std::string key = quote_ident(table.name + "_pkey");
     out.push_back({"primary key of " + table.name, "primary key",
-                   "ALTER TABLE " + t + " ADD PRIMARY KEY (" + column_list(table.primary_key) + ")"});
+                   "CREATE UNIQUE INDEX " + key + " ON " + t + " (" + column_list(table.primary_key) +
+                       "); ALTER TABLE " + t + " ADD CONSTRAINT " + key + " PRIMARY KEY USING INDEX " + key});
   }
   int unique_number = 0;
   for (const auto& index : table.indexes) {

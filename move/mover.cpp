@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <random>
 
 #include "move/copy.hpp"
@@ -22,12 +23,20 @@ struct run_state {
   sqlite_source db;
   pg::connection* pg = nullptr;
   schema source;
+  std::vector<row_sum> copied;  // the SQLite side of each table's checksum, computed by its copy
   move_outcome outcome;
   std::string staging;
   std::string nocase;  // the qualified collation standing for NOCASE
   bool own_collation = false;
   clock_type::time_point started = clock_type::now();
 };
+
+// Adds the seconds since `since` as phase `name` and restarts `since`.
+void end_phase(run_state& s, const char* name, clock_type::time_point& since) {
+  const auto now = clock_type::now();
+  s.outcome.summary.phases.emplace_back(name, std::chrono::duration<double>(now - since).count());
+  since = now;
+}
 
 move_outcome failed(move_outcome outcome, int code, std::string why) {
   outcome.exit_code = code;
@@ -71,9 +80,11 @@ pg::result<void> read_target_text_columns(run_state& s) {
 
 pg::result<bool> verify_all(run_state& s, const std::string& schema) {
   bool all_same = true;
-  for (const auto& table : s.source.tables) {
+  for (std::size_t i = 0; i < s.source.tables.size(); ++i) {
+    const auto& table = s.source.tables[i];
     std::string checksum;
-    auto same = verify_table(s.db, *s.pg, schema, table, checksum, s.outcome.summary);
+    const row_sum* sqlite_side = i < s.copied.size() ? &s.copied[i] : nullptr;
+    auto same = verify_table(s.db, *s.pg, schema, table, sqlite_side, checksum, s.outcome.summary);
     if (!same) return same.error();
     if (!*same) s.outcome.summary.verify_failed_tables.push_back(table.name);
     all_same = all_same && *same;
@@ -145,36 +156,71 @@ pg::result<void> reset_sequences(run_state& s) {
   return {};
 }
 
+// After a value that does not fit: the other tables are only scanned, for the report.
+pg::result<void> scan_rest(run_state& s, std::size_t from) {
+  for (std::size_t i = from; i < s.source.tables.size(); ++i) {
+    auto& table = s.source.tables[i];
+    if (auto error = scan_mismatches(s.db, table, false, s.outcome.summary); !error.empty())
+      return pg::error{"58000", "reading " + table.name + " from SQLite: " + error, {}, {}, 0, {}};
+  }
+  return {};
+}
+
 pg::result<void> load_tables(run_state& s, const std::vector<std::int64_t>& totals) {
   for (std::size_t i = 0; i < s.source.tables.size(); ++i) {
     auto& table = s.source.tables[i];
     if (auto created = create_table(s, table); !created) return created.error();
     const auto since = clock_type::now();
-    auto copied = copy_table(s.db, *s.pg, table, [&](const std::string& name, std::int64_t rows) {
+    auto& checksum = s.copied.emplace_back();
+    // Without --on-mismatch text the copy is the mismatch scan (with it, scan_all ran before).
+    report* check = s.options.mismatch_as_text ? nullptr : &s.outcome.summary;
+    auto copied = copy_table(s.db, *s.pg, table, checksum, check, [&](const std::string& name, std::int64_t rows) {
       show_progress(s.options, name, rows, totals[i], since);
     });
     if (!copied) return copied.error();
     s.outcome.summary.tables.push_back(*copied);
+    if (s.outcome.summary.mismatch_count > 0) return scan_rest(s, i + 1);
   }
   return {};
 }
 
-// Keys and indexes over --jobs connections, then CHECKs, foreign keys (all at once), views.
-pg::result<void> add_after_data(run_state& s) {
-  std::vector<statement> indexes, checks, foreign_keys;
+// Keys and indexes over --jobs connections, then CHECKs.
+pg::result<void> add_indexes_and_checks(run_state& s) {
+  std::vector<statement> indexes, checks;
   for (const auto& t : s.source.tables) {
     for (auto& st : index_statements(t, s.nocase))
       indexes.push_back(st);
     for (auto& st : check_statements(t, s.nocase))
       checks.push_back(st);
-    for (auto& st : foreign_key_statements(t))
-      foreign_keys.push_back(st);
   }
   auto& refused = s.outcome.summary.untranslated_objects;
   if (auto built = run_parallel(s.options.url, s.staging, indexes, s.options.jobs, refused); !built)
     return built.error();
-  if (auto added = run_each(*s.pg, checks, refused); !added) return added.error();
-  if (auto added = run_each(*s.pg, foreign_keys, refused); !added) return added.error();
+  return run_each(*s.pg, checks, refused);
+}
+
+// The verification, while another connection adds the foreign keys: their validation scans only
+// read the tables (its lock lets the verification's reads through), so the two overlap.
+pg::result<bool> verify_with_foreign_keys(run_state& s) {
+  std::vector<statement> foreign_keys;
+  for (const auto& t : s.source.tables) {
+    for (auto& st : foreign_key_statements(t))
+      foreign_keys.push_back(st);
+  }
+  std::vector<untranslated> refused;
+  auto adding =
+      std::async(std::launch::async, [&] { return run_parallel(s.options.url, s.staging, foreign_keys, 1, refused); });
+  auto same = verify_all(s, s.staging);
+  auto added = adding.get();
+  auto& report = s.outcome.summary.untranslated_objects;
+  report.insert(report.end(), refused.begin(), refused.end());
+  if (!added) return added.error();
+  return same;
+}
+
+// Views, what is not translated, the sequences.
+pg::result<void> add_rest(run_state& s) {
+  auto& refused = s.outcome.summary.untranslated_objects;
   std::vector<statement> views;
   for (const auto& v : s.source.views)
     views.push_back(view_statement(v, s.nocase));
@@ -200,26 +246,43 @@ std::vector<std::string> created_views(run_state& s) {
 
 pg::result<void> load_and_commit(run_state& s, const std::vector<std::int64_t>& totals,
                                  const std::vector<std::string>& replaced, bool& verified) {
-  auto set =
-      s.pg->exec("CREATE SCHEMA " + pg::quote_ident(s.staging) + "; SET search_path TO " + pg::quote_ident(s.staging));
+  // The load does not wait for WAL flushes: a crash loses only the staging schema, and the final
+  // transaction commits with synchronous_commit back on, which flushes everything before it.
+  auto set = s.pg->exec("CREATE SCHEMA " + pg::quote_ident(s.staging) + "; SET search_path TO " +
+                        pg::quote_ident(s.staging) + "; SET synchronous_commit = off");
   if (!set) return set.error();
   if (auto collation = prepare_collation(s); !collation) return collation.error();
+  auto since = clock_type::now();
   if (auto loaded = load_tables(s, totals); !loaded) return loaded.error();
-  if (auto added = add_after_data(s); !added) return added.error();
-  auto same = verify_all(s, s.staging);
+  end_phase(s, "copy", since);
+  if (s.outcome.summary.mismatch_count > 0) return {};  // not verified: the staging schema is dropped
+  if (auto added = add_indexes_and_checks(s); !added) return added.error();
+  end_phase(s, "indexes", since);
+  auto same = verify_with_foreign_keys(s);
   if (!same) return same.error();
+  end_phase(s, "verify", since);  // and the foreign keys
   verified = *same;
   if (!verified) return {};
+  if (auto added = add_rest(s); !added) return added.error();
+  if (auto durable = s.pg->exec("SET synchronous_commit = on"); !durable) return durable.error();
   final_move plan{s.staging, s.options.schema, {}, created_views(s), replaced, s.own_collation};
   for (const auto& t : s.source.tables)
     plan.tables.push_back(t.name);
-  return commit_move(*s.pg, plan);
+  auto committed = commit_move(*s.pg, plan);
+  end_phase(s, "commit", since);
+  return committed;
 }
 
 std::vector<std::int64_t> scan_all(run_state& s, std::string& error) {
   std::vector<std::int64_t> totals;
   for (auto& table : s.source.tables) {
-    if (error = scan_mismatches(s.db, table, s.options.mismatch_as_text, s.outcome.summary); !error.empty()) break;
+    if (s.options.mismatch_as_text) {
+      if (error = scan_mismatches(s.db, table, true, s.outcome.summary); !error.empty()) break;
+    }
+    if (!s.options.progress) {
+      totals.push_back(0);  // only the progress lines need the totals: one pass less
+      continue;
+    }
     auto count = s.db.text_rows("SELECT count(*) FROM " + sqlite_ident(table.name));
     totals.push_back(count.empty() ? 0 : std::stoll(count[0][0]));
   }
@@ -232,6 +295,12 @@ move_outcome verify_only(run_state& s) {
   if (!same) return failed(std::move(s.outcome), 3, same.error().describe());
   if (!*same) return failed(std::move(s.outcome), 1, "verify failed: the target differs from the SQLite database");
   return std::move(s.outcome);
+}
+
+// Only the staging schema (dropped) has seen rows: the target is unchanged.
+move_outcome mismatched(run_state& s) {
+  const auto count = std::to_string(s.outcome.summary.mismatch_count);
+  return failed(std::move(s.outcome), 1, count + " values do not fit their column's type; nothing was written");
 }
 
 move_outcome move_all(run_state& s) {
@@ -255,18 +324,17 @@ move_outcome move_all(run_state& s) {
                   "schema " + s.options.schema + " already has " + list + " (--replace drops and replaces them)");
   }
   std::string error;
+  auto since = clock_type::now();
   const auto totals = scan_all(s, error);
+  end_phase(s, "scan", since);
   if (!error.empty()) return failed(std::move(s.outcome), 3, "reading SQLite: " + error);
-  if (s.outcome.summary.mismatch_count > 0) {
-    return failed(std::move(s.outcome), 1,
-                  std::to_string(s.outcome.summary.mismatch_count) +
-                      " values do not fit their column's type; nothing was written");
-  }
+  if (s.outcome.summary.mismatch_count > 0) return mismatched(s);
   s.staging = staging_name();
   bool verified = false;
   auto done = load_and_commit(s, totals, *clashes, verified);
   if (!done || !verified) (void)s.pg->exec("DROP SCHEMA IF EXISTS " + pg::quote_ident(s.staging) + " CASCADE");
   if (!done) return failed(std::move(s.outcome), 3, done.error().describe());
+  if (s.outcome.summary.mismatch_count > 0) return mismatched(s);
   if (!verified) return failed(std::move(s.outcome), 1, "verify failed in the staging schema; the target is unchanged");
   return std::move(s.outcome);
 }

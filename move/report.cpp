@@ -41,6 +41,10 @@ boost::json::value report::to_json() const {
                    {"seconds", seconds},
                    {"rows_per_second", static_cast<double>(rows) / s},
                    {"mb_per_second", static_cast<double>(bytes) / 1e6 / s}};
+  boost::json::object phases_json;
+  for (const auto& [name, phase_seconds] : phases)
+    phases_json[name] = phase_seconds;
+  out["phases"] = std::move(phases_json);
   out["schema"] = target_schema;
   return out;
 }

@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "move/ddl.hpp"
@@ -44,6 +45,8 @@ struct report {
   std::vector<difference> differences;
   std::vector<std::string> verify_failed_tables;
   double seconds = 0;
+  // Seconds per step in order ("scan", "copy", "indexes", "verify", "commit"): where the time went.
+  std::vector<std::pair<std::string, double>> phases;
   std::string target_schema;
 
   boost::json::value to_json() const;

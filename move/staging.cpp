@@ -15,7 +15,11 @@ using pg::quote_literal;
 pg::result<pg::connection> open_in(const std::string& url, const std::string& schema) {
   auto pg = pg::connection::open(url);
   if (!pg) return pg.error();
-  if (auto set = pg->exec("SET search_path TO " + quote_ident(schema)); !set) return set.error();
+  // Index builds sort in memory rather than in temporary files; their commits need no flush
+  // (the final transaction's commit flushes them).
+  auto set = pg->exec("SET search_path TO " + quote_ident(schema) +
+                      "; SET maintenance_work_mem = '256MB'; SET synchronous_commit = off");
+  if (!set) return set.error();
   return pg;
 }
 

@@ -42,15 +42,16 @@ void append_double(double d, std::string& out) {
   append_u64(std::isnan(d) ? 0x7ff8000000000000ULL : std::bit_cast<std::uint64_t>(d), out);
 }
 
-std::optional<std::string> decoded_hex(std::string_view text) {
-  if (text.size() < 2 || text[0] != '\\' || text[1] != 'x' || text.size() % 2) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() / 2 - 1);
+// append_tagged(tag, the bytes of bytea's hex output `text`), decoded in place; false if not hex output.
+bool append_decoded_hex(char tag, std::string_view text, std::string& out) {
+  if (text.size() < 2 || text[0] != '\\' || text[1] != 'x' || text.size() % 2) return false;
+  out += tag;
+  append_u64(text.size() / 2 - 1, out);
   for (std::size_t i = 2; i < text.size(); i += 2) {
     auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
     out += static_cast<char>(nibble(text[i]) << 4 | nibble(text[i + 1]));
   }
-  return out;
+  return true;
 }
 
 bool all_digits(std::string_view text) {
@@ -113,15 +114,16 @@ boost::json::value normalized(const boost::json::value& v) {
 }  // namespace
 
 void append_copy_escaped(std::string_view text, std::string& out) {
-  for (char c : text) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
-    }
+  std::size_t run = 0;  // characters needing no escape are appended as one run
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c != '\\' && c != '\t' && c != '\n' && c != '\r') continue;
+    out.append(text.data() + run, i - run);
+    out += '\\';
+    out += c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+    run = i + 1;
   }
+  out.append(text.data() + run, text.size() - run);
 }
 
 std::string copy_unescaped(std::string_view field) {
@@ -151,6 +153,25 @@ std::string shortest_double(double d) {
   auto end = std::to_chars(buffer, buffer + sizeof buffer, d).ptr;
   return std::string(buffer, end);
 }
+
+namespace {
+
+void append_double_text(double d, std::string& out) {
+  if (!std::isfinite(d)) {
+    out += shortest_double(d);
+    return;
+  }
+  char buffer[32];
+  auto end = std::to_chars(buffer, buffer + sizeof buffer, d).ptr;
+  out.append(buffer, end);
+}
+
+// Valid UTF-8 text without NUL is its own text form: no copy for the common case.
+bool plain_text(const value& v) {
+  return v.type == value::storage::text && valid_utf8(v.bytes) && v.bytes.find('\0') == std::string_view::npos;
+}
+
+}  // namespace
 
 std::string as_text(const value& v) {
   switch (v.type) {
@@ -258,7 +279,7 @@ void append_copy_field(const pg_type& type, const value& v, std::string& out) {
         append_int(v.integer, out);
       }
       return;
-    case value::storage::real: out += shortest_double(v.real); return;
+    case value::storage::real: append_double_text(v.real, out); return;
     case value::storage::blob:
       if (type.k == kind::blob) {
         out += "\\\\x";
@@ -267,7 +288,7 @@ void append_copy_field(const pg_type& type, const value& v, std::string& out) {
       }
       [[fallthrough]];
     case value::storage::text:
-      if (type.k == kind::text || type.k == kind::varchar) {
+      if ((type.k == kind::text || type.k == kind::varchar) && !plain_text(v)) {
         append_copy_escaped(as_text(v), out);
       } else {
         append_copy_escaped(v.bytes, out);
@@ -291,7 +312,9 @@ void append_canonical(const pg_type& type, const value& v, std::string& out) {
       if (number) return append_double(as_double, out);
       break;
     case kind::text:
-    case kind::varchar: return append_tagged('T', as_text(v), out);
+    case kind::varchar:
+      if (plain_text(v)) return append_tagged('T', v.bytes, out);
+      return append_tagged('T', as_text(v), out);
     case kind::blob:
       if (v.type == value::storage::blob) return append_tagged('B', v.bytes, out);
       break;
@@ -337,16 +360,19 @@ void append_canonical_pg(const pg_type& type, const std::optional<std::string_vi
       break;
     }
     case kind::real: {
-      const std::string s(t);
-      char* end = nullptr;
-      const double d = std::strtod(s.c_str(), &end);
-      if (!s.empty() && *end == '\0') return append_double(d, out);
+      double d = 0;
+      auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), d);
+      if (ec == std::errc() && end == t.data() + t.size()) return append_double(d, out);
+      const std::string s(t);  // "Infinity", "-Infinity", "NaN": strtod's spellings
+      char* rest = nullptr;
+      d = std::strtod(s.c_str(), &rest);
+      if (!s.empty() && *rest == '\0') return append_double(d, out);
       break;
     }
     case kind::text:
     case kind::varchar: return append_tagged('T', t, out);
     case kind::blob:
-      if (auto bytes = decoded_hex(t)) return append_tagged('B', *bytes, out);
+      if (append_decoded_hex('B', t, out)) return;
       break;
     case kind::numeric:
       if (auto decimal = canonical_decimal(t)) return append_tagged('M', *decimal, out);

@@ -1,9 +1,13 @@
 #include "move/verify.hpp"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
-#include <array>
 #include <cstring>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "move/copy.hpp"
@@ -13,26 +17,18 @@
 namespace monolite::move {
 namespace {
 
-using lanes = std::array<std::uint64_t, 4>;
-
-void add_digest(lanes& sum, const std::string& digest) {
-  for (int i = 0; i < 4; ++i) {
-    std::uint64_t lane = 0;
-    std::memcpy(&lane, digest.data() + 8 * i, 8);
-    sum[i] += lane;
-  }
+const EVP_MD* sha256() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);  // fetched once: a lookup per row is slow
+  if (!md) throw std::runtime_error("OpenSSL has no SHA-256");
+  return md;
 }
 
-std::string hex_of(const lanes& sum, std::int64_t rows) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out = std::to_string(rows) + ":";
-  for (auto lane : sum) {
-    for (int b = 7; b >= 0; --b) {
-      out += hex[lane >> (8 * b + 4) & 15];
-      out += hex[lane >> (8 * b) & 15];
-    }
+void digest_of(EVP_MD_CTX* context, std::string_view data, unsigned char* out) {
+  unsigned int size = 0;
+  if (EVP_DigestInit_ex2(context, sha256(), nullptr) != 1 || EVP_DigestUpdate(context, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(context, out, &size) != 1) {
+    throw std::runtime_error("SHA-256 failed");
   }
-  return out;
 }
 
 std::vector<pg_type> column_types(const table_def& table) {
@@ -42,19 +38,35 @@ std::vector<pg_type> column_types(const table_def& table) {
   return types;
 }
 
-// Splits one COPY text line into fields (nullopt = \N), unescaped.
-std::vector<std::optional<std::string>> copy_fields(std::string_view line) {
-  if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-  std::vector<std::optional<std::string>> out;
-  std::size_t start = 0;
-  for (;;) {
-    const auto tab = line.find('\t', start);
-    const auto field = line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
-    out.push_back(field == "\\N" ? std::nullopt : std::optional(copy_unescaped(field)));
-    if (tab == std::string_view::npos) return out;
-    start = tab + 1;
+// The fields of COPY text lines, unescaped without an allocation per field: a field with no
+// backslash is a view of the line, one with escapes is decoded into its column's reused buffer.
+class copy_line_fields {
+ public:
+  const std::vector<std::optional<std::string_view>>& split(std::string_view line) {
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    fields_.clear();
+    std::size_t start = 0;
+    for (;;) {
+      const auto tab = line.find('\t', start);
+      const auto field = line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
+      fields_.push_back(decoded(field, fields_.size()));
+      if (tab == std::string_view::npos) return fields_;
+      start = tab + 1;
+    }
   }
-}
+
+ private:
+  std::optional<std::string_view> decoded(std::string_view field, std::size_t column) {
+    if (field == "\\N") return std::nullopt;
+    if (field.find('\\') == std::string_view::npos) return field;
+    if (scratch_.size() <= column) scratch_.resize(column + 1);
+    scratch_[column] = copy_unescaped(field);
+    return std::string_view(scratch_[column]);
+  }
+
+  std::vector<std::optional<std::string_view>> fields_;
+  std::deque<std::string> scratch_;  // growing it keeps the earlier buffers (views point into them)
+};
 
 std::string pg_select(const std::string& schema, const table_def& table) {
   std::string columns;
@@ -63,33 +75,30 @@ std::string pg_select(const std::string& schema, const table_def& table) {
   return "COPY (SELECT " + columns + " FROM " + pg::qualified(schema, table.name) + ") TO STDOUT";
 }
 
-// Calls `row` with the canonical encoding and a display of every PostgreSQL row.
+// Calls `row` with the canonical encoding and the COPY line (without '\n') of every PostgreSQL row.
 pg::result<std::int64_t> each_pg_row(pg::connection& pg, const std::string& schema, const table_def& table,
-                                     const std::function<void(const std::string&, const std::string&)>& row) {
+                                     const std::function<void(const std::string&, std::string_view)>& row) {
   const auto types = column_types(table);
   std::string canonical;
+  copy_line_fields splitter;
   return pg.copy_out(pg_select(schema, table), [&](std::string_view line) {
     canonical.clear();
-    std::string shown;
-    const auto fields = copy_fields(line);
-    for (std::size_t c = 0; c < types.size() && c < fields.size(); ++c) {
-      append_canonical_pg(types[c], fields[c] ? std::optional<std::string_view>(*fields[c]) : std::nullopt, canonical);
-    }
+    const auto& fields = splitter.split(line);
+    for (std::size_t c = 0; c < types.size() && c < fields.size(); ++c)
+      append_canonical_pg(types[c], fields[c], canonical);
     if (fields.size() != types.size()) canonical += "X";
-    row(canonical, std::string(line.substr(0, line.size() - 1)));
+    row(canonical, line.substr(0, line.size() - 1));
   });
 }
 
 std::string each_sqlite_row(sqlite_source& db, const table_def& table,
-                            const std::function<void(const std::string&, const std::string&)>& row) {
-  const auto types = column_types(table);
+                            const std::function<void(const std::string&)>& row) {
   const std::string sql = "SELECT " + sqlite_select_list(table, false) + " FROM " + sqlite_ident(table.name);
   std::string canonical;
   return db.each_row(sql, [&](const std::vector<value>& values) {
     canonical.clear();
-    for (std::size_t c = 0; c < types.size(); ++c)
-      append_canonical(types[c], values[c], canonical);
-    row(canonical, "");
+    append_canonical_row(table, values, 0, canonical);
+    row(canonical);
     return true;
   });
 }
@@ -106,18 +115,17 @@ pg::result<void> find_differences(sqlite_source& db, pg::connection& pg, const s
                                   const table_def& table, report& out, std::size_t show) {
   std::unordered_map<std::string, std::int64_t> pg_rows;
   auto counted =
-      each_pg_row(pg, schema, table, [&](const std::string& c, const std::string&) { ++pg_rows[row_digest(c)]; });
+      each_pg_row(pg, schema, table, [&](const std::string& c, std::string_view) { ++pg_rows[row_digest(c)]; });
   if (!counted) return counted.error();
-  const auto types = column_types(table);
+  const std::size_t columns = table.columns.size();
   std::size_t shown = 0;
   const std::string sql =
       "SELECT " + key_select(table) + ", " + sqlite_select_list(table, false) + " FROM " + sqlite_ident(table.name);
   std::string canonical;
   db.each_row(sql, [&](const std::vector<value>& values) {
     canonical.clear();
-    const std::size_t offset = values.size() - types.size();
-    for (std::size_t c = 0; c < types.size(); ++c)
-      append_canonical(types[c], values[offset + c], canonical);
+    const std::size_t offset = values.size() - columns;
+    append_canonical_row(table, values, offset, canonical);
     auto found = pg_rows.find(row_digest(canonical));
     if (found != pg_rows.end() && found->second > 0) {
       --found->second;
@@ -128,11 +136,11 @@ pg::result<void> find_differences(sqlite_source& db, pg::connection& pg, const s
     return true;
   });
   shown = 0;
-  auto listed = each_pg_row(pg, schema, table, [&](const std::string& c, const std::string& line) {
+  auto listed = each_pg_row(pg, schema, table, [&](const std::string& c, std::string_view line) {
     auto found = pg_rows.find(row_digest(c));
     if (found == pg_rows.end() || found->second <= 0) return;
     --found->second;
-    if (shown++ < show) out.differences.push_back({table.name, "postgres", line});
+    if (shown++ < show) out.differences.push_back({table.name, "postgres", std::string(line)});
   });
   if (!listed) return listed.error();
   return {};
@@ -140,26 +148,76 @@ pg::result<void> find_differences(sqlite_source& db, pg::connection& pg, const s
 
 }  // namespace
 
-std::string row_digest(const std::string& canonical_row) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(canonical_row.data()), canonical_row.size(), digest);
+std::string row_digest(std::string_view canonical_row) {
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  unsigned char digest[32];
+  digest_of(context.get(), canonical_row, digest);
   return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
 }
 
+row_sum::row_sum() : context_(EVP_MD_CTX_new()) {
+  if (!context_) throw std::bad_alloc();
+}
+
+row_sum::row_sum(row_sum&& other) noexcept : context_(other.context_), lanes_(other.lanes_), rows_(other.rows_) {
+  other.context_ = nullptr;
+}
+
+row_sum& row_sum::operator=(row_sum&& other) noexcept {
+  std::swap(context_, other.context_);
+  lanes_ = other.lanes_;
+  rows_ = other.rows_;
+  return *this;
+}
+
+row_sum::~row_sum() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(context_)); }
+
+void row_sum::add(std::string_view canonical_row) {
+  unsigned char digest[32];
+  digest_of(static_cast<EVP_MD_CTX*>(context_), canonical_row, digest);
+  for (int i = 0; i < 4; ++i) {
+    std::uint64_t lane = 0;
+    std::memcpy(&lane, digest + 8 * i, 8);
+    lanes_[i] += lane;
+  }
+  ++rows_;
+}
+
+std::string row_sum::hex() const {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out = std::to_string(rows_) + ":";
+  for (auto lane : lanes_) {
+    for (int b = 7; b >= 0; --b) {
+      out += hex[lane >> (8 * b + 4) & 15];
+      out += hex[lane >> (8 * b) & 15];
+    }
+  }
+  return out;
+}
+
+void append_canonical_row(const table_def& table, const std::vector<value>& values, std::size_t offset,
+                          std::string& out) {
+  for (std::size_t c = 0; c < table.columns.size(); ++c) {
+    const auto& column = table.columns[c];
+    append_canonical(column.as_text ? pg_type{kind::text} : column.type, values[offset + c], out);
+  }
+}
+
 pg::result<bool> verify_table(sqlite_source& db, pg::connection& pg, const std::string& schema, const table_def& table,
-                              std::string& checksum, report& out, std::size_t show) {
-  lanes sqlite_sum{}, pg_sum{};
-  std::int64_t sqlite_rows = 0;
-  auto error = each_sqlite_row(db, table, [&](const std::string& c, const std::string&) {
-    add_digest(sqlite_sum, row_digest(c));
-    ++sqlite_rows;
-  });
+                              const row_sum* sqlite_side, std::string& checksum, report& out, std::size_t show) {
+  row_sum read_again, pg_sum;
+  std::future<std::string> reading;  // the SQLite side on its own thread while PostgreSQL's rows come
+  if (!sqlite_side) {
+    reading = std::async(std::launch::async,
+                         [&] { return each_sqlite_row(db, table, [&](const std::string& c) { read_again.add(c); }); });
+  }
+  auto pg_rows = each_pg_row(pg, schema, table, [&](const std::string& c, std::string_view) { pg_sum.add(c); });
+  const std::string error = reading.valid() ? reading.get() : "";
   if (!error.empty()) return pg::error{"58000", "reading " + table.name + " from SQLite: " + error, {}, {}, 0, {}};
-  auto pg_rows = each_pg_row(pg, schema, table,
-                             [&](const std::string& c, const std::string&) { add_digest(pg_sum, row_digest(c)); });
   if (!pg_rows) return pg_rows.error();
-  checksum = hex_of(sqlite_sum, sqlite_rows);
-  if (sqlite_sum == pg_sum && sqlite_rows == *pg_rows) return true;
+  const row_sum& sqlite_sum = sqlite_side ? *sqlite_side : read_again;
+  checksum = sqlite_sum.hex();
+  if (sqlite_sum == pg_sum) return true;
   if (auto found = find_differences(db, pg, schema, table, out, show); !found) return found.error();
   return false;
 }

@@ -126,6 +126,7 @@ class TestMove(MoveTestCase):
         db = sqlite3.connect(self.db_path)
         db.execute("INSERT INTO users(id, email, age, active, meta, created) VALUES "
                    "(100, 'bad@x', 'old', 2, '{not json', 1700000000)")
+        db.execute("INSERT INTO big VALUES (500, 'seven', 'x', 1.5)")  # in a table after the first one that misfits
         db.commit()
         db.close()
         code, summary, err = self.move()
@@ -133,12 +134,15 @@ class TestMove(MoveTestCase):
         found = {(m["table"], m["key"], m["column"], m["value"]) for m in summary["mismatches"]}
         self.assertEqual(found, {("users", "rowid 100", "age", "'old'"), ("users", "rowid 100", "active", "2"),
                                  ("users", "rowid 100", "meta", "'{not json'"),
-                                 ("users", "rowid 100", "created", "1700000000")})
+                                 ("users", "rowid 100", "created", "1700000000"), ("big", "rowid 500", "n", "'seven'")})
+        self.assertEqual(summary["mismatch_count"], 5)
         self.assertEqual(self.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), [("0",)])
+        self.assertEqual(self.sql("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'monolite_move_%'"), [("0",)])
         code, summary, err = self.move("--on-mismatch", "text")
         self.assertEqual(code, 0, err)
-        self.assertEqual(sorted(summary["columns_as_text"]), ["users.active (boolean)", "users.age (bigint)",
-                                                             "users.created (timestamp)", "users.meta (jsonb)"])
+        self.assertEqual(sorted(summary["columns_as_text"]), ["big.n (bigint)", "users.active (boolean)",
+                                                             "users.age (bigint)", "users.created (timestamp)",
+                                                             "users.meta (jsonb)"])
         self.assertEqual(self.sql("SELECT age, active, created FROM users WHERE id = 100"), [("old", "2", "1700000000")])
         code, summary, err = self.move("--verify-only")
         self.assertEqual(code, 0, err)

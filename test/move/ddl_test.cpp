@@ -75,7 +75,9 @@ BOOST_AUTO_TEST_CASE(tables_keys_indexes_and_foreign_keys) {
   BOOST_TEST(report[0].name == "users.n");
   auto indexes = index_statements(t, "nc");
   BOOST_REQUIRE(indexes.size() == 3u);
-  BOOST_TEST(indexes[0].sql == "ALTER TABLE \"users\" ADD PRIMARY KEY (\"id\")");
+  BOOST_TEST(indexes[0].sql ==
+             "CREATE UNIQUE INDEX \"users_pkey\" ON \"users\" (\"id\"); "
+             "ALTER TABLE \"users\" ADD CONSTRAINT \"users_pkey\" PRIMARY KEY USING INDEX \"users_pkey\"");
   BOOST_TEST(indexes[1].sql == "CREATE UNIQUE INDEX \"users_key1\" ON \"users\" (\"email\")");
   BOOST_TEST(indexes[2].sql == "CREATE INDEX \"users_n\" ON \"users\" (n) WHERE n > 0");
   auto fks = foreign_key_statements(t);
