@@ -126,9 +126,19 @@ install_units() {
   "$systemctl" start monolite.socket
 }
 
+# The static binary links every library in but glibc and libpq (docs/operations.md, "Deploying"):
+# a server without libpq gets Debian's package.
+ensure_libpq() {
+  ldconfig -p 2>/dev/null | grep -q 'libpq\.so\.5 ' && return 0
+  command -v apt-get >/dev/null 2>&1 || die "libpq.so.5 is missing: install PostgreSQL's client library (libpq5)"
+  say "installing libpq5"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libpq5 >&2
+}
+
 # On the server: `from` holds the new binary and the two unit files.
 install_here() {
   [ "$(id -u)" -eq 0 ] || [ -n "$root" ] || die "run as root (or use --ssh, which uses sudo)"
+  ensure_libpq
   check_binary "$from/monolite"
   first_install
   install_units "$from"
