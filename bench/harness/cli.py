@@ -31,6 +31,8 @@ def parse_args(argv):
                    help="the escape hatch: monolite move vs pgloader, the cut-over outage, /admin/status cost")
     p.add_argument("--move-gib", type=float, default=1, metavar="N",
                    help="--move: a database of at least N GiB (cached in bench/.cache/move-<N>g.db)")
+    p.add_argument("--move-parts", default="migration,cutover,status", metavar="LIST",
+                   help="--move: which parts to run (migration, cutover, status)")
     p.add_argument("--no-main", action="store_true",
                    help="skip the main comparison (run only --scale/--soak/--replication/--drills)")
     p.add_argument("--seconds", type=float, help="seconds per measured run (default 10, quick 3)")
@@ -90,7 +92,7 @@ def run_phases(ctx: phases.Context, args, doc: dict, out: Path) -> None:
         drills.run(ctx, args.drills_quick, doc["drills"])
     if args.move:
         doc["move"] = {}
-        move_bench.run(ctx, args.move_gib, doc["move"])
+        move_bench.run(ctx, args.move_gib, doc["move"], args.move_parts)
     if args.no_main and not (args.soak or args.scale or args.replication):
         return
     seed = phases.make_sqlite_db(ctx.run_dir / "seed.db")
