@@ -84,10 +84,11 @@ bool valid_date(int y, int m, int d) {
 boost::json::value normalized(const boost::json::value& v) {
   if (v.is_object()) {
     std::vector<std::pair<std::string, boost::json::value>> members;
-    for (const auto& [key, member] : v.as_object()) {
-      auto same = std::find_if(members.begin(), members.end(), [&](const auto& m) { return m.first == key; });
+    for (const auto& entry : v.as_object()) {
+      const std::string_view key = entry.key();
+      auto same = std::find_if(members.begin(), members.end(), [key](const auto& m) { return m.first == key; });
       if (same != members.end()) members.erase(same);  // the last duplicate wins, as in jsonb
-      members.emplace_back(std::string(key), normalized(member));
+      members.emplace_back(std::string(key), normalized(entry.value()));
     }
     std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     boost::json::object out;
