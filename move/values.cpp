@@ -298,6 +298,29 @@ void append_copy_field(const pg_type& type, const value& v, std::string& out) {
   }
 }
 
+namespace {
+
+// float8's text output: shortest round-trip digits, or "Infinity", "-Infinity", "NaN".
+std::optional<double> pg_double(std::string_view t) {
+  double d = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), d);
+  if (ec == std::errc() && end == t.data() + t.size()) return d;
+  const std::string s(t);  // strtod's spellings of the special values
+  char* rest = nullptr;
+  d = std::strtod(s.c_str(), &rest);
+  if (!s.empty() && *rest == '\0') return d;
+  return std::nullopt;
+}
+
+// A JSON column's value: numbers as JSON numbers (JSON has NUMERIC affinity in SQLite), text parsed.
+std::optional<std::string> sqlite_json(const value& v) {
+  if (v.type == value::storage::integer || v.type == value::storage::real) return canonical_json(as_text(v));
+  if (v.type == value::storage::text) return canonical_json(v.bytes);
+  return std::nullopt;
+}
+
+}  // namespace
+
 void append_canonical(const pg_type& type, const value& v, std::string& out) {
   if (v.type == value::storage::null) {
     out += 'N';
@@ -336,11 +359,7 @@ void append_canonical(const pg_type& type, const value& v, std::string& out) {
       }
       break;
     case kind::json:
-      if (number) {
-        if (auto json = canonical_json(as_text(v))) return append_tagged('J', *json, out);
-      } else if (auto json = canonical_json(v.bytes); json && v.type == value::storage::text) {
-        return append_tagged('J', *json, out);
-      }
+      if (auto json = sqlite_json(v)) return append_tagged('J', *json, out);
       break;
   }
   append_tagged('X', display(v), out);
@@ -360,16 +379,9 @@ void append_canonical_pg(const pg_type& type, const std::optional<std::string_vi
         return out += 'I', append_u64(static_cast<std::uint64_t>(v), out);
       break;
     }
-    case kind::real: {
-      double d = 0;
-      auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), d);
-      if (ec == std::errc() && end == t.data() + t.size()) return append_double(d, out);
-      const std::string s(t);  // "Infinity", "-Infinity", "NaN": strtod's spellings
-      char* rest = nullptr;
-      d = std::strtod(s.c_str(), &rest);
-      if (!s.empty() && *rest == '\0') return append_double(d, out);
+    case kind::real:
+      if (auto d = pg_double(t)) return append_double(*d, out);
       break;
-    }
     case kind::text:
     case kind::varchar: return append_tagged('T', t, out);
     case kind::blob:

@@ -299,6 +299,17 @@ class server_run {
   int exit_code_ = 0;  // written on context 0, read once the pool has stopped
 };
 
+// The auth file and the statement log: what must be readable before anything starts (exit code 2
+// when not, as for a bad flag; 0 when both are fine).
+int load_files(server_context& ctx) {
+  if (int code = load_auth(ctx)) return code;
+  if (auto opened = open_statement_log(ctx); !opened) {
+    log::error("cannot use the statement log", {{"error", opened.error().message}});
+    return 2;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int serve(const server::settings& settings) {
@@ -312,11 +323,7 @@ int serve(const server::settings& settings) {
   io_pool pool(settings.threads);
   auto ctx = std::make_unique<server_context>();
   ctx->settings = settings;
-  if (int code = load_auth(*ctx)) return code;
-  if (auto opened = open_statement_log(*ctx); !opened) {
-    log::error("cannot use the statement log", {{"error", opened.error().message}});
-    return 2;
-  }
+  if (int code = load_files(*ctx)) return code;
   // A restore can take a while: then the port is open first, and /readyz says 503 until done.
   const bool restore_first = restores_first(settings);
   startup_state state;
