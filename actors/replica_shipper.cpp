@@ -174,7 +174,10 @@ void replica_shipper::upload_snapshot(std::shared_ptr<pinned_snapshot> pin, std:
   const bool ok = sent.has_value();
   const std::size_t size = ok ? static_cast<std::size_t>(*sent) : 0;
   if (ok) stats_.snapshot_uploaded(size);
-  if (!ok) log::error("snapshot upload failed", {{"replica", stats_.replica()}, {"error", sent.error().message}});
+  if (!ok) {
+    stats_.failed();  // counted before it is logged: whoever reads the log line finds it in /metrics
+    log::error("snapshot upload failed", {{"replica", stats_.replica()}, {"error", sent.error().message}});
+  }
   asio::post(strand_, [self = shared_from_this(), generation, at, ok] {
     self->on_snapshot_done(generation, at, ok);
     // The upload's buffers (up to a multipart part, 8 MiB, even for a small snapshot) were freed
@@ -187,9 +190,7 @@ void replica_shipper::on_snapshot_done(const std::string& generation, position a
   MONOLITE_ASSERT_ON_STRAND(strand_);
   snapshot_running_ = false;
   if (generation != generation_) return;
-  if (!ok) {
-    stats_.failed();
-  } else {
+  if (ok) {
     const bool first = !have_snapshot_;
     have_snapshot_ = true;
     snapshot_at_ = at;
