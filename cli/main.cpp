@@ -1,3 +1,5 @@
+#include <malloc.h>
+
 #include <exception>
 
 #include "cli/commands.hpp"
@@ -6,6 +8,11 @@
 
 int main(int argc, char** argv) {
   monolite::fatal::install_terminate_handler();
+  // Buffers of a MiB or more (WAL segments, upload parts, snapshot chunks) are mapped and unmapped
+  // on their own. glibc would otherwise raise this threshold after the first such buffer is freed
+  // and carve later ones out of a thread's arena, where pages freed after the last malloc_trim
+  // stay resident: a replication backlog must leave no lasting footprint.
+  ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
   try {
     return monolite::cli::run(argc, argv);
   } catch (const std::exception& e) {
