@@ -35,17 +35,6 @@ struct service_limits {
   std::size_t read_transactions = 16;                   // pinned read-only connections (--max-read-transactions)
 };
 
-struct stream_ref {
-  std::uint64_t id = 0;
-  std::uint64_t seq = 0;
-};
-
-struct pipeline_outcome {
-  proto::result<void> status;      // an error: the HTTP answer is that error alone
-  std::optional<stream_ref> next;  // the stream's next baton; empty once it is closed
-  std::vector<ph::stream_result> results;
-};
-
 class service : public std::enable_shared_from_this<service> {
  public:
   using done_handler = std::function<void(pipeline_outcome)>;

@@ -15,17 +15,13 @@
 #include <vector>
 
 #include "actors/read_snapshots.hpp"
+#include "actors/sql_outcomes.hpp"
 #include "common/histogram.hpp"
 #include "db/connection.hpp"
 #include "proto/sql_request.hpp"
 #include "proto/sql_response.hpp"
 
 namespace monolite::actors {
-
-struct read_outcome {
-  proto::result<proto::statement_result> result{proto::statement_result{}};
-  double time_ms = 0;
-};
 
 // Summed over the readers: how long the statements of submit() ran, and how many ran long.
 struct read_stats {

@@ -4,16 +4,12 @@
 #pragma once
 #include <vector>
 
+#include "actors/sql_outcomes.hpp"
 #include "db/connection.hpp"
 #include "proto/sql_request.hpp"
 #include "proto/sql_response.hpp"
 
 namespace monolite::actors {
-
-struct write_outcome {
-  proto::result<std::vector<proto::statement_result>> results{std::vector<proto::statement_result>{}};
-  double time_ms = 0;
-};
 
 // Runs every request and commits those that succeeded. Returns one outcome per request, in order.
 // When BEGIN or COMMIT fails every request gets the error: nobody is told "committed" unless

@@ -31,7 +31,7 @@ struct hrana_state {
 std::optional<response> reject(const server_context& ctx, const request& req) {
   if (reject_unless_json(req))
     return hrana_error_response({415, "UNSUPPORTED_MEDIA_TYPE", "send the body as Content-Type: application/json"});
-  if (!ctx.ready.load(std::memory_order_acquire) || !ctx.hrana)
+  if (!ctx.ready.load(std::memory_order_acquire) || !ctx.engine)
     return hrana_error_response(proto::not_ready("the server is not ready"));
   return std::nullopt;
 }
@@ -56,13 +56,13 @@ void run(const std::shared_ptr<hrana_state>& st, const std::optional<std::string
   const bool read_only = respond.granted < role::write;
   auto executor = respond.executor;
   const auto home = respond.home;
-  st->ctx.hrana->pipeline(*ref, read_only, std::move(requests), executor, home,
-                          [st, respond = std::move(respond), answer = std::move(answer)](pipeline_outcome out) {
-                            if (!out.status) return respond(hrana_error_response(out.status.error()));
-                            std::optional<std::string> next;
-                            if (out.next) next = st->batons.sign(*out.next);
-                            respond(answer(out, next));
-                          });
+  st->ctx.engine->pipeline(*ref, read_only, std::move(requests), executor, home,
+                           [st, respond = std::move(respond), answer = std::move(answer)](pipeline_outcome out) {
+                             if (!out.status) return respond(hrana_error_response(out.status.error()));
+                             std::optional<std::string> next;
+                             if (out.next) next = st->batons.sign(*out.next);
+                             respond(answer(out, next));
+                           });
 }
 
 void handle_pipeline(const std::shared_ptr<hrana_state>& st, request&& req, responder respond) {

@@ -9,6 +9,7 @@
 #include <stop_token>
 #include <thread>
 
+#include "actors/sqlite_engine.hpp"
 #include "common/log.hpp"
 #include "replica/boot_restore.hpp"
 #include "server/access.hpp"
@@ -64,7 +65,10 @@ proto::result<void> open_database(server_context& ctx, asio::any_io_executor wri
   ctx.readers = std::move(*readers);
   ctx.readers->set_long_read_threshold(ctx.settings.long_read_threshold);
   start_read_only(ctx);
-  return open_hrana(ctx, connection_options_for(ctx.settings), writer_executor, reader_executors);
+  if (auto opened = open_hrana(ctx, connection_options_for(ctx.settings), writer_executor, reader_executors); !opened)
+    return opened;
+  ctx.engine = std::make_shared<actors::sqlite_engine>(ctx.writer, *ctx.readers, ctx.hrana);
+  return {};
 }
 
 // Where the database stands. Touched only on pool.context(0) — one thread, an implicit strand —
@@ -106,13 +110,10 @@ class shutdown_watch : public std::enable_shared_from_this<shutdown_watch> {
     if (!state_.database_open) return pool_.stop();  // the restore stopped (or failed): nothing is open
     if (ctx_.sessions.size() > 0) {
       log::warn("grace period over; interrupting running statements", {{"open", ctx_.sessions.size()}});
-      ctx_.writer->interrupt();
-      if (ctx_.readers) ctx_.readers->interrupt();
-      if (ctx_.hrana) ctx_.hrana->interrupt();
+      ctx_.engine->interrupt();
     }
-    if (ctx_.hrana) ctx_.hrana->stop();
     if (ctx_.verifier) ctx_.verifier->join();  // it reads the live files: done before the writer closes
-    ctx_.writer->close(pool_.context(0).get_executor(), [&pool = pool_] { pool.stop(); });
+    ctx_.engine->close(pool_.context(0).get_executor(), [&pool = pool_] { pool.stop(); });
   }
 
  private:
@@ -231,6 +232,7 @@ void add_routes(server_context& ctx) {
 void release_actors(server_context& ctx) {
   ctx.verifier.reset();  // stops and joins its thread (already done after a normal shutdown)
   if (ctx.replicator) ctx.replicator->stop();
+  ctx.engine.reset();  // it refers to the readers
   ctx.hrana.reset();
   ctx.readers.reset();
   ctx.writer.reset();
@@ -280,7 +282,7 @@ class server_run {
   // The starter's report. What it opened is visible here: the post orders its writes before.
   void started(int code) {
     state_.starting = false;
-    state_.database_open = ctx_.writer != nullptr;
+    state_.database_open = ctx_.engine != nullptr;
     if (code != 0) exit_code_ = code;
     if (ctx_.draining.load(std::memory_order_acquire)) return;  // the shutdown watch goes on from here
     if (code == 0) return announce_ready(ctx_, lst_, pool_);

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <memory>
 
+#include "actors/engine.hpp"
 #include "actors/hrana_service.hpp"
 #include "actors/reader_pool.hpp"
 #include "actors/replica_verifier.hpp"
@@ -14,8 +15,8 @@
 #include "server/router.hpp"
 #include "server/session_registry.hpp"
 #include "server/settings.hpp"
-#include "server/status_windows.hpp"
 #include "server/statement_log.hpp"
+#include "server/status_windows.hpp"
 
 namespace monolite::server {
 
@@ -24,6 +25,9 @@ class statement_log_saver;
 
 struct server_context {
   server::settings settings;
+  // What the SQL and Hrana routes run on (actors/engine.hpp): the SQLite actors below, or PostgreSQL.
+  std::shared_ptr<actors::engine> engine;
+  // The SQLite actors; all null on the PostgreSQL engine (what only SQLite has checks for them).
   std::shared_ptr<actors::writer_actor> writer;
   std::unique_ptr<actors::reader_pool> readers;
   std::shared_ptr<actors::hrana::service> hrana;   // Hrana streams (server/hrana_routes.cpp)

@@ -1,5 +1,5 @@
-// /sql/query → a reader; /sql/execute and /sql/batch → the writer. Decoding and encoding happen
-// on the session's thread; SQLite work happens on the actors' strands.
+// /sql/query → the engine's query (a reader); /sql/execute and /sql/batch → its write (the writer).
+// Decoding and encoding happen on the session's thread; SQL runs on the engine's executors.
 #include "server/sql_routes.hpp"
 
 #include <boost/beast/http/field.hpp>
@@ -23,7 +23,7 @@ void handle_query(server_context& ctx, request&& req, responder respond) {
   auto statement = proto::decode_query(req.body());
   if (!statement) return respond(error_response(statement.error()));
   record_statement(ctx, *statement);
-  ctx.readers->submit(std::move(*statement), respond.executor, respond.home, [respond](actors::read_outcome outcome) {
+  ctx.engine->query(std::move(*statement), respond.executor, respond.home, [respond](actors::read_outcome outcome) {
     if (!outcome.result) return respond(error_response(outcome.result.error()));
     respond(json_response(200, proto::encode_query_response(*outcome.result, outcome.time_ms)));
   });
@@ -34,7 +34,7 @@ void handle_write(server_context& ctx, request&& req, responder respond, bool ba
   auto decoded = batch ? proto::decode_batch(req.body()) : proto::decode_execute(req.body());
   if (!decoded) return respond(error_response(decoded.error()));
   record_statements(ctx, decoded->statements);
-  ctx.writer->submit(std::move(*decoded), respond.executor, [respond, batch](actors::write_outcome outcome) {
+  ctx.engine->write(std::move(*decoded), respond.executor, [respond, batch](actors::write_outcome outcome) {
     if (!outcome.results) return respond(error_response(outcome.results.error()));
     respond(json_response(200, batch ? proto::encode_batch_response(*outcome.results, outcome.time_ms)
                                      : proto::encode_execute_response(*outcome.results, outcome.time_ms)));
