@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <iostream>
 #include <thread>
+#include <utility>
 
 #include <boost/asio/ip/address.hpp>
 
@@ -18,7 +19,10 @@ std::string cores() { return std::to_string(std::max(1u, std::thread::hardware_c
 
 const std::vector<option_spec>& specs() {
   static const std::vector<option_spec> table = {
-      {"db", "PATH", "database file; created with its folder when missing", "./data/app.db"},
+      {"db", "PATH|URL",
+       "database file, created with its folder when missing; or postgres://USER@HOST/DB to serve PostgreSQL",
+       "./data/app.db"},
+      {"pg-pool", "N", "connections to PostgreSQL at most (with --db postgres://…)", "8"},
       {"listen", "HOST:PORT", "address to serve HTTP on", "127.0.0.1:8080"},
       {"readers", "N", "read-only connections, each on its own strand", cores()},
       {"threads", "N", "threads serving HTTP", cores()},
@@ -279,6 +283,20 @@ usage_result<void> parse_replication(const option_values& v, server::settings& o
   return parse_verify_interval(v, out);
 }
 
+bool is_postgres_url(const std::string& db) {
+  return db.rfind("postgres://", 0) == 0 || db.rfind("postgresql://", 0) == 0;
+}
+
+// --db postgres://…: what only SQLite has (its file, replication, read-only mode) is refused.
+usage_result<void> parse_engine(const option_values& v, server::settings& out) {
+  if (auto ok = assign(number_of<std::size_t>(v, "pg-pool", 1, 10000), out.pg_pool); !ok) return ok.error();
+  if (!is_postgres_url(out.db_path)) return {};
+  out.postgres_url = std::exchange(out.db_path, std::string{});
+  if (!out.replicas.empty()) return usage_error{"--replica needs a SQLite --db: PostgreSQL keeps its own backups"};
+  if (out.read_only) return usage_error{"--read-only needs a SQLite --db"};
+  return {};
+}
+
 }  // namespace
 
 std::span<const option_spec> serve_option_specs() { return specs(); }
@@ -297,6 +315,7 @@ usage_result<server::settings> load_serve_settings(const std::vector<std::string
   if (auto ok = parse_auth(*values, out); !ok) return ok.error();
   if (auto ok = parse_access_log_and_modes(*values, out); !ok) return ok.error();
   if (auto ok = parse_replication(*values, out); !ok) return ok.error();
+  if (auto ok = parse_engine(*values, out); !ok) return ok.error();
   return out;
 }
 

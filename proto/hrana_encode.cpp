@@ -66,10 +66,10 @@ void write_row(json_writer& w, const std::vector<value>& row) {
 // affected_row_count and last_insert_rowid (null when the statement inserted nothing ever).
 void write_counts(json_writer& w, const statement_result& r) {
   w.raw(R"("affected_row_count":)").integer(r.rows_affected).raw(R"(,"last_insert_rowid":)");
-  if (r.last_insert_id == 0)
+  if (r.last_insert_id.value_or(0) == 0)
     w.raw("null");
   else
-    w.raw("\"").integer(r.last_insert_id).raw("\"");
+    w.raw("\"").integer(*r.last_insert_id).raw("\"");
 }
 
 void write_stmt_result(json_writer& w, const statement_result& r) {

@@ -33,7 +33,11 @@ void write_rows(json_writer& w, const statement_result& result) {
 
 void write_counts(json_writer& w, const statement_result& result) {
   w.raw("\"rows_affected\":").integer(result.rows_affected);
-  w.raw(",\"last_insert_id\":").integer(result.last_insert_id);
+  w.raw(",\"last_insert_id\":");
+  if (result.last_insert_id)
+    w.integer(*result.last_insert_id);
+  else
+    w.raw("null");
 }
 
 // Milliseconds with microsecond resolution, written with integer arithmetic (this is on every response).

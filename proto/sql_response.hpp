@@ -1,6 +1,7 @@
 // Results of SQL statements as plain data, and their JSON response bodies.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,8 @@ struct statement_result {
   std::vector<std::string> decltypes;
   std::vector<std::vector<value>> rows;
   std::int64_t rows_affected = 0;
-  std::int64_t last_insert_id = 0;
+  // Empty where the engine has no rowid (PostgreSQL: RETURNING is the way); JSON null then.
+  std::optional<std::int64_t> last_insert_id{0};
 };
 
 // What a prepared statement takes and gives, without running it. Names are "" when absent

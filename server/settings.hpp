@@ -14,7 +14,10 @@
 namespace monolite::server {
 
 struct settings {
-  std::string db_path;
+  std::string db_path;  // the SQLite file; empty on the PostgreSQL engine
+  // --db postgres://…: the same API served from PostgreSQL (actors/pg_engine.hpp); empty for SQLite.
+  std::string postgres_url;
+  std::size_t pg_pool = 8;  // --pg-pool: connections to PostgreSQL at most
   std::string listen_host;
   unsigned short listen_port = 0;
   unsigned readers = 1;
