@@ -201,6 +201,7 @@ void async_connection::teardown() {
   // Asio forgets the descriptor without closing it: PQfinish closes it, once.
   if (socket_) socket_->release();
   socket_.reset();
+  socket_fd_.store(-1, std::memory_order_release);
   if (conn_) PQfinish(conn_);
   conn_ = nullptr;
 }
@@ -210,6 +211,7 @@ void async_connection::wrap_socket() {
   socket_.reset();
   const int fd = PQsocket(conn_);
   if (fd >= 0) socket_.emplace(strand_, fd);
+  socket_fd_.store(fd, std::memory_order_release);
 }
 
 void async_connection::wait(wait_type type, ready_handler ready) {

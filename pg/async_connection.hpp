@@ -115,6 +115,8 @@ class async_connection : public std::enable_shared_from_this<async_connection> {
   bool broken() const { return broken_.load(std::memory_order_acquire); }
   transaction_status transaction_state() const { return state_.load(std::memory_order_acquire); }
   int backend_pid() const { return backend_pid_.load(std::memory_order_acquire); }
+  // The socket's descriptor (-1 when none), for diagnostics and tests; never read or close it.
+  int socket_handle() const { return socket_fd_.load(std::memory_order_acquire); }
   const strand_type& strand() const { return strand_; }
 
  private:
@@ -177,6 +179,7 @@ class async_connection : public std::enable_shared_from_this<async_connection> {
   std::atomic<bool> broken_{false};
   std::atomic<transaction_status> state_{transaction_status::unknown};
   std::atomic<int> backend_pid_{0};
+  std::atomic<int> socket_fd_{-1};
 };
 
 }  // namespace monolite::pg

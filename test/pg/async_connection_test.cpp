@@ -1,9 +1,11 @@
 #include "pg/async_connection.hpp"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "support/pg_async.hpp"
@@ -115,6 +117,30 @@ BOOST_AUTO_TEST_CASE(an_explicit_transaction_spans_exec_calls) {
   BOOST_REQUIRE(exec(*conn, test::sql_group({"ROLLBACK"})));
   BOOST_TEST((conn->transaction_state() == pg::transaction_status::idle));
   BOOST_TEST(scalar(*other, "SELECT count(*) FROM t") == "2");
+}
+
+// Asio's reactor is edge-triggered: bytes that reached the socket while the strand was busy wake
+// no later wait. The whole result (100 kB, more than libpq reads at once) arrives while the
+// strand is held; the exec must still finish.
+BOOST_AUTO_TEST_CASE(bytes_already_in_the_socket_are_read_without_a_new_wakeup) {
+  auto conn = fresh();
+  auto running = exec_async(*conn, test::sql_group({"SELECT repeat('x', 1000) FROM generate_series(1, 100)"}));
+  std::promise<void> release;
+  auto held = std::make_shared<std::shared_future<void>>(release.get_future().share());
+  boost::asio::post(conn->strand(), [held] { (void)held->wait_for(test::pg_patience); });
+  // ParseComplete, BindComplete, RowDescription (42 bytes), then 100 DataRows of 1011 bytes; the
+  // last rows, CommandComplete and ReadyForQuery go in the server's last send, together.
+  const int all_rows_in = 42 + 100 * 1011;
+  const auto deadline = std::chrono::steady_clock::now() + test::pg_patience;
+  for (int queued = 0; queued < all_rows_in;) {
+    BOOST_REQUIRE(::ioctl(conn->socket_handle(), FIONREAD, &queued) == 0);
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "the result never reached the socket");
+    std::this_thread::sleep_for(1ms);
+  }
+  release.set_value();
+  auto done = test::wait_pg(running, "the exec whose bytes were all in the socket");
+  BOOST_REQUIRE_MESSAGE(done, error_of(done));
+  BOOST_TEST(done->at(0).rows.size() == 100u);
 }
 
 BOOST_AUTO_TEST_CASE(a_result_over_the_limits_fails_and_the_connection_goes_on) {
