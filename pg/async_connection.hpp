@@ -56,6 +56,7 @@ struct query_group {
   std::vector<query> queries;
   std::size_t max_rows = std::numeric_limits<std::size_t>::max();
   std::size_t max_bytes = std::numeric_limits<std::size_t>::max();  // sum of the values' lengths
+  bool keep_rows = true;  // false: rows are read and dropped, and the limits do not apply
 };
 
 struct query_result {

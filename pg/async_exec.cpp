@@ -174,7 +174,7 @@ bool async_connection::take_result(PGresult* raw) {
 void async_connection::add_rows(PGresult* r) {
   auto& st = *exec_;
   const int count = PQntuples(r);
-  if (st.failure || count == 0 || st.index >= st.results.size()) return;
+  if (st.failure || count == 0 || st.index >= st.results.size() || !st.group.keep_rows) return;
   const int columns = PQnfields(r);
   auto& rows = st.results[st.index].rows;
   for (int i = 0; i < count; ++i) {
