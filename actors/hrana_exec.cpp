@@ -29,7 +29,6 @@ bool in_autocommit(db::connection& conn, place where) {
   return where == place::shared_reader || sqlite3_get_autocommit(conn.handle()) != 0;
 }
 
-
 ph::error statement_error(const proto::api_error& e, const std::string& sql) {
   if (e.code == "BAD_REQUEST") {
     const auto n = db::split_statements(sql).size();

@@ -15,7 +15,6 @@
 
 namespace monolite::actors::hrana {
 
-
 // shared_reader: any reader of the pool, autocommit only; pinned: the stream's own read-only
 // connection while its read transaction lasts; writer: the write connection (leased).
 enum class place { shared_reader, pinned, writer };
@@ -25,7 +24,6 @@ struct stream_settings {
   bool read_only = false;            // the token's role is read: never the writer
   std::optional<bool> foreign_keys;  // from PRAGMA foreign_keys, applied on the writer
 };
-
 
 // A batch (an execute is a batch of one, a sequence one with stop_on_error) on its way.
 struct batch_run {

@@ -97,27 +97,27 @@ void pg_engine::write(proto::write_request request, asio::any_io_executor reply_
 
 void pg_engine::run_group(pg::query_group group, bool commit_after, asio::any_io_executor reply_to,
                           group_handler then) {
-  if (interrupted_.load(std::memory_order_acquire))
-    return asio::post(reply_to, [then] { then(interrupted_error()); });
+  if (interrupted_.load(std::memory_order_acquire)) return asio::post(reply_to, [then] { then(interrupted_error()); });
   auto answer = [reply_to, then](proto::result<std::vector<pg::query_result>> r) {
     asio::post(reply_to, [then, r = std::move(r)]() mutable { then(std::move(r)); });
   };
   const auto limits = limits_;
-  pool_->acquire(reply_to, [group = std::move(group), commit_after, answer, limits](pg::result<pg_lease> leased) mutable {
-    if (!leased) return answer(to_api_error(leased.error(), limits));
-    auto lease = std::make_shared<pg_lease>(std::move(*leased));
-    lease->connection().exec(std::move(group), [lease, commit_after, answer, limits](pg::exec_result ran) mutable {
-      if (!ran) return lease.reset(), answer(to_api_error(ran.error().error, limits));
-      if (!commit_after) return lease.reset(), answer(std::move(*ran));
-      auto results = std::make_shared<std::vector<pg::query_result>>(std::move(*ran));
-      lease->connection().exec(capped_group({plain_query("COMMIT")}, {}),
-                               [lease, results, answer, limits](pg::exec_result committed) mutable {
-                                 lease.reset();  // back to the pool (rolled back if COMMIT failed)
-                                 if (!committed) return answer(to_api_error(committed.error().error, limits));
-                                 answer(std::move(*results));
-                               });
-    });
-  });
+  pool_->acquire(
+      reply_to, [group = std::move(group), commit_after, answer, limits](pg::result<pg_lease> leased) mutable {
+        if (!leased) return answer(to_api_error(leased.error(), limits));
+        auto lease = std::make_shared<pg_lease>(std::move(*leased));
+        lease->connection().exec(std::move(group), [lease, commit_after, answer, limits](pg::exec_result ran) mutable {
+          if (!ran) return lease.reset(), answer(to_api_error(ran.error().error, limits));
+          if (!commit_after) return lease.reset(), answer(std::move(*ran));
+          auto results = std::make_shared<std::vector<pg::query_result>>(std::move(*ran));
+          lease->connection().exec(capped_group({plain_query("COMMIT")}, {}),
+                                   [lease, results, answer, limits](pg::exec_result committed) mutable {
+                                     lease.reset();  // back to the pool (rolled back if COMMIT failed)
+                                     if (!committed) return answer(to_api_error(committed.error().error, limits));
+                                     answer(std::move(*results));
+                                   });
+        });
+      });
 }
 
 void pg_engine::pipeline(std::optional<hrana::stream_ref> baton, bool read_only,
@@ -137,8 +137,8 @@ void pg_engine::append_metrics(std::string& out) const {
   out += "# HELP monolite_pg_rejected_total Requests answered 503 because the pool's queue was full.\n";
   out += "# TYPE monolite_pg_rejected_total counter\nmonolite_pg_rejected_total " + std::to_string(s.rejected) + "\n";
   out += "# HELP monolite_pg_not_ready_total Requests answered 503 because no connection could be made.\n";
-  out += "# TYPE monolite_pg_not_ready_total counter\nmonolite_pg_not_ready_total " + std::to_string(s.not_ready) +
-         "\n";
+  out +=
+      "# TYPE monolite_pg_not_ready_total counter\nmonolite_pg_not_ready_total " + std::to_string(s.not_ready) + "\n";
 }
 
 void pg_engine::interrupt() { interrupted_.store(true, std::memory_order_release); }

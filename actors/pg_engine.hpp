@@ -56,8 +56,7 @@ class pg_engine final : public engine, public std::enable_shared_from_this<pg_en
   pg_engine(std::shared_ptr<pg_pool> pool, std::shared_ptr<pg_hrana> hrana, const pg_engine_options& options);
   // Runs `group` on a pooled connection; `then` runs on `reply_to`. With `commit_after`, a COMMIT
   // follows in a second round trip once the group succeeded (the pool rolls back otherwise).
-  void run_group(pg::query_group group, bool commit_after, boost::asio::any_io_executor reply_to,
-                 group_handler then);
+  void run_group(pg::query_group group, bool commit_after, boost::asio::any_io_executor reply_to, group_handler then);
 
   std::shared_ptr<pg_pool> pool_;
   std::shared_ptr<pg_hrana> hrana_;

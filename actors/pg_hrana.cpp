@@ -124,8 +124,8 @@ void pg_pipeline_run::start(const ph::decoded_request& decoded) {
       r.failure = ph::error{"describe is not served on the PostgreSQL engine", "NOT_SUPPORTED"};
       return complete(std::move(r));
     case ph::request_kind::store_sql:
-      r.failure = hrana::store_sql_in(stream_->sqls, request, svc_->limits_.max_stored_sql,
-                                      svc_->limits_.max_stored_sql_bytes);
+      r.failure =
+          hrana::store_sql_in(stream_->sqls, request, svc_->limits_.max_stored_sql, svc_->limits_.max_stored_sql_bytes);
       return complete(std::move(r));
     case ph::request_kind::close_sql: stream_->sqls.erase(*request.sql_id); return complete(std::move(r));
     case ph::request_kind::get_autocommit: r.is_autocommit = !stream_->held; return complete(std::move(r));
@@ -218,7 +218,9 @@ void pg_pipeline_run::run_statement(const hrana::step& s, std::function<void(sta
         shared->connection().exec(std::move(group), [self, shared, at, want_rows, then](pg::exec_result ran) mutable {
           asio::post(self->reply_to_, [self, shared, at, want_rows, then, ran = std::move(ran)]() mutable {
             self->after_exec(shared, ran);
-            if (!ran) return then(statement_outcome{ph::from_api_error(to_api_error(ran.error().error, self->svc_->sql_limits_))});
+            if (!ran)
+              return then(
+                  statement_outcome{ph::from_api_error(to_api_error(ran.error().error, self->svc_->sql_limits_))});
             auto result = to_statement_result(std::move((*ran)[at]), want_rows);
             if (!result) return then(statement_outcome{ph::from_api_error(result.error())});
             then(statement_outcome{std::move(*result)});
@@ -272,7 +274,9 @@ void pg_hrana::pipeline(std::optional<hrana::stream_ref> baton, bool read_only,
                         std::vector<ph::decoded_request> requests, asio::any_io_executor reply_to, done_handler done) {
   auto taken = hrana::stream_for_pipeline(registry_, baton, read_only, requests, next_id_.fetch_add(1));
   if (!taken) {
-    return asio::post(reply_to, [done = std::move(done), e = taken.error()] { done(hrana::pipeline_outcome{e, {}, {}}); });
+    return asio::post(reply_to, [done = std::move(done), e = taken.error()] {
+      done(hrana::pipeline_outcome{e, {}, {}});
+    });
   }
   auto [s, registered] = std::move(*taken);
   std::make_shared<pg_pipeline_run>(shared_from_this(), std::move(s), registered, std::move(requests),
@@ -311,7 +315,8 @@ void pg_hrana::sweep() {
   MONOLITE_ASSERT_ON_STRAND(timer_strand_);  // the timer's handler
   (void)registry_.take_idle(clock::now() - limits_.idle_expiry);
   const auto too_old = clock::now() - limits_.transaction_timeout;
-  for (auto& s : registry_.take_where([too_old](const pg_stream& s) { return s.held && s.held_since < too_old; }, false)) {
+  for (auto& s :
+       registry_.take_where([too_old](const pg_stream& s) { return s.held && s.held_since < too_old; }, false)) {
     s->held.reset();
     s->timed_out = true;
     registry_.give_back(*s);

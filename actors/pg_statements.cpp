@@ -26,7 +26,8 @@ proto::result<pg::query> to_pg_query(const proto::statement& statement, const pg
   for (int i = 0; i < params->size(); ++i) {
     const char* bytes = params->values()[i];
     const bool binary = params->formats()[i] == 1;
-    const std::size_t length = bytes ? (binary ? static_cast<std::size_t>(params->lengths()[i]) : std::strlen(bytes)) : 0;
+    const std::size_t length =
+        bytes ? (binary ? static_cast<std::size_t>(params->lengths()[i]) : std::strlen(bytes)) : 0;
     q.params.push_back(pg::param{params->types()[i], bytes ? std::string(bytes, length) : std::string(),
                                  params->formats()[i], bytes == nullptr});
   }
