@@ -2,6 +2,7 @@
 // close. The pipeline of exec() is in async_exec.cpp.
 #include "pg/async_connection.hpp"
 
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <poll.h>
 
@@ -198,20 +199,28 @@ void async_connection::stop() {
 void async_connection::teardown() {
   ++wait_ticket_;
   timer_.cancel();
-  // Asio forgets the descriptor without closing it: PQfinish closes it, once.
-  if (socket_) socket_->release();
-  socket_.reset();
-  socket_fd_.store(-1, std::memory_order_release);
+  drop_socket();
   if (conn_) PQfinish(conn_);
   conn_ = nullptr;
 }
 
+// Asio waits on a duplicate of libpq's descriptor, ours alone. libpq closes its own whenever it
+// likes (inside PQconnectPoll, when an attempt fails or moves to another host); releasing that
+// number afterwards would epoll_ctl(DEL) whatever file it names by then (ThreadSanitizer saw it).
 void async_connection::wrap_socket() {
-  if (socket_) socket_->release();
-  socket_.reset();
+  drop_socket();
   const int fd = PQsocket(conn_);
-  if (fd >= 0) socket_.emplace(strand_, fd);
-  socket_fd_.store(fd, std::memory_order_release);
+  const int own = fd >= 0 ? ::fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+  if (own < 0) return;
+  socket_.emplace(strand_, own);
+  socket_fd_.store(own, std::memory_order_release);
+}
+
+void async_connection::drop_socket() {
+  boost::system::error_code ignored;
+  if (socket_) socket_->close(ignored);  // cancels its waits; the duplicate is closed once, here
+  socket_.reset();
+  socket_fd_.store(-1, std::memory_order_release);
 }
 
 void async_connection::wait(wait_type type, ready_handler ready) {

@@ -97,12 +97,13 @@ class async_connection : public std::enable_shared_from_this<async_connection> {
   async_connection& operator=(const async_connection&) = delete;
 
   // `conninfo`: postgres://… or key=value. Then the session settings (ISO dates, UTC, float text
-  // that round-trips, UTF8, statement_timeout), in the same round trip as nothing else.
+  // that round-trips, UTF8, statement_timeout), all in one round trip.
   void connect(std::string conninfo, connect_options options, connect_handler handler);
   void exec(query_group group, exec_handler handler);
   // Fails the running operation with 08006 and leaves the connection broken (mid-protocol).
   void cancel_wait();
-  // Ends the connection (descriptor released, then PQfinish); a running operation fails with 08006.
+  // Ends the connection (our duplicate of the socket closed, then PQfinish); a running operation
+  // fails with 08006.
   void close();
   // Asks the server to cancel the running statement (it then fails with 57014). libpq 15 has no
   // non-blocking cancel (PQcancelConn is 17+), so the blocking PQcancel runs on `blocking`, an
@@ -157,6 +158,7 @@ class async_connection : public std::enable_shared_from_this<async_connection> {
 
   using ready_handler = std::function<void()>;
   void wrap_socket();
+  void drop_socket();
   void wait(boost::asio::posix::descriptor_base::wait_type type, ready_handler ready);
   void wait_read_or_write(ready_handler ready);
   void look_once(short events, ready_handler ready);

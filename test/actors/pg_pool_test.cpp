@@ -18,9 +18,15 @@ struct pool_fixture : test::pg_fixture {
   boost::asio::thread_pool replies{1};
   std::vector<std::shared_ptr<actors::pg_pool>> pools;
 
+  // The pools' threads end before `replies` does: a post into `replies` may still be signalling
+  // it after its handler ran.
   ~pool_fixture() {
     for (auto& p : pools)
       close(*p);
+    for (auto& c : opened)
+      c->close();
+    opened.clear();
+    threads.join();
     replies.join();
   }
 
@@ -133,11 +139,11 @@ BOOST_AUTO_TEST_CASE(waiters_are_served_in_order) {
   for (int i = 0; i < 4; ++i) {
     auto done = std::make_shared<std::promise<void>>();
     served.push_back(done->get_future());
+    // Boost.Test checks only on the test's thread: the handler records, the test checks.
     pool->acquire(replies.get_executor(), [&m, &order, i, done](lease_result r) {
-      BOOST_REQUIRE(r.has_value());
       {
         std::lock_guard lock(m);
-        order.push_back(i);
+        order.push_back(r ? i : -1);
       }
       done->set_value();  // the lease goes back as this handler ends
     });
@@ -156,14 +162,11 @@ BOOST_AUTO_TEST_CASE(close_leaves_nothing_pending) {
   options.size = 2;
   auto up = actors::pg_pool::open({io.get_executor()}, conninfo, options);
   auto down = actors::pg_pool::open({io.get_executor()}, "host=/nonexistent-monolite port=5432 user=postgres", options);
-  auto leased = std::make_shared<std::promise<void>>();
+  auto leased = std::make_shared<std::promise<bool>>();
   auto got = leased->get_future();
-  up->acquire(io.get_executor(), [leased](lease_result r) {
-    BOOST_TEST(r.has_value());
-    leased->set_value();
-  });
+  up->acquire(io.get_executor(), [leased](lease_result r) { leased->set_value(r.has_value()); });
   auto ran = std::async(std::launch::async, [&io] { io.run(); });
-  test::wait_pg(got, "a lease");
+  BOOST_TEST(test::wait_pg(got, "a lease"));
   wait_until([&] { return up->stats().idle == 2; }, "idle connections (watched)");
   wait_until([&] { return down->stats().open == 0 && !down->ready(); }, "retries under way");
   up->close(io.get_executor(), [] {});
