@@ -72,11 +72,12 @@ class pg_pipeline_run : public std::enable_shared_from_this<pg_pipeline_run> {
 
   void start(const ph::decoded_request& decoded);
   void finish();
+  void run_sequence(const ph::stream_request& request);
   void run_batch(ph::request_kind kind, std::vector<hrana::step> steps, bool stop_on_error);
   void step_batch(std::shared_ptr<batch> b, std::function<void()> then);
   void run_statement(const hrana::step& s, std::function<void(statement_outcome)> then);
   void on_connection(std::function<void(pg_lease&)> work, std::function<void(proto::api_error)> failed);
-  void after_exec(std::shared_ptr<pg_lease> lease, pg::exec_result& ran);
+  void after_exec(std::shared_ptr<pg_lease> lease);
 
   std::shared_ptr<pg_hrana> svc_;
   std::shared_ptr<pg_stream> stream_;
@@ -112,14 +113,7 @@ void pg_pipeline_run::start(const ph::decoded_request& decoded) {
         steps.push_back(hrana::make_step(s.statement, s.cond, sqls));
       return run_batch(request.kind, std::move(steps), false);
     }
-    case ph::request_kind::sequence: {
-      auto sql = hrana::resolve_sql(request.sql, request.sql_id, sqls);
-      if (!sql) return r.failure = sql.error(), complete(std::move(r));
-      std::vector<hrana::step> steps;
-      for (auto& text : db::split_statements(*sql))
-        steps.push_back({std::nullopt, {std::move(text), {}, {}}, false, {}});
-      return run_batch(request.kind, std::move(steps), true);
-    }
+    case ph::request_kind::sequence: return run_sequence(request);
     case ph::request_kind::describe:
       r.failure = ph::error{"describe is not served on the PostgreSQL engine", "NOT_SUPPORTED"};
       return complete(std::move(r));
@@ -148,6 +142,20 @@ void pg_pipeline_run::finish() {
   }
   auto done = std::move(done_);
   done(std::move(out));
+}
+
+// The statements of the SQL text one after the other, each in its own round trip, until one fails.
+void pg_pipeline_run::run_sequence(const ph::stream_request& request) {
+  auto sql = hrana::resolve_sql(request.sql, request.sql_id, stream_->sqls);
+  if (!sql) {
+    auto r = hrana::of_kind(request.kind);
+    r.failure = sql.error();
+    return complete(std::move(r));
+  }
+  std::vector<hrana::step> steps;
+  for (auto& text : db::split_statements(*sql))
+    steps.push_back({std::nullopt, {std::move(text), {}, {}}, false, {}});
+  run_batch(request.kind, std::move(steps), true);
 }
 
 // An execute is a batch of one, a sequence one that stops at its first error.
@@ -217,7 +225,7 @@ void pg_pipeline_run::run_statement(const hrana::step& s, std::function<void(sta
         auto shared = self->stream_->held ? self->stream_->held : std::make_shared<pg_lease>(std::move(lease));
         shared->connection().exec(std::move(group), [self, shared, at, want_rows, then](pg::exec_result ran) mutable {
           asio::post(self->reply_to_, [self, shared, at, want_rows, then, ran = std::move(ran)]() mutable {
-            self->after_exec(shared, ran);
+            self->after_exec(shared);
             if (!ran)
               return then(
                   statement_outcome{ph::from_api_error(to_api_error(ran.error().error, self->svc_->sql_limits_))});
@@ -243,7 +251,7 @@ void pg_pipeline_run::on_connection(std::function<void(pg_lease&)> work, std::fu
 }
 
 // The stream keeps the connection while a transaction is open on it, and gives it back after.
-void pg_pipeline_run::after_exec(std::shared_ptr<pg_lease> lease, pg::exec_result& ran) {
+void pg_pipeline_run::after_exec(std::shared_ptr<pg_lease> lease) {
   const auto state = lease->connection().transaction_state();
   const bool open = !lease->connection().broken() &&
                     (state == pg::transaction_status::in_transaction || state == pg::transaction_status::in_error);
@@ -253,7 +261,6 @@ void pg_pipeline_run::after_exec(std::shared_ptr<pg_lease> lease, pg::exec_resul
   } else if (!open) {
     stream_->held.reset();
   }
-  (void)ran;
 }
 
 std::shared_ptr<pg_hrana> pg_hrana::open(std::shared_ptr<pg_pool> pool, const pg_sql_limits& sql_limits,
