@@ -53,7 +53,7 @@ pg_engine::pg_engine(std::shared_ptr<pg_pool> pool, std::shared_ptr<pg_hrana> hr
 void pg_engine::query(proto::statement statement, asio::any_io_executor reply_to, std::size_t /*home*/,
                       read_handler reply) {
   const auto started = clock::now();
-  auto q = to_pg_query(statement, limits_);
+  auto q = to_pg_query(statement, limits_, pg_statement_origin::request);
   if (!q) return asio::post(reply_to, [reply, e = q.error()] { reply(read_outcome{e, 0}); });
   std::vector<pg::query> queries;
   queries.push_back(plain_query("BEGIN READ ONLY"));
@@ -76,7 +76,7 @@ void pg_engine::write(proto::write_request request, asio::any_io_executor reply_
   std::vector<pg::query> queries;
   if (rows) queries.push_back(plain_query("BEGIN"));
   for (const auto& statement : request.statements) {
-    auto q = to_pg_query(statement, limits_);
+    auto q = to_pg_query(statement, limits_, pg_statement_origin::request);
     if (!q) return asio::post(reply_to, [reply, e = q.error()] { reply(write_outcome{e, 0}); });
     queries.push_back(std::move(*q));
   }

@@ -205,7 +205,7 @@ void pg_pipeline_run::run_statement(const hrana::step& s, std::function<void(sta
     asio::post(reply_to_, [then = std::move(then), e = std::move(e)] { then(statement_outcome{e}); });
   };
   if (std::exchange(stream_->timed_out, false)) return fail_later(hrana::transaction_timeout_error());
-  auto q = to_pg_query(s.stmt, svc_->sql_limits_);
+  auto q = to_pg_query(s.stmt, svc_->sql_limits_, pg_statement_origin::stream);
   if (!q) return fail_later(ph::from_api_error(q.error()));
   const auto keyword = db::first_keyword(s.stmt.sql);
   std::vector<pg::query> queries;

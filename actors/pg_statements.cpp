@@ -10,7 +10,9 @@
 
 namespace monolite::actors {
 
-proto::result<pg::query> to_pg_query(const proto::statement& statement, const pg_sql_limits& limits) {
+proto::result<pg::query> to_pg_query(const proto::statement& statement, const pg_sql_limits& limits,
+                                     pg_statement_origin origin) {
+  if (auto refusal = refuse_session_change(statement.sql, origin)) return *refusal;
   if (limits.max_sql_length > 0 && statement.sql.size() > static_cast<std::size_t>(limits.max_sql_length))
     return proto::api_error{413, "SQLITE_TOOBIG",
                             "the SQL text is longer than " + std::to_string(limits.max_sql_length) + " bytes"};

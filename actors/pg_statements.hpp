@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 
+#include "actors/pg_session_guard.hpp"
 #include "pg/async_connection.hpp"
 #include "proto/error.hpp"
 #include "proto/sql_request.hpp"
@@ -20,7 +21,9 @@ struct pg_sql_limits {
   std::size_t max_result_bytes = 0;
 };
 
-proto::result<pg::query> to_pg_query(const proto::statement& statement, const pg_sql_limits& limits);
+// Refuses what would change the pooled connection's session (pg_session_guard.hpp) first.
+proto::result<pg::query> to_pg_query(const proto::statement& statement, const pg_sql_limits& limits,
+                                     pg_statement_origin origin);
 // A statement we add around the client's (BEGIN READ ONLY, COMMIT...): no parameters.
 pg::query plain_query(const char* sql);
 // A group with the result caps of `limits`.
