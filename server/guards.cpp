@@ -9,13 +9,16 @@
 namespace monolite::server {
 namespace asio = boost::asio;
 
+// 0 without a SQLite file (the PostgreSQL engine).
 std::uint64_t wal_file_bytes(const std::string& db_path) {
+  if (db_path.empty()) return 0;
   std::error_code ec;
   const auto size = std::filesystem::file_size(db_path + "-wal", ec);
   return ec ? 0 : static_cast<std::uint64_t>(size);
 }
 
 std::uint64_t database_file_bytes(const std::string& db_path) {
+  if (db_path.empty()) return 0;
   std::error_code ec;
   const auto size = std::filesystem::file_size(db_path, ec);
   return ec ? 0 : static_cast<std::uint64_t>(size);
