@@ -24,6 +24,14 @@ std::optional<ph::error> refused_on_read_stream(const std::string& keyword) {
   return std::nullopt;
 }
 
+// libSQL clients send SQLite's BEGIN forms (client.batch and client.transaction: BEGIN DEFERRED,
+// BEGIN IMMEDIATE, BEGIN TRANSACTION READONLY); PostgreSQL knows none but the plain one.
+const char* as_postgres_begin(const std::string& sql) {
+  const auto tc = db::classify_transaction(sql);
+  if (tc == db::transaction_control::begin_readonly) return "BEGIN READ ONLY";
+  return db::is_begin(tc) ? "BEGIN" : nullptr;
+}
+
 }  // namespace
 
 // One pipeline of requests on one stream, each statement in its own round trip, coming back to
@@ -208,6 +216,7 @@ void pg_pipeline_run::run_statement(const hrana::step& s, std::function<void(sta
   auto q = to_pg_query(s.stmt, svc_->sql_limits_, pg_statement_origin::stream);
   if (!q) return fail_later(ph::from_api_error(q.error()));
   const auto keyword = db::first_keyword(s.stmt.sql);
+  if (auto begin = as_postgres_begin(s.stmt.sql)) q->sql = begin;
   std::vector<pg::query> queries;
   std::size_t at = 0;  // where the client's statement is in the group
   if (stream_->settings.read_only) {
