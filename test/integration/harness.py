@@ -26,6 +26,12 @@ STOP_TIMEOUT_S = 15.0
 CLI_TIMEOUT_S = 15.0
 HTTP_TIMEOUT_S = 60.0
 START_ATTEMPTS = 3
+# Which engine launch_server() gives a server: "sqlite" (a file in the test's folder) or "postgres"
+# (a fresh database on the test process's PostgreSQL, see postgres.shared_server()).
+ENGINE = os.environ.get("MONOLITE_TEST_ENGINE", "sqlite")
+if ENGINE not in ("sqlite", "postgres"):
+    raise RuntimeError(f"MONOLITE_TEST_ENGINE must be sqlite or postgres, not {ENGINE!r}")
+ON_POSTGRES = ENGINE == "postgres"
 
 
 def binary_path():
@@ -284,6 +290,7 @@ class Server:
         self.log_path = os.path.join(workdir, f"server-{port}-{time.monotonic_ns()}.log")
         self.proc = None
         self.signalled = False  # whether the test (or this class) sent it a signal
+        self.db = self.serve_args[self.serve_args.index("--db") + 1] if "--db" in self.serve_args else None
 
     def start(self, timeout=READY_TIMEOUT_S):
         """Starts the process and waits for /healthz. With port None, the port is
@@ -408,12 +415,25 @@ def serve_args(db_path, port, extra=()):
     return ["--db", db_path, "--listen", f"{HOST}:{port}", *extra]
 
 
+def is_postgres_url(db):
+    return db.startswith(("postgres://", "postgresql://"))
+
+
+def new_database(workdir):
+    """--db for a new server of the test's ENGINE: app.db in `workdir`, or a fresh PostgreSQL database."""
+    if ON_POSTGRES:
+        import postgres  # imports this module: only when needed
+        return postgres.new_shared_database_url()
+    return os.path.join(workdir, "app.db")
+
+
 def launch_server(workdir, extra=(), db_path=None, env=None):
     """Starts a server on a free port (retrying if the port got taken meanwhile).
 
+    Without `db_path`, its database is new_database(workdir); server.db says which.
     The caller owns the returned Server and must stop() it.
     """
-    db_path = db_path or os.path.join(workdir, "app.db")
+    db_path = db_path or new_database(workdir)
     for attempt in range(START_ATTEMPTS):
         port = free_port()
         server = Server(workdir, serve_args(db_path, port, extra), port, env)
@@ -428,6 +448,8 @@ def launch_server(workdir, extra=(), db_path=None, env=None):
 class ServerTestCase(unittest.TestCase):
     """Base class: temp dirs, servers and clients that are always cleaned up."""
 
+    on_postgres = ON_POSTGRES  # tests branch on it where the engines differ (docs/api.md)
+
     def make_tempdir(self):
         tmp = tempfile.TemporaryDirectory(prefix="monolite-it-")
         self.addCleanup(tmp.cleanup)
@@ -441,6 +463,12 @@ class ServerTestCase(unittest.TestCase):
     def start_custom_server(self, server):
         self.addCleanup(server.stop_and_check)
         return server.start()
+
+    def psql(self, server, sql):
+        """`sql` run by psql on the database `server` serves (as its user): rows of text."""
+        self.assertTrue(server.db and is_postgres_url(server.db), f"not a PostgreSQL server: {server.db}")
+        import postgres
+        return postgres.psql_at(server.db, sql)
 
     def client(self, server, timeout=HTTP_TIMEOUT_S, headers=None):
         client = server.client(timeout, headers)
