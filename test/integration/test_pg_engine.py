@@ -187,6 +187,27 @@ class TwoProcessesBehindCaddyTest(ServerTestCase):
         self.assertEqual(acked - ids[0], set())
 
 
+class SessionSettingsTest(ServerTestCase):
+    """A request cannot change the session of the pooled connection the next request runs on
+    (one connection, so every request meets the same one)."""
+
+    def test_a_set_does_not_outlive_its_request(self):
+        server = self.start_server("--pg-pool", "1", db_path=postgres.new_shared_database_url())
+        http = self.client(server)
+        baseline = {name: self.query_value(http, f"SHOW {name}") for name in ("TimeZone", "statement_timeout")}
+        self.assertEqual(baseline["TimeZone"], "UTC")
+        for sql in ("SET TimeZone = 'America/New_York'", "SET statement_timeout = 0",
+                    "SET SESSION statement_timeout = 0"):
+            with self.subTest(sql=sql):
+                resp = http.execute(sql)
+                if resp.status != 200:
+                    self.assert_json_response(resp, resp.status)
+                for name, value in baseline.items():
+                    self.assertEqual(self.query_value(http, f"SHOW {name}"), value, f"{sql} outlived its request")
+                    self.assertEqual(self.assert_ok(http.batch([stmt(f"SHOW {name}")]))["results"][0]["rows"],
+                                     [[value]], f"{sql} outlived its request")
+
+
 class ReadinessFollowsPostgresTest(ServerTestCase):
     @classmethod
     def setUpClass(cls):
