@@ -3,7 +3,8 @@
 import re
 import unittest
 
-from harness import AUTO_ID, SharedServerTestCase, expected_last_insert_id, stmt
+from harness import (AUTO_ID, DATA_EXCEPTION, ON_POSTGRES, PRIMARY_KEY_VIOLATION, SharedServerTestCase,
+                     expected_last_insert_id, stmt)
 
 KNOWN_ERROR_CODES = {
     "BAD_JSON", "BAD_REQUEST", "BAD_PARAMS", "NOT_FOUND", "METHOD_NOT_ALLOWED",
@@ -38,10 +39,15 @@ class HealthTest(SharedServerTestCase):
         self.assertTrue(content_type.startswith("text/plain"), content_type)
         self.assertIn("version=0.0.4", content_type.replace(" ", ""))
         text = resp.raw.decode()
-        for name in ("monolite_http_requests_total", "monolite_writer_commits_total",
-                     "monolite_writer_queue_depth"):
+        # The writer's series are SQLite's writer; PostgreSQL's engine has its pool's instead.
+        engine_series = (("monolite_pg_connections", "monolite_pg_waiting") if ON_POSTGRES else
+                         ("monolite_writer_commits_total", "monolite_writer_queue_depth"))
+        for name in ("monolite_http_requests_total", *engine_series):
             self.assertRegex(text, rf"(?m)^{name}(\{{[^}}]*\}})?\s+\S+", name)
-        self.assertGreaterEqual(metric_total(text, "monolite_writer_commits_total"), 2)
+        if ON_POSTGRES:
+            self.assertGreaterEqual(metric_total(text, "monolite_pg_connections"), 1)
+        else:
+            self.assertGreaterEqual(metric_total(text, "monolite_writer_commits_total"), 2)
         self.assertGreaterEqual(metric_total(text, "monolite_http_requests_total"), 2)
 
     def test_metrics_request_counter_grows(self):
@@ -90,7 +96,7 @@ class QueryRouteTest(SharedServerTestCase):
     def test_error_after_some_rows_is_an_error_not_partial_rows(self):
         sql = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5) "
                "SELECT CASE WHEN x > 2 THEN abs(-9223372036854775807 - 1) ELSE x END FROM c")
-        self.assert_error(self.http.query(sql), 400, "SQLITE_ERROR")
+        self.assert_error(self.http.query(sql), 400, DATA_EXCEPTION)
 
     def test_query_sees_committed_writes(self):
         self.execute_ok(self.http, "INSERT INTO people(name) VALUES ('cy')")
@@ -212,7 +218,7 @@ class BatchRouteTest(SharedServerTestCase):
                     "WHERE x < 5) SELECT CASE WHEN x > 2 THEN abs(-9223372036854775807 - 1) "
                     "ELSE x END FROM c")
         self.assert_error(self.http.batch([stmt("INSERT INTO notes(body) VALUES ('x')"),
-                                           stmt(overflow)]), 400, "SQLITE_ERROR")
+                                           stmt(overflow)]), 400, DATA_EXCEPTION)
         self.assertEqual(self.query_value(self.http, "SELECT count(*) FROM notes"), 0)
 
     def test_batch_writes_are_visible_to_queries(self):
@@ -388,8 +394,7 @@ class ConstraintErrorTest(SharedServerTestCase):
     def test_constraint_violations_are_409(self):
         cases = [
             ("INSERT INTO child VALUES (2, 'c1', 'two', 1, 1)", "SQLITE_CONSTRAINT_UNIQUE"),
-            ("INSERT INTO child VALUES (1, 'c2', 'two', 1, 1)",
-             "SQLITE_CONSTRAINT_PRIMARYKEY"),
+            ("INSERT INTO child VALUES (1, 'c2', 'two', 1, 1)", PRIMARY_KEY_VIOLATION),
             ("INSERT INTO child VALUES (2, 'c2', NULL, 1, 1)", "SQLITE_CONSTRAINT_NOTNULL"),
             ("INSERT INTO child VALUES (2, 'c2', 'two', -1, 1)", "SQLITE_CONSTRAINT_CHECK"),
             ("INSERT INTO child VALUES (2, 'c2', 'two', 1, 99)",
