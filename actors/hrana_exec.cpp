@@ -29,20 +29,6 @@ bool in_autocommit(db::connection& conn, place where) {
   return where == place::shared_reader || sqlite3_get_autocommit(conn.handle()) != 0;
 }
 
-bool holds(const ph::condition& c, const std::vector<ph::step_outcome>& done, bool autocommit) {
-  using kind = ph::condition::kind;
-  auto each = [&](const ph::condition& inner) { return holds(inner, done, autocommit); };
-  switch (c.type) {
-    case kind::ok: return c.step < done.size() && done[c.step].status == ph::step_outcome::state::ok;
-    case kind::error: return c.step < done.size() && done[c.step].status == ph::step_outcome::state::failed;
-    case kind::not_: return c.conds.empty() || !each(c.conds.front());
-    case kind::and_: return std::all_of(c.conds.begin(), c.conds.end(), each);
-    case kind::or_: return std::any_of(c.conds.begin(), c.conds.end(), each);
-    case kind::is_autocommit: return autocommit;
-  }
-  return false;
-}
-
 ph::error statement_error(const proto::api_error& e, const std::string& sql) {
   if (e.code == "BAD_REQUEST") {
     const auto n = db::split_statements(sql).size();
@@ -167,7 +153,7 @@ void run_steps(db::connection& conn, place where, batch_run& run, stream_setting
     const auto& s = run.steps[run.next];
     auto& out = run.outcomes[run.next];
     const bool autocommit = in_autocommit(conn, where);
-    if (s.cond && !holds(*s.cond, run.outcomes, autocommit)) {
+    if (s.cond && !condition_holds(*s.cond, run.outcomes, autocommit)) {
       out.status = ph::step_outcome::state::skipped;
       continue;
     }

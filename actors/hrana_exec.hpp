@@ -7,14 +7,13 @@
 #include <optional>
 #include <vector>
 
+#include "actors/hrana_requests.hpp"
 #include "actors/writer_actor.hpp"
 #include "db/connection.hpp"
 #include "proto/hrana_decode.hpp"
 #include "proto/hrana_encode.hpp"
 
 namespace monolite::actors::hrana {
-
-namespace ph = proto::hrana;
 
 // shared_reader: any reader of the pool, autocommit only; pinned: the stream's own read-only
 // connection while its read transaction lasts; writer: the write connection (leased).
@@ -24,13 +23,6 @@ enum class place { shared_reader, pinned, writer };
 struct stream_settings {
   bool read_only = false;            // the token's role is read: never the writer
   std::optional<bool> foreign_keys;  // from PRAGMA foreign_keys, applied on the writer
-};
-
-struct step {
-  std::optional<ph::condition> cond;
-  proto::statement stmt;
-  bool want_rows = true;
-  std::optional<ph::error> invalid;  // could not be resolved (unknown sql_id, ...): fails unrun
 };
 
 // A batch (an execute is a batch of one, a sequence one with stop_on_error) on its way.

@@ -6,43 +6,6 @@
 
 namespace monolite::actors::hrana {
 namespace asio = boost::asio;
-namespace {
-
-boost::system::result<std::string, ph::error> resolve_sql(const std::optional<std::string>& sql,
-                                                          const std::optional<std::int32_t>& sql_id, const stream& s) {
-  if (sql && sql_id) return ph::error{"give \"sql\" or \"sql_id\", not both", "INVALID_REQUEST"};
-  if (sql) return {boost::system::in_place_value, *sql};
-  if (!sql_id) return ph::error{"the request needs \"sql\" or \"sql_id\"", "INVALID_REQUEST"};
-  const auto it = s.sqls.find(*sql_id);
-  if (it == s.sqls.end())
-    return ph::error{"no SQL text is stored under sql_id " + std::to_string(*sql_id) + " in this stream",
-                     "SQL_NOT_FOUND"};
-  return {boost::system::in_place_value, it->second};
-}
-
-step make_step(const ph::stmt& st, std::optional<ph::condition> cond, const stream& s) {
-  step out;
-  out.cond = std::move(cond);
-  out.want_rows = st.want_rows;
-  auto sql = resolve_sql(st.sql, st.sql_id, s);
-  if (!sql) {
-    out.invalid = sql.error();
-  } else if (!st.args.empty() && !st.named_args.empty()) {
-    out.invalid =
-        ph::error{"a statement takes positional or named arguments, not both", "ARGS_BOTH_POSITIONAL_AND_NAMED"};
-  } else {
-    out.stmt = proto::statement{std::move(*sql), st.args, st.named_args};
-  }
-  return out;
-}
-
-ph::stream_result of_kind(ph::request_kind kind) {
-  ph::stream_result r;
-  r.kind = kind;
-  return r;
-}
-
-}  // namespace
 
 pipeline_run::pipeline_run(std::shared_ptr<service> svc, std::shared_ptr<stream> s, bool registered,
                            std::vector<ph::decoded_request> requests, asio::any_io_executor reply_to, std::size_t home,
@@ -124,20 +87,7 @@ void pipeline_run::finish() {
 
 ph::stream_result pipeline_run::store_sql(const ph::stream_request& request) {
   auto r = of_kind(request.kind);
-  const auto& limits = svc_->limits_;
-  if (stream_->sqls.count(*request.sql_id))
-    r.failure = ph::error{"sql_id " + std::to_string(*request.sql_id) + " is already in use in this stream",
-                          "SQL_STORE_EXISTS"};
-  else if (stream_->sqls.size() >= limits.max_stored_sql)
-    r.failure = ph::error{
-        "a stream stores at most " + std::to_string(limits.max_stored_sql) + " SQL texts; close some with close_sql",
-        "SQL_STORE_TOO_MANY"};
-  else if (request.sql->size() > limits.max_stored_sql_bytes)
-    r.failure =
-        ph::error{"a stored SQL text may hold at most " + std::to_string(limits.max_stored_sql_bytes) + " bytes",
-                  "SQL_STORE_TOO_LARGE"};
-  else
-    stream_->sqls.emplace(*request.sql_id, *request.sql);
+  r.failure = store_sql_in(stream_->sqls, request, svc_->limits_.max_stored_sql, svc_->limits_.max_stored_sql_bytes);
   return r;
 }
 
@@ -150,7 +100,7 @@ void pipeline_run::close() {
 
 void pipeline_run::run_execute(const ph::stmt& statement) {
   auto run = std::make_shared<batch_run>();
-  run->steps.push_back(make_step(statement, std::nullopt, *stream_));
+  run->steps.push_back(make_step(statement, std::nullopt, stream_->sqls));
   run->outcomes.resize(1);
   run_batch(run, [self = shared_from_this(), run] {
     auto r = of_kind(ph::request_kind::execute);
@@ -168,7 +118,7 @@ void pipeline_run::run_execute(const ph::stmt& statement) {
 void pipeline_run::run_batch_request(const ph::batch& b) {
   auto run = std::make_shared<batch_run>();
   for (const auto& s : b.steps)
-    run->steps.push_back(make_step(s.statement, s.cond, *stream_));
+    run->steps.push_back(make_step(s.statement, s.cond, stream_->sqls));
   run->outcomes.resize(run->steps.size());
   run_batch(run, [self = shared_from_this(), run] {
     auto r = of_kind(ph::request_kind::batch);
@@ -181,7 +131,7 @@ void pipeline_run::run_batch_request(const ph::batch& b) {
 }
 
 std::optional<std::string> pipeline_run::sql_or_fail(const ph::stream_request& request) {
-  auto sql = resolve_sql(request.sql, request.sql_id, *stream_);
+  auto sql = resolve_sql(request.sql, request.sql_id, stream_->sqls);
   if (sql) return std::move(*sql);
   auto r = of_kind(request.kind);
   r.failure = sql.error();

@@ -37,22 +37,9 @@ void service::pipeline(std::optional<stream_ref> baton, bool read_only, std::vec
   auto refuse = [&](proto::api_error e) {
     asio::post(reply_to, [done = std::move(done), e = std::move(e)] { done(pipeline_outcome{e, {}, {}}); });
   };
-  std::shared_ptr<stream> s;
-  bool registered = true;
-  if (baton) {
-    auto taken = registry_.take(baton->id, baton->seq, read_only);
-    if (!taken) return refuse(taken.error());
-    s = std::move(*taken);
-  } else {
-    s = std::make_shared<stream>();
-    s->id = next_id_.fetch_add(1, std::memory_order_relaxed);
-    s->settings.read_only = read_only;
-    // A pipeline that ends by closing its new stream never hands out a baton: no need to register.
-    registered = requests.empty() || !requests.back() || requests.back()->kind != ph::request_kind::close;
-    if (registered) {
-      if (auto added = registry_.add(s); !added) return refuse(added.error());
-    }
-  }
+  auto taken = stream_for_pipeline(registry_, baton, read_only, requests, next_id_.fetch_add(1));
+  if (!taken) return refuse(taken.error());
+  auto [s, registered] = std::move(*taken);
   std::make_shared<pipeline_run>(shared_from_this(), std::move(s), registered, std::move(requests), std::move(reply_to),
                                  home, std::move(done))
       ->next();

@@ -28,6 +28,8 @@ int bind_value(sqlite3_stmt* stmt, int index, const proto::value& v) {
     int index;
     int operator()(std::monostate) const { return sqlite3_bind_null(stmt, index); }
     int operator()(std::int64_t i) const { return sqlite3_bind_int64(stmt, index, i); }
+    // SQLite has no boolean: true and false are the integers 1 and 0, as in SQLite's own TRUE/FALSE.
+    int operator()(bool b) const { return sqlite3_bind_int64(stmt, index, b ? 1 : 0); }
     int operator()(double d) const { return sqlite3_bind_double(stmt, index, d); }
     // SQLITE_STATIC: the request outlives the statement's use; bindings are cleared on exit.
     int operator()(const std::string& s) const {

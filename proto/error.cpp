@@ -9,7 +9,9 @@ namespace monolite::proto {
 
 boost::json::value to_json(const api_error& error) {
   // Messages may quote SQL text or SQLite values, which may hold any bytes.
-  return {{"error", {{"code", error.code}, {"message", valid_utf8(error.message)}}}};
+  boost::json::object inner{{"code", error.code}, {"message", valid_utf8(error.message)}};
+  if (!error.sqlstate.empty()) inner["sqlstate"] = error.sqlstate;
+  return boost::json::object{{"error", std::move(inner)}};
 }
 
 api_error bad_json(std::string message) { return {400, "BAD_JSON", std::move(message)}; }

@@ -14,11 +14,14 @@ struct api_error {
   std::string message;
   // Seconds for Retry-After; 0 means the header is not sent.
   unsigned retry_after = 0;
+  // PostgreSQL's SQLSTATE (e.g. "23505") when PostgreSQL gave the error; empty with SQLite.
+  std::string sqlstate = {};
 };
 
 template <class T>
 using result = boost::system::result<T, api_error>;
 
+// {"error": {"code", "message"}}, plus "sqlstate" inside when there is one.
 boost::json::value to_json(const api_error& error);
 
 api_error bad_json(std::string message);

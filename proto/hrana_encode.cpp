@@ -29,6 +29,10 @@ void write_value(json_writer& w, const value& v) {
     void operator()(const blob& b) const {
       w.raw(R"({"type":"blob","base64":")").raw(base64_encode(b.bytes)).raw("\"}");
     }
+    // Hrana values have no boolean; libSQL clients read 1/0 as SQLite's booleans.
+    void operator()(bool b) const {
+      w.raw(b ? R"({"type":"integer","value":"1"})" : R"({"type":"integer","value":"0"})");
+    }
   };
   std::visit(visitor{w}, v);
 }

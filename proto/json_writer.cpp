@@ -66,6 +66,7 @@ json_writer& json_writer::value(const proto::value& v) {
     void operator()(double d) const { w.number(d); }
     void operator()(const std::string& s) const { w.string(s); }
     void operator()(const blob& b) const { w.raw("{\"base64\":\"").raw(base64_encode(b.bytes)).raw("\"}"); }
+    void operator()(bool b) const { w.raw(b ? "true" : "false"); }
   };
   std::visit(visitor{*this}, v);
   return *this;

@@ -24,7 +24,7 @@ result<value> blob_from_json(const boost::json::object& object) {
 result<value> value_from_json(const boost::json::value& json) {
   switch (json.kind()) {
     case boost::json::kind::null: return value{std::monostate{}};
-    case boost::json::kind::bool_: return value{std::int64_t{json.get_bool() ? 1 : 0}};
+    case boost::json::kind::bool_: return value{json.get_bool()};
     case boost::json::kind::int64: return value{json.get_int64()};
     case boost::json::kind::uint64:
       if (json.get_uint64() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
@@ -54,6 +54,7 @@ boost::json::value value_to_json(const value& v) {
     boost::json::value operator()(const blob& b) const {
       return boost::json::object{{"base64", base64_encode(b.bytes)}};
     }
+    boost::json::value operator()(bool b) const { return b; }
   };
   return std::visit(visitor{}, v);
 }

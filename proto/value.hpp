@@ -1,5 +1,6 @@
-// A SQLite value as the API carries it, and its exact JSON form:
-// null, integer (signed 64-bit, never through double), float, text, blob as {"base64": "..."}.
+// A SQL value as the API carries it, and its exact JSON form:
+// null, integer (signed 64-bit, never through double), float, text, blob as {"base64": "..."}, and
+// boolean (true/false: PostgreSQL's bool; SQLite has none and stores a bound boolean as 1/0).
 #pragma once
 #include <boost/json/value.hpp>
 #include <cstdint>
@@ -16,7 +17,8 @@ struct blob {
   bool operator==(const blob&) const = default;
 };
 
-using value = std::variant<std::monostate, std::int64_t, double, std::string, blob>;
+// bool comes last so the index of the older alternatives is unchanged.
+using value = std::variant<std::monostate, std::int64_t, double, std::string, blob, bool>;
 
 // Fails with BAD_PARAMS for arrays, objects other than {"base64": "..."}, bad base64,
 // and integers outside the signed 64-bit range.

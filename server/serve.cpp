@@ -9,6 +9,7 @@
 #include <stop_token>
 #include <thread>
 
+#include "actors/pg_engine.hpp"
 #include "actors/sqlite_engine.hpp"
 #include "common/log.hpp"
 #include "replica/boot_restore.hpp"
@@ -29,6 +30,12 @@ namespace monolite::server {
 namespace asio = boost::asio;
 
 namespace {
+
+// For logs: the file, or the PostgreSQL URL without its password.
+std::string database_name(const server::settings& s) {
+  if (s.postgres_url.empty()) return s.db_path;
+  return actors::redacted_url(s.postgres_url);
+}
 
 db::connection_options connection_options_for(const server::settings& s) {
   db::connection_options o;
@@ -68,6 +75,27 @@ proto::result<void> open_database(server_context& ctx, asio::any_io_executor wri
   if (auto opened = open_hrana(ctx, connection_options_for(ctx.settings), writer_executor, reader_executors); !opened)
     return opened;
   ctx.engine = std::make_shared<actors::sqlite_engine>(ctx.writer, *ctx.readers, ctx.hrana);
+  return {};
+}
+
+// --db postgres://…: a pool of non-blocking connections on the HTTP threads' executors (they never
+// block on it). It connects in the background: /readyz is 503 until one connection is made.
+proto::result<void> open_postgres(server_context& ctx, io_pool& pool) {
+  const auto& s = ctx.settings;
+  actors::pg_engine_options o;
+  o.url = s.postgres_url;
+  o.pool_size = s.pg_pool;
+  o.queue_capacity = s.writer_queue;
+  o.statement_timeout = s.statement_timeout;
+  o.limits = {s.max_sql_length, s.max_params, s.max_result_rows, s.max_result_bytes};
+  o.hrana.max_stored_sql_bytes = static_cast<std::size_t>(s.max_sql_length);
+  o.hrana.transaction_timeout = s.transaction_timeout;
+  std::vector<asio::any_io_executor> executors;
+  for (std::size_t i = 0; i < pool.size(); ++i)
+    executors.push_back(pool.context(i).get_executor());
+  auto engine = actors::pg_engine::open(executors, o);
+  if (!engine) return engine.error();
+  ctx.engine = std::move(*engine);
   return {};
 }
 
@@ -185,6 +213,7 @@ std::vector<asio::any_io_executor> reader_executors(const server::settings& s, i
 // no file behind, or the whole checked one).
 int prepare_database(server_context& ctx, io_pool& pool, asio::thread_pool& db_pool, std::stop_token stop = {}) {
   proto::result<void> prepared;
+  if (!ctx.settings.postgres_url.empty()) prepared = open_postgres(ctx, pool);
   if (ctx.settings.restore_if_missing) {
     auto restored =
         replica::restore_if_missing(ctx.settings.db_path, ctx.settings.replicas.front(), ctx.settings.replica_keys,
@@ -196,10 +225,11 @@ int prepare_database(server_context& ctx, io_pool& pool, asio::thread_pool& db_p
     }
     if (!restored) prepared = proto::internal_error(restored.error().message);
   }
-  if (prepared) prepared = open_database(ctx, db_pool.get_executor(), reader_executors(ctx.settings, pool, db_pool));
+  if (prepared && !ctx.engine)
+    prepared = open_database(ctx, db_pool.get_executor(), reader_executors(ctx.settings, pool, db_pool));
   if (prepared) prepared = start_replication(ctx, pool.context(0).get_executor());
   if (prepared) return 0;
-  log::error("cannot open database", {{"db", ctx.settings.db_path}, {"error", prepared.error().message}});
+  log::error("cannot open database", {{"db", database_name(ctx.settings)}, {"error", prepared.error().message}});
   return 1;
 }
 
@@ -214,8 +244,9 @@ void announce_ready(server_context& ctx, const listener& lst, io_pool& pool) {
   }
   log::info("listening", {{"address", ctx.settings.listen_host},
                           {"port", lst.port()},
-                          {"db", ctx.settings.db_path},
-                          {"readers", ctx.readers->size()},
+                          {"db", database_name(ctx.settings)},
+                          {"engine", ctx.readers ? "sqlite" : "postgres"},
+                          {"readers", ctx.readers ? ctx.readers->size() : ctx.settings.pg_pool},
                           {"threads", pool.size()}});
 }
 
@@ -223,8 +254,10 @@ void add_routes(server_context& ctx) {
   add_sql_routes(ctx);
   add_hrana_routes(ctx);
   add_system_routes(ctx);
-  add_replication_routes(ctx);
-  add_read_only_routes(ctx);
+  if (ctx.settings.postgres_url.empty()) {  // what only SQLite has
+    add_replication_routes(ctx);
+    add_read_only_routes(ctx);
+  }
   install_access_check(ctx);
 }
 

@@ -38,6 +38,15 @@ BOOST_AUTO_TEST_CASE(every_value_type_round_trips_exactly) {
     BOOST_TEST((r.rows[i][0] == values[i]), "value " << i);
 }
 
+BOOST_AUTO_TEST_CASE(booleans_bind_as_one_and_zero) {
+  must(sql("CREATE TABLE b(x)"));
+  must(sql("INSERT INTO b VALUES(?), (?)", {true, false}));
+  auto r = must(sql("SELECT x, typeof(x) FROM b ORDER BY rowid"));
+  BOOST_REQUIRE(r.rows.size() == 2u);
+  BOOST_TEST((r.rows[0] == std::vector<proto::value>{std::int64_t{1}, std::string("integer")}));
+  BOOST_TEST((r.rows[1] == std::vector<proto::value>{std::int64_t{0}, std::string("integer")}));
+}
+
 BOOST_AUTO_TEST_CASE(named_parameters_with_any_prefix_or_none) {
   proto::statement s{
       "SELECT :a, @b, $c", {}, {{"a", std::int64_t{1}}, {"@b", std::int64_t{2}}, {"$c", std::int64_t{3}}}};
@@ -71,7 +80,7 @@ BOOST_AUTO_TEST_CASE(counts_and_last_insert_id) {
   must(sql("CREATE TABLE t(id INTEGER PRIMARY KEY, x)"));
   auto ins = must(sql("INSERT INTO t(x) VALUES(1),(2),(3)"));
   BOOST_TEST(ins.rows_affected == 3);
-  BOOST_TEST(ins.last_insert_id == 3);
+  BOOST_TEST(ins.last_insert_id.value_or(0) == 3);
   BOOST_TEST(must(sql("CREATE INDEX tx ON t(x)")).rows_affected == 0);  // DDL does not repeat the last count
   BOOST_TEST(must(sql("UPDATE t SET x = 0 WHERE id > 5")).rows_affected == 0);
   BOOST_TEST(must(sql("SELECT * FROM t")).rows_affected == 0);

@@ -141,6 +141,12 @@ class ValueRoundTripTest(SharedServerTestCase):
             with self.subTest(label):
                 self.assert_same_value(result["rows"][0][0], value)
 
+    def test_json_booleans_bind_as_sqlite_integers(self):
+        # SQLite has no boolean type: true and false are stored and come back as 1 and 0.
+        rows = self.query_rows(self.http, "SELECT ?1, typeof(?1), ?2, typeof(?2)", [True, False])
+        self.assertEqual(rows, [[1, "integer", 0, "integer"]])
+        self.assertIs(type(rows[0][0]), int)
+
     def test_integer_arithmetic_at_the_limits(self):
         rows = self.query_rows(self.http, "SELECT ? - 1, ? + 1", [INT64_MAX, INT64_MIN])
         self.assertEqual(rows, [[INT64_MAX - 1, INT64_MIN + 1]])

@@ -132,6 +132,9 @@ BOOST_AUTO_TEST_CASE(values_encode_as_clients_read_them) {
   BOOST_TEST(encode_one_row(std::numeric_limits<double>::infinity()).find(R"("value":1e999)") != std::string::npos);
   BOOST_TEST(encode_one_row(blob{{1, 2, 3}}).find(R"({"type":"blob","base64":"AQID"})") != std::string::npos);
   BOOST_TEST(encode_one_row(std::monostate{}).find(R"({"type":"null"})") != std::string::npos);
+  // Hrana has no boolean: PostgreSQL's bool goes out as SQLite's 1/0.
+  BOOST_TEST(encode_one_row(true).find(R"({"type":"integer","value":"1"})") != std::string::npos);
+  BOOST_TEST(encode_one_row(false).find(R"({"type":"integer","value":"0"})") != std::string::npos);
   BOOST_TEST(encode_one_row(std::string("a\"b")).find(R"({"type":"text","value":"a\"b"})") != std::string::npos);
   BOOST_TEST(text.find(R"("cols":[{"name":"c","decltype":null}])") != std::string::npos);
   BOOST_TEST(text.find(R"("affected_row_count":0,"last_insert_rowid":null)") != std::string::npos);

@@ -37,4 +37,9 @@ BOOST_AUTO_TEST_CASE(integers_blobs_and_null) {
   BOOST_TEST(write(std::monostate{}) == "null");
 }
 
+BOOST_AUTO_TEST_CASE(booleans_are_json_booleans) {
+  BOOST_TEST(write(true) == "true");
+  BOOST_TEST(write(false) == "false");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

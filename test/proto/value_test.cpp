@@ -36,9 +36,16 @@ BOOST_AUTO_TEST_CASE(null_float_text_and_bool) {
   BOOST_TEST(std::holds_alternative<std::monostate>(decode("null")));
   BOOST_TEST(std::get<double>(decode("1.25")) == 1.25);
   BOOST_TEST(std::get<std::string>(decode("\"h\\u00e9\"")) == "h\xc3\xa9");
-  BOOST_TEST(std::get<std::int64_t>(decode("true")) == 1);
   BOOST_TEST(encode(std::monostate{}) == "null");
   BOOST_TEST(std::get<double>(value_from_json(value_to_json(0.1)).value()) == 0.1);
+}
+
+BOOST_AUTO_TEST_CASE(booleans_stay_booleans) {
+  BOOST_TEST(std::get<bool>(decode("true")) == true);
+  BOOST_TEST(std::get<bool>(decode("false")) == false);
+  BOOST_TEST(encode(true) == "true");
+  BOOST_TEST(encode(false) == "false");
+  BOOST_TEST((decode("1") != value{true}));  // an integer is not a boolean
 }
 
 BOOST_AUTO_TEST_CASE(blobs_round_trip_through_base64) {
