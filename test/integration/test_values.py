@@ -143,7 +143,11 @@ class ValueRoundTripTest(SharedServerTestCase):
 
     def test_json_booleans_bind_as_sqlite_integers(self):
         # SQLite has no boolean type: true and false are stored and come back as 1 and 0.
-        rows = self.query_rows(self.http, "SELECT ?1, typeof(?1), ?2, typeof(?2)", [True, False])
+        # PostgreSQL's boolean comes back as true and false.
+        rows = self.query_rows(self.http, f"SELECT ?1, {type_of('?1')}, ?2, {type_of('?2')}", [True, False])
+        if ON_POSTGRES:
+            self.assertEqual(rows, [[True, "boolean", False, "boolean"]])
+            return
         self.assertEqual(rows, [[1, "integer", 0, "integer"]])
         self.assertIs(type(rows[0][0]), int)
 
