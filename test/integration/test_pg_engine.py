@@ -221,7 +221,8 @@ class ReadinessFollowsPostgresTest(ServerTestCase):
         server = self.start_server(db_path=self.pg.url(self.pg.new_database()))
         http = self.client(server, timeout=10)
         pid = server.proc.pid
-        self.assertEqual(self.readyz_status(http), 200)
+        # The engine connects in the background: ready once its first connection is up.
+        self.assertTrue(wait_until(lambda: self.readyz_status(http) == 200, OUTAGE_TIMEOUT_S), server.log_tail())
         self.pg.halt()
         self.assertTrue(wait_until(lambda: self.readyz_status(http) == 503, OUTAGE_TIMEOUT_S),
                         f"/readyz still {self.readyz_status(http)} with PostgreSQL down")
