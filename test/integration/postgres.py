@@ -110,8 +110,8 @@ def _alive(pid):
 def psql_at(url, sql, check=True):
     """Runs `sql` on the database at `url`; its rows (tuples of text, NULL as None), or the
     CompletedProcess with check=False. Raises on error with check=True."""
-    done = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\x1f", "-P", "null=" + NULL_MARK, "-v", "ON_ERROR_STOP=1",
-                           "-d", url, "-c", sql], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\x1f", "-P", "null=" + NULL_MARK,
+                           "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql], capture_output=True, text=True, timeout=120)
     if check and done.returncode != 0:
         raise RuntimeError(f"psql failed: {done.stderr}")
     if not check:

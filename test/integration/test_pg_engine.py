@@ -97,8 +97,8 @@ class LeastPrivilegeRoleTest(ServerTestCase):
 
     def test_rows_are_still_read_and_written(self):
         self.execute_ok(self.http, "INSERT INTO t(v) VALUES (?)", ["new"])
-        self.assertEqual(self.execute_ok(self.http, "UPDATE t SET v = ? WHERE v = ?", ["newer", "new"])["rows_affected"],
-                         1)
+        updated = self.execute_ok(self.http, "UPDATE t SET v = ? WHERE v = ?", ["newer", "new"])
+        self.assertEqual(updated["rows_affected"], 1)
         self.assertEqual(self.query_rows(self.http, "SELECT v FROM t WHERE v = ?", ["newer"]), [["newer"]])
         self.assertEqual(self.as_owner("SELECT count(*) FROM t WHERE v = 'newer'"), [("1",)])
         self.assertEqual(self.execute_ok(self.http, "DELETE FROM t WHERE v = ?", ["newer"])["rows_affected"], 1)
