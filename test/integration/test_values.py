@@ -167,6 +167,22 @@ class ValueRoundTripTest(SharedServerTestCase):
         self.assertEqual(self.query_rows(self.http, "SELECT id FROM big ORDER BY id"),
                          [[INT64_MIN], [INT64_MAX]])
 
+    def test_integer_primary_key(self):
+        # SQLite: INTEGER PRIMARY KEY is the rowid, 64 bits, numbered by itself. PostgreSQL: a 32-bit
+        # column like any other (AUTO_ID in harness.py is what numbers rows there).
+        self.execute_ok(self.http, "CREATE TABLE ipk(id INTEGER PRIMARY KEY, v TEXT)")
+        self.addCleanup(self.http.execute, "DROP TABLE ipk")
+        numbered = self.http.execute("INSERT INTO ipk(v) VALUES ('a')")
+        wide = self.http.execute("INSERT INTO ipk VALUES (?, 'b')", [INT64_MAX])
+        if ON_POSTGRES:
+            self.assertEqual(self.assert_error(numbered, 409, "SQLITE_CONSTRAINT_NOTNULL")["sqlstate"], "23502")
+            self.assertEqual(self.assert_error(wide, 400, "SQLITE_MISMATCH")["sqlstate"], "22003")
+            self.assertEqual(self.query_rows(self.http, "SELECT count(*) FROM ipk"), [[0]])
+            return
+        self.assertEqual(self.assert_ok(numbered)["results"][0]["last_insert_id"], 1)
+        self.assert_ok(wide)
+        self.assertEqual(self.query_rows(self.http, "SELECT id, v FROM ipk ORDER BY id"), [[1, "a"], [INT64_MAX, "b"]])
+
     def test_blob_bytes_are_exact(self):
         data = bytes(range(256)) * 4 + b"\x00"
         hex_of = "upper(encode(?1, 'hex'))" if ON_POSTGRES else "hex(?1)"
