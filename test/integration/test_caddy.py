@@ -57,7 +57,7 @@ class Caddy:
             config = os.path.join(self.workdir, "Caddyfile")
             with open(config, "w", encoding="utf-8") as out:
                 out.write("{\n\tadmin off\n\tauto_https off\n}\n"
-                          f":{self.port} {{\n\tbind {HOST}\n\timport {PROXY_SNIPPET}\n}}\n")
+                          f":{self.port} {{\n\tbind {HOST}\n{self.site_directives()}}}\n")
             env = {**os.environ, "MONOLITE_UPSTREAM": f"{HOST}:{self.upstream_port}",
                    "HOME": self.workdir, "XDG_DATA_HOME": self.workdir, "XDG_CONFIG_HOME": self.workdir}
             with open(self.log_path, "ab") as log:
@@ -68,6 +68,10 @@ class Caddy:
                 return self
             self.stop()
         raise RuntimeError(f"caddy did not start; log:\n{self.log_tail()}")
+
+    def site_directives(self):
+        """The site block's body: the shipped proxy configuration."""
+        return f"\timport {PROXY_SNIPPET}\n"
 
     def _listening(self):
         if self.proc.poll() is not None:

@@ -1,14 +1,16 @@
 """Limits that protect the server: the SQL sandbox, the statement timeout, size caps on
 SQL, parameters, results and bodies, and the connection limit.
 
-The servers here listen on loopback without --auth, so no token is needed.
+The servers here listen on loopback without --auth, so no token is needed. On PostgreSQL
+(MONOLITE_TEST_ENGINE=postgres) there is no SQLite sandbox: what it refuses is not PostgreSQL's SQL
+there, and the role is the sandbox (test_pg_engine.py).
 """
 
 import os
 import time
 import unittest
 
-from harness import (SharedServerTestCase, ServerTestCase, closed_by_peer, open_socket,
+from harness import (AUTO_ID, ON_POSTGRES, SharedServerTestCase, ServerTestCase, closed_by_peer, open_socket,
                      raw_request, read_response, run_in_threads, stmt, wait_until)
 
 RUNAWAY = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
@@ -16,12 +18,20 @@ RUNAWAY = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
 RUNAWAY_INSERT = ("INSERT INTO sink(n) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
                   "SELECT x + 1 FROM c) SELECT count(*) FROM c")
 SQL_ROUTES = ("/sql/query", "/sql/execute", "/sql/batch")
+# What a statement SQLite's sandbox refuses gets: on PostgreSQL it is not SQL there.
+REFUSED = (400, "SQLITE_ERROR") if ON_POSTGRES else (403, "SQLITE_AUTH")
 
 
 def rows_sql(count, width=1):
     """A SELECT returning `count` rows, each one text value of `width` bytes."""
+    text = f"repeat('x', {width})" if ON_POSTGRES else f"printf('%.{width}c', 'x')"
     return (f"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {count}) "
-            f"SELECT printf('%.{width}c', 'x') AS v FROM c")
+            f"SELECT {text} AS v FROM c")
+
+
+def blob_sql(size):
+    """An expression for a blob of `size` bytes."""
+    return f"decode(repeat('ab', {size}), 'hex')" if ON_POSTGRES else f"randomblob({size})"
 
 
 def sql_of_length(length):
@@ -59,8 +69,7 @@ class SandboxTest(LimitsTestCase):
 
     def setUp(self):
         super().setUp()
-        self.assert_ok(self.http.execute("CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, "
-                                         "v TEXT)"))
+        self.assert_ok(self.http.execute(f"CREATE TABLE IF NOT EXISTS t({AUTO_ID}, v TEXT)"))
 
     def in_workdir(self, name):
         return os.path.join(self.workdir, name)
@@ -68,11 +77,18 @@ class SandboxTest(LimitsTestCase):
     def assert_refused_everywhere(self, sql, names):
         for path in SQL_ROUTES:
             with self.subTest(sql=sql, path=path):
+                if ON_POSTGRES:  # not PostgreSQL's SQL: an error of the statement, with its sqlstate
+                    error = self.assert_error(self.post_sql(path, sql), 400, "SQLITE_ERROR")
+                    self.assertRegex(error.get("sqlstate", ""), r"^[0-9A-Z]{5}$", error)
+                    continue
                 error = self.assert_error(self.post_sql(path, sql), 403, "SQLITE_AUTH")
                 self.assertIn(names.lower(), error["message"].lower(),
                               "the message does not name what was refused")
 
     def assert_still_wal(self):
+        if ON_POSTGRES:  # PostgreSQL's own durability setting is what stays
+            self.assertEqual(self.query_value(self.http, "SHOW synchronous_commit"), "on")
+            return
         with open(self.db_path, "rb") as db:
             header = db.read(20)
         self.assertEqual(header[18:20], b"\x02\x02", "the database left WAL mode")
@@ -118,10 +134,16 @@ class SandboxTest(LimitsTestCase):
 
     def test_vacuum(self):
         copy = self.in_workdir("copy.db")
-        for sql in ("VACUUM", "vacuum main", f"VACUUM INTO '{copy}'",
-                    f"VACUUM main INTO '{copy}'", f"VACUUM INTO 'file:{copy}?mode=rwc'",
-                    "-- comment\n VACUUM", "; VACUUM", f";VACUUM INTO '{copy}'"):
+        plain = ("VACUUM", "-- comment\n VACUUM", "; VACUUM")
+        for sql in ("vacuum main", f"VACUUM INTO '{copy}'", f"VACUUM main INTO '{copy}'",
+                    f"VACUUM INTO 'file:{copy}?mode=rwc'", f";VACUUM INTO '{copy}'") + (() if ON_POSTGRES else plain):
             self.assert_refused_everywhere(sql, "vacuum")
+        for sql in plain if ON_POSTGRES else ():
+            # PostgreSQL's own VACUUM: alone on /sql/execute it runs (outside a transaction, on the
+            # tables the role owns); inside the transaction of /sql/query or /sql/batch it cannot.
+            self.execute_ok(self.http, sql)
+            for path in ("/sql/query", "/sql/batch"):
+                self.assertEqual(self.assert_json_response(self.post_sql(path, sql), 400)["error"]["sqlstate"], "25001")
         self.assertFalse(os.path.exists(copy), "VACUUM INTO created a file")
         self.assert_still_wal()
 
@@ -132,11 +154,17 @@ class SandboxTest(LimitsTestCase):
                 ("/sql/batch", {"statements": [stmt("INSERT INTO t(v) VALUES ('before')"),
                                                stmt("VACUUM")]})):
             with self.subTest(path=path):
-                self.assert_error(self.http.post_json(path, body), 403, "SQLITE_AUTH")
+                self.assert_error(self.http.post_json(path, body), *REFUSED)
         self.assertEqual(self.query_value(self.http,
                                           "SELECT count(*) FROM t WHERE v = 'before'"), 0)
 
     def test_reading_pragmas_still_work(self):
+        if ON_POSTGRES:  # no PRAGMA: the catalog is information_schema (and pg_catalog)
+            self.assert_error(self.http.query("PRAGMA table_info(t)"), 400, "SQLITE_ERROR")
+            self.assertEqual(self.query_rows(self.http, "SELECT column_name FROM information_schema.columns "
+                                                        "WHERE table_name = 't' ORDER BY ordinal_position"),
+                             [["id"], ["v"]])
+            return
         body = self.assert_ok(self.http.query("PRAGMA table_info(t)"))
         self.assertEqual([row[1] for row in body["rows"]], ["id", "v"])
         self.assertEqual(len(self.query_rows(self.http, "PRAGMA user_version")), 1)
@@ -162,6 +190,13 @@ class TokenizerPointerTest(ServerTestCase):
     def test_fts3_tokenizer_is_refused(self):
         server = self.start_server()
         http = self.client(server, timeout=10)
+        if ON_POSTGRES:  # no such function there
+            for path in SQL_ROUTES:
+                call = stmt("SELECT fts3_tokenizer('simple')")
+                body = {"statements": [call]} if path == "/sql/batch" else call
+                error = self.assert_error(http.post_json(path, body), 400, "SQLITE_ERROR")
+                self.assertEqual(error.get("sqlstate"), "42883", error)
+            return
         for sql in ("SELECT fts3_tokenizer('simple')",
                     "SELECT hex(fts3_tokenizer('porter'))",
                     "SELECT fts3_tokenizer('evil', x'4141414141414141')"):
@@ -227,7 +262,7 @@ class ConfiguredCapsTest(LimitsTestCase):
 
     def setUp(self):
         super().setUp()
-        self.assert_ok(self.http.execute("CREATE TABLE IF NOT EXISTS capped(v)"))
+        self.assert_ok(self.http.execute("CREATE TABLE IF NOT EXISTS capped(v text)"))
         self.addCleanup(self.http.execute, "DELETE FROM capped")
 
     def test_sql_length(self):
@@ -269,7 +304,7 @@ class ConfiguredCapsTest(LimitsTestCase):
     def test_result_bytes(self):
         self.assertEqual(len(self.query_rows(self.http, rows_sql(10, 1000))), 10)
         for sql in (rows_sql(1, 150_000), rows_sql(99, 2_000),
-                    "SELECT zeroblob(200000)", "SELECT randomblob(90000), randomblob(90000)"):
+                    f"SELECT {blob_sql(200000)}", f"SELECT {blob_sql(90000)}, {blob_sql(90000)}"):
             with self.subTest(sql=sql[:60]):
                 self.assert_error(self.http.query(sql), 400, "RESULT_TOO_LARGE")
                 self.assert_error(self.http.batch([stmt(sql)]), 400, "RESULT_TOO_LARGE")
@@ -310,8 +345,7 @@ class StatementTimeoutTest(LimitsTestCase):
 
     def setUp(self):
         super().setUp()
-        self.assert_ok(self.http.execute("CREATE TABLE IF NOT EXISTS sink(id INTEGER PRIMARY KEY, "
-                                         "n INTEGER)"))
+        self.assert_ok(self.http.execute(f"CREATE TABLE IF NOT EXISTS sink({AUTO_ID}, n bigint)"))
         self.addCleanup(self.http.execute, "DELETE FROM sink")
 
     def assert_interrupted(self, send):

@@ -4,8 +4,8 @@ import json
 import time
 import unittest
 
-from harness import (ServerTestCase, SharedServerTestCase, closed_by_peer, raw_json_request,
-                     raw_request, read_response, stmt)
+from harness import (PRIMARY_KEY_VIOLATION, ServerTestCase, SharedServerTestCase, closed_by_peer,
+                     expected_last_insert_id, raw_json_request, raw_request, read_response, stmt)
 
 MAX_BODY = 1024
 
@@ -74,16 +74,17 @@ class KeepAliveTest(SharedServerTestCase):
         sock.sendall(b"".join(requests))
         reader = sock.makefile("rb")
         responses = [read_response(reader) for _ in requests]
-        self.assertEqual(self.assert_ok(responses[0])["results"][0]["last_insert_id"], 101)
+        self.assertEqual(self.assert_ok(responses[0])["results"][0]["last_insert_id"], expected_last_insert_id(101))
         self.assertEqual(self.assert_ok(responses[1]), {"status": "ok"})
-        self.assertEqual(self.assert_ok(responses[2])["results"][0]["last_insert_id"], 102)
+        self.assertEqual(self.assert_ok(responses[2])["results"][0]["last_insert_id"], expected_last_insert_id(102))
         self.assert_error(responses[3], 404, "NOT_FOUND")
         self.assertEqual(self.assert_ok(responses[4])["results"][0]["rows"], [[103]])
         self.assert_error(responses[5], 400, "BAD_JSON")
-        self.assert_error(responses[6], 409, "SQLITE_CONSTRAINT_PRIMARYKEY")
+        self.assert_error(responses[6], 409, PRIMARY_KEY_VIOLATION)
         self.assertEqual(self.assert_ok(responses[7]), {"status": "ready"})
-        self.assertEqual(self.assert_ok(responses[8])["results"][0]["last_insert_id"], 104)
+        self.assertEqual(self.assert_ok(responses[8])["results"][0]["last_insert_id"], expected_last_insert_id(104))
         self.assertEqual(self.assert_ok(responses[9])["rows"], [["last"]])
+        self.assertEqual(self.query_rows(self.http, "SELECT id FROM pipe ORDER BY id"), [[101], [102], [103], [104]])
 
 
 class BodyLimitTest(SharedServerTestCase):
