@@ -29,18 +29,6 @@ bool in_autocommit(db::connection& conn, place where) {
   return where == place::shared_reader || sqlite3_get_autocommit(conn.handle()) != 0;
 }
 
-ph::error statement_error(const proto::api_error& e, const std::string& sql) {
-  if (e.code == "BAD_REQUEST") {
-    const auto n = db::split_statements(sql).size();
-    if (n == 0) return make_error("SQL_NO_STATEMENT", "the SQL text holds no statement");
-    if (n > 1)
-      return make_error("SQL_MANY_STATEMENTS", "the SQL text holds " + std::to_string(n) +
-                                                   " statements; a statement request takes exactly one "
-                                                   "(send several as a batch or a sequence)");
-  }
-  return ph::from_api_error(e);
-}
-
 ph::error readonly_error(const stream_settings& settings) {
   return make_error("SQLITE_READONLY", settings.read_only
                                            ? "this token's role is read: statements that write are refused"

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "db/sql_text.hpp"
+#include "proto/hrana_encode.hpp"
+
 namespace monolite::actors::hrana {
 
 boost::system::result<std::string, ph::error> resolve_sql(const std::optional<std::string>& sql,
@@ -51,6 +54,18 @@ bool condition_holds(const ph::condition& c, const std::vector<ph::step_outcome>
     case kind::is_autocommit: return autocommit;
   }
   return false;
+}
+
+ph::error statement_error(const proto::api_error& e, const std::string& sql) {
+  if (e.code == "BAD_REQUEST") {
+    const auto n = db::split_statements(sql).size();
+    if (n == 0) return ph::error{"the SQL text holds no statement", "SQL_NO_STATEMENT"};
+    if (n > 1)
+      return ph::error{"the SQL text holds " + std::to_string(n) +
+                           " statements; a statement request takes exactly one (send several as a batch or a sequence)",
+                       "SQL_MANY_STATEMENTS"};
+  }
+  return ph::from_api_error(e);
 }
 
 std::optional<ph::error> store_sql_in(stored_sqls& sqls, const ph::stream_request& request, std::size_t max_stored,

@@ -30,6 +30,9 @@ step make_step(const ph::stmt& st, std::optional<ph::condition> cond, const stor
 ph::stream_result of_kind(ph::request_kind kind);
 // Whether a step's condition holds, given the outcomes of the steps before it.
 bool condition_holds(const ph::condition& c, const std::vector<ph::step_outcome>& done, bool autocommit);
+// A statement's error as Hrana names it: the API's BAD_REQUEST for a text holding no statement or
+// several becomes SQL_NO_STATEMENT or SQL_MANY_STATEMENTS.
+ph::error statement_error(const proto::api_error& e, const std::string& sql);
 // Stores the request's SQL text under its id, or says why not (in use, too many, too large).
 std::optional<ph::error> store_sql_in(stored_sqls& sqls, const ph::stream_request& request, std::size_t max_stored,
                                       std::size_t max_bytes);

@@ -18,6 +18,20 @@ proto::api_error as_query_error(proto::api_error e) {
   return e;
 }
 
+// As on SQLite (actors/write_transaction.cpp), a request of several statements names the one that
+// failed: the `index`th of the client's `count`.
+proto::api_error numbered(proto::api_error e, std::size_t index, std::size_t count) {
+  if (count > 1) e.message = "statement " + std::to_string(index + 1) + ": " + e.message;
+  return e;
+}
+
+proto::api_error failure_error(const pg::exec_failure& f, const pg_sql_limits& limits, client_statements span) {
+  const auto at = f.statement_index;
+  auto e = to_api_error(f.error, limits);
+  if (at < span.first || at >= span.first + span.count) return e;
+  return numbered(std::move(e), at - span.first, span.count);
+}
+
 proto::api_error interrupted_error() {
   return {504, "SQLITE_INTERRUPT", "the server is shutting down; the statement did not run"};
 }
@@ -59,7 +73,7 @@ void pg_engine::query(proto::statement statement, asio::any_io_executor reply_to
   queries.push_back(plain_query("BEGIN READ ONLY"));
   queries.push_back(std::move(*q));
   queries.push_back(plain_query("COMMIT"));
-  run_group(capped_group(std::move(queries), limits_), false, std::move(reply_to),
+  run_group(capped_group(std::move(queries), limits_), false, client_statements{1, 1}, std::move(reply_to),
             [reply, started](proto::result<std::vector<pg::query_result>> ran) {
               if (!ran) return reply(read_outcome{as_query_error(ran.error()), ms_since(started)});
               auto result = to_statement_result(std::move((*ran)[1]), true);
@@ -77,12 +91,18 @@ void pg_engine::write(proto::write_request request, asio::any_io_executor reply_
   if (rows) queries.push_back(plain_query("BEGIN"));
   for (const auto& statement : request.statements) {
     auto q = to_pg_query(statement, limits_, pg_statement_origin::request);
-    if (!q) return asio::post(reply_to, [reply, e = q.error()] { reply(write_outcome{e, 0}); });
+    if (!q) {
+      return asio::post(reply_to,
+                        [reply, e = numbered(q.error(), queries.size() - (rows ? 1 : 0), request.statements.size())] {
+                          reply(write_outcome{e, 0});
+                        });
+    }
     queries.push_back(std::move(*q));
   }
   auto group = capped_group(std::move(queries), limits_);
   group.keep_rows = rows;
-  run_group(std::move(group), rows, std::move(reply_to),
+  const client_statements span{rows ? 1u : 0u, request.statements.size()};
+  run_group(std::move(group), rows, span, std::move(reply_to),
             [reply, started, rows](proto::result<std::vector<pg::query_result>> ran) {
               if (!ran) return reply(write_outcome{ran.error(), ms_since(started)});
               std::vector<proto::statement_result> results;
@@ -95,29 +115,31 @@ void pg_engine::write(proto::write_request request, asio::any_io_executor reply_
             });
 }
 
-void pg_engine::run_group(pg::query_group group, bool commit_after, asio::any_io_executor reply_to,
-                          group_handler then) {
+void pg_engine::run_group(pg::query_group group, bool commit_after, client_statements span,
+                          asio::any_io_executor reply_to, group_handler then) {
   if (interrupted_.load(std::memory_order_acquire)) return asio::post(reply_to, [then] { then(interrupted_error()); });
   auto answer = [reply_to, then](proto::result<std::vector<pg::query_result>> r) {
     asio::post(reply_to, [then, r = std::move(r)]() mutable { then(std::move(r)); });
   };
   const auto limits = limits_;
-  pool_->acquire(
-      reply_to, [group = std::move(group), commit_after, answer, limits](pg::result<pg_lease> leased) mutable {
-        if (!leased) return answer(to_api_error(leased.error(), limits));
-        auto lease = std::make_shared<pg_lease>(std::move(*leased));
-        lease->connection().exec(std::move(group), [lease, commit_after, answer, limits](pg::exec_result ran) mutable {
-          if (!ran) return lease.reset(), answer(to_api_error(ran.error().error, limits));
-          if (!commit_after) return lease.reset(), answer(std::move(*ran));
-          auto results = std::make_shared<std::vector<pg::query_result>>(std::move(*ran));
-          lease->connection().exec(capped_group({plain_query("COMMIT")}, {}),
-                                   [lease, results, answer, limits](pg::exec_result committed) mutable {
-                                     lease.reset();  // back to the pool (rolled back if COMMIT failed)
-                                     if (!committed) return answer(to_api_error(committed.error().error, limits));
-                                     answer(std::move(*results));
-                                   });
-        });
-      });
+  pool_->acquire(reply_to,
+                 [group = std::move(group), commit_after, span, answer, limits](pg::result<pg_lease> leased) mutable {
+                   if (!leased) return answer(to_api_error(leased.error(), limits));
+                   auto lease = std::make_shared<pg_lease>(std::move(*leased));
+                   lease->connection().exec(
+                       std::move(group), [lease, commit_after, span, answer, limits](pg::exec_result ran) mutable {
+                         if (!ran) return lease.reset(), answer(failure_error(ran.error(), limits, span));
+                         if (!commit_after) return lease.reset(), answer(std::move(*ran));
+                         auto results = std::make_shared<std::vector<pg::query_result>>(std::move(*ran));
+                         lease->connection().exec(capped_group({plain_query("COMMIT")}, {}),
+                                                  [lease, results, answer, limits](pg::exec_result committed) mutable {
+                                                    lease.reset();  // back to the pool (rolled back if COMMIT failed)
+                                                    if (!committed)
+                                                      return answer(to_api_error(committed.error().error, limits));
+                                                    answer(std::move(*results));
+                                                  });
+                       });
+                 });
 }
 
 void pg_engine::pipeline(std::optional<hrana::stream_ref> baton, bool read_only,

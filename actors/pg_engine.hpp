@@ -32,6 +32,12 @@ struct pg_engine_options {
 // The URL without its password, for logs.
 std::string redacted_url(const std::string& url);
 
+// Where the client's statements are in a group (after a BEGIN of ours, say), to name the failing one.
+struct client_statements {
+  std::size_t first = 0;
+  std::size_t count = 1;
+};
+
 class pg_engine final : public engine, public std::enable_shared_from_this<pg_engine> {
  public:
   // Connects in the background: available() turns true once a connection is up.
@@ -56,7 +62,8 @@ class pg_engine final : public engine, public std::enable_shared_from_this<pg_en
   pg_engine(std::shared_ptr<pg_pool> pool, std::shared_ptr<pg_hrana> hrana, const pg_engine_options& options);
   // Runs `group` on a pooled connection; `then` runs on `reply_to`. With `commit_after`, a COMMIT
   // follows in a second round trip once the group succeeded (the pool rolls back otherwise).
-  void run_group(pg::query_group group, bool commit_after, boost::asio::any_io_executor reply_to, group_handler then);
+  void run_group(pg::query_group group, bool commit_after, client_statements span,
+                 boost::asio::any_io_executor reply_to, group_handler then);
 
   std::shared_ptr<pg_pool> pool_;
   std::shared_ptr<pg_hrana> hrana_;

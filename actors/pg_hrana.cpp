@@ -214,7 +214,7 @@ void pg_pipeline_run::run_statement(const hrana::step& s, std::function<void(sta
   };
   if (std::exchange(stream_->timed_out, false)) return fail_later(hrana::transaction_timeout_error());
   auto q = to_pg_query(s.stmt, svc_->sql_limits_, pg_statement_origin::stream);
-  if (!q) return fail_later(ph::from_api_error(q.error()));
+  if (!q) return fail_later(hrana::statement_error(q.error(), s.stmt.sql));
   const auto keyword = db::first_keyword(s.stmt.sql);
   if (auto begin = as_postgres_begin(s.stmt.sql)) q->sql = begin;
   std::vector<pg::query> queries;

@@ -18,6 +18,10 @@ proto::result<pg::query> to_pg_query(const proto::statement& statement, const pg
                             "the SQL text is longer than " + std::to_string(limits.max_sql_length) + " bytes"};
   auto translated = pg::translate_placeholders(statement.sql, limits.max_params);
   if (!translated) return translated.error();
+  // What SQLite's prepare answers (db/connection.cpp): one statement per "sql".
+  if (translated->statements == 0) return proto::bad_request("empty SQL statement");
+  if (translated->statements > 1)
+    return proto::bad_request("\"sql\" holds more than one statement; send each in \"statements\"");
   auto values = pg::bind_placeholders(*translated, statement);
   if (!values) return values.error();
   auto params = pg::param_list::from(*values);

@@ -51,7 +51,16 @@ class translator {
   void copy_to(std::size_t end) { copy(end - pos_); }
 
   proto::result<void> step() {
-    switch (in_[pos_]) {
+    const char c = in_[pos_];
+    if (c == ';') {
+      statements_ += content_ ? 1 : 0;
+      content_ = false;
+      copy(1);
+      return {};
+    }
+    const bool comment = (c == '-' && peek(1) == '-') || (c == '/' && peek(1) == '*');
+    if (!comment && !is_space(c)) content_ = true;
+    switch (c) {
       case '\'': copy_string(false); return {};
       case '"': copy_quoted_identifier(); return {};
       case '-': peek(1) == '-' ? copy_line_comment() : copy(1); return {};
@@ -246,6 +255,7 @@ class translator {
     }
     out.sql.append(out_, copied);
     out.names = std::move(names_);
+    out.statements = statements_ + (content_ ? 1 : 0);
     return out;
   }
 
@@ -255,6 +265,8 @@ class translator {
   std::string out_;
   std::vector<mark> marks_;
   std::vector<std::string> names_;
+  std::size_t statements_ = 0;                          // ended by a ';' outside strings, identifiers and comments
+  bool content_ = false;                                // more than blanks and comments since the last ';'
   std::unordered_map<std::string, std::size_t> named_;  // named parameters' indexes
 };
 

@@ -34,6 +34,9 @@ struct translated_sql {
   // slots[k - 1] is SQLite's index of the parameter $k stands for. $1..$n are the indexes the text
   // uses, in increasing order, so without gaps $k is index k.
   std::vector<int> slots;
+  // Statements in the text, by its ';' outside strings, quoted identifiers, dollar quotes and
+  // comments; blank ones (only blanks and comments) not counted.
+  std::size_t statements = 0;
 };
 
 // Fails like SQLite's prepare (400 SQLITE_ERROR) when a parameter's number is out of 1..max_params

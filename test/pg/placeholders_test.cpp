@@ -56,6 +56,16 @@ proto::value i(std::int64_t n) { return n; }
 
 BOOST_AUTO_TEST_SUITE(pg_placeholders)
 
+BOOST_AUTO_TEST_CASE(statements_are_counted_by_their_semicolons_outside_quotes_and_comments) {
+  BOOST_TEST(translate("").statements == 0u);
+  BOOST_TEST(translate("  -- nothing\n /* here */ ;").statements == 0u);
+  BOOST_TEST(translate("SELECT 1;  -- done").statements == 1u);
+  BOOST_TEST(translate("SELECT 1; SELECT 2").statements == 2u);
+  BOOST_TEST(translate("SELECT ';', \";\" FROM t -- ;\n /* ; */").statements == 1u);
+  BOOST_TEST(translate("DO $$ BEGIN PERFORM 1; PERFORM 2; END $$;").statements == 1u);
+  BOOST_TEST(translate("CREATE FUNCTION f() RETURNS int AS $fn$ SELECT 1; $fn$ LANGUAGE sql").statements == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(question_marks_number_as_sqlite_numbers_them) {
   auto plain = translate("SELECT ?, ?");
   BOOST_TEST(plain.sql == "SELECT $1, $2");
