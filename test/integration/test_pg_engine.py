@@ -15,7 +15,7 @@ import tempfile
 import unittest
 
 import postgres
-from harness import HOST, ServerTestCase, WriteLoad, read_load_ids, stmt, wait_until
+from harness import HOST, ServerTestCase, WriteLoad, read_load_ids, run_cli, stmt, wait_until
 from test_caddy import Caddy
 from test_routes import metric_total
 
@@ -235,6 +235,68 @@ class ReadinessFollowsPostgresTest(ServerTestCase):
         self.assertTrue(server.running())
         self.assertEqual(server.proc.pid, pid)
         self.assertEqual(self.query_rows(http, "SELECT 1"), [[1]])
+
+
+def hrana_execute(sql):
+    return {"type": "execute", "stmt": {"sql": sql}}
+
+
+class PostgresDifferencesTest(ServerTestCase):
+    """Rows of docs/api.md's difference table that no shared module shows."""
+
+    def setUp(self):
+        super().setUp()
+        self.server = self.start_server(db_path=postgres.new_shared_database_url())
+        self.http = self.client(self.server)
+
+    def test_values_come_back_as_postgresql_prints_them(self):
+        body = self.assert_ok(self.http.query(
+            "SELECT 1 + 1, TIMESTAMPTZ '2024-01-02 03:04:05+02' AS at, DATE '2024-01-02' AS d, "
+            "'7f000001-0000-4000-8000-000000000000'::uuid AS u, '{\"a\": 1}'::jsonb AS j, 1.50::numeric AS n, "
+            "true AS b, INTERVAL '90 minutes' AS i"))
+        self.assertEqual(body["columns"], ["?column?", "at", "d", "u", "j", "n", "b", "i"])
+        self.assertEqual(body["rows"], [[2, "2024-01-02 01:04:05+00", "2024-01-02",
+                                         "7f000001-0000-4000-8000-000000000000", '{"a": 1}', "1.50", True,
+                                         "01:30:00"]])
+
+    def test_a_failed_statement_aborts_the_streams_transaction_until_rollback(self):
+        self.execute_ok(self.http, "CREATE TABLE a(id bigint PRIMARY KEY)")
+        first = self.assert_ok(self.http.post_json("/v2/pipeline", {"baton": None, "requests": [
+            hrana_execute("BEGIN"), hrana_execute("INSERT INTO a VALUES (1)"), hrana_execute("INSERT INTO a VALUES (1)"),
+            hrana_execute("SELECT 1")]}))
+        kinds = [r["type"] for r in first["results"]]
+        self.assertEqual(kinds, ["ok", "ok", "error", "error"])
+        self.assertIn("current transaction is aborted", first["results"][3]["error"]["message"])
+        second = self.assert_ok(self.http.post_json("/v2/pipeline", {"baton": first["baton"], "requests": [
+            hrana_execute("ROLLBACK"), hrana_execute("SELECT count(*) FROM a"), {"type": "close"}]}))
+        self.assertEqual([r["type"] for r in second["results"]], ["ok", "ok", "ok"])
+        self.assertEqual(second["results"][1]["response"]["result"]["rows"], [[{"type": "integer", "value": "0"}]])
+
+    def test_sqlite_begin_forms_run_as_postgresql_begin(self):
+        self.execute_ok(self.http, "CREATE TABLE b(id bigint PRIMARY KEY)")
+        for begin in ("BEGIN DEFERRED", "BEGIN IMMEDIATE", "BEGIN EXCLUSIVE TRANSACTION"):
+            with self.subTest(begin=begin):
+                body = self.assert_ok(self.http.post_json("/v2/pipeline", {"baton": None, "requests": [
+                    hrana_execute(begin), hrana_execute(f"INSERT INTO b VALUES ({len(begin)})"),
+                    hrana_execute("COMMIT"), {"type": "close"}]}))
+                self.assertEqual([r["type"] for r in body["results"]], ["ok", "ok", "ok", "ok"], body)
+        read = self.assert_ok(self.http.post_json("/v2/pipeline", {"baton": None, "requests": [
+            hrana_execute("BEGIN TRANSACTION READONLY"), hrana_execute("INSERT INTO b VALUES (1)"),
+            hrana_execute("ROLLBACK"), {"type": "close"}]}))
+        self.assertEqual(read["results"][1]["type"], "error")
+        self.assertIn("read-only", read["results"][1]["error"]["message"])
+        self.assertEqual(self.query_rows(self.http, "SELECT count(*) FROM b"), [[3]])
+
+    def test_what_only_sqlite_has_is_not_served(self):
+        for path in ("/admin/read-only", "/admin/snapshot"):
+            with self.subTest(path=path):
+                self.assert_error(self.http.post_json(path, {"read_only": True}), 404, "NOT_FOUND")
+        url = postgres.new_shared_database_url()
+        for flags in (["--replica", "file:///tmp/nowhere"], ["--read-only"]):
+            with self.subTest(flags=flags):
+                done = run_cli(["serve", "--db", url, "--listen", f"{HOST}:0", *flags])
+                self.assertEqual(done.returncode, 2, done.stderr)
+                self.assertIn("needs a SQLite --db", done.stderr)
 
 
 if __name__ == "__main__":
