@@ -76,7 +76,7 @@ class pg_pipeline_run : public std::enable_shared_from_this<pg_pipeline_run> {
   void step_batch(std::shared_ptr<batch> b, std::function<void()> then);
   void run_statement(const hrana::step& s, std::function<void(statement_outcome)> then);
   void on_connection(std::function<void(pg_lease&)> work, std::function<void(proto::api_error)> failed);
-  void after_exec(std::shared_ptr<pg_lease> lease, pg::exec_result& ran);
+  void after_exec(std::shared_ptr<pg_lease> lease, bool wrapped);
 
   std::shared_ptr<pg_hrana> svc_;
   std::shared_ptr<pg_stream> stream_;
@@ -217,7 +217,7 @@ void pg_pipeline_run::run_statement(const hrana::step& s, std::function<void(sta
         auto shared = self->stream_->held ? self->stream_->held : std::make_shared<pg_lease>(std::move(lease));
         shared->connection().exec(std::move(group), [self, shared, at, want_rows, then](pg::exec_result ran) mutable {
           asio::post(self->reply_to_, [self, shared, at, want_rows, then, ran = std::move(ran)]() mutable {
-            self->after_exec(shared, ran);
+            self->after_exec(shared, at == 1);
             if (!ran)
               return then(
                   statement_outcome{ph::from_api_error(to_api_error(ran.error().error, self->svc_->sql_limits_))});
@@ -243,9 +243,11 @@ void pg_pipeline_run::on_connection(std::function<void(pg_lease&)> work, std::fu
 }
 
 // The stream keeps the connection while a transaction is open on it, and gives it back after.
-void pg_pipeline_run::after_exec(std::shared_ptr<pg_lease> lease, pg::exec_result& ran) {
+// `wrapped`: the statement ran in a BEGIN READ ONLY … COMMIT of our own (a read stream outside a
+// transaction); if it failed, that transaction is left aborted, and it is not the client's to keep.
+void pg_pipeline_run::after_exec(std::shared_ptr<pg_lease> lease, bool wrapped) {
   const auto state = lease->connection().transaction_state();
-  const bool open = !lease->connection().broken() &&
+  const bool open = !wrapped && !lease->connection().broken() &&
                     (state == pg::transaction_status::in_transaction || state == pg::transaction_status::in_error);
   if (open && !stream_->held) {
     stream_->held = std::move(lease);
@@ -253,7 +255,6 @@ void pg_pipeline_run::after_exec(std::shared_ptr<pg_lease> lease, pg::exec_resul
   } else if (!open) {
     stream_->held.reset();
   }
-  (void)ran;
 }
 
 std::shared_ptr<pg_hrana> pg_hrana::open(std::shared_ptr<pg_pool> pool, const pg_sql_limits& sql_limits,
