@@ -145,6 +145,9 @@ void pg_pipeline_run::finish() {
     if (registered_) svc_->registry_.remove(stream_->id);
   } else {
     out.next = hrana::stream_ref{stream_->id, svc_->registry_.give_back(*stream_)};
+    // After stop() forgot the idle streams, no sweep comes: this one's connection must go back now
+    // (the pool's close waits for it). Checked after give_back, so stop() or this sees the stream.
+    if (svc_->stopping_.load()) (void)svc_->registry_.take_idle(clock::time_point::max());
   }
   auto done = std::move(done_);
   done(std::move(out));
@@ -196,6 +199,8 @@ void pg_pipeline_run::run_statement(const hrana::step& s, std::function<void(sta
   auto fail_later = [this, &then](ph::error e) {
     asio::post(reply_to_, [then = std::move(then), e = std::move(e)] { then(statement_outcome{e}); });
   };
+  if (svc_->interrupted_.load(std::memory_order_acquire))
+    return fail_later({"the server is shutting down; the statement did not run", "SQLITE_INTERRUPT"});
   if (std::exchange(stream_->timed_out, false)) return fail_later(hrana::transaction_timeout_error());
   auto q = to_pg_query(s.stmt, svc_->sql_limits_);
   if (!q) return fail_later(ph::from_api_error(q.error()));
@@ -302,6 +307,7 @@ void pg_hrana::arm() {
 // Also forgets every idle stream: the connections they hold go back to the pool (rolled back), which
 // can then close.
 void pg_hrana::stop() {
+  stopping_.store(true);
   (void)registry_.take_idle(clock::time_point::max());
   asio::post(timer_strand_, [self = shared_from_this()] {
     MONOLITE_ASSERT_ON_STRAND(self->timer_strand_);

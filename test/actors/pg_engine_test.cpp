@@ -34,6 +34,11 @@ struct engine_fixture : test::pg_engine_fixture {
 constexpr const char* connections_here =
     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
 
+std::string failure_code(const proto::hrana::stream_result& r) { return r.failure ? r.failure->code : "(none)"; }
+
+constexpr const char* waiting_on_a_lock =
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+
 proto::blob blob_of(std::vector<unsigned char> bytes) { return proto::blob{std::move(bytes)}; }
 
 }  // namespace
@@ -275,6 +280,8 @@ BOOST_AUTO_TEST_CASE(after_interrupt_requests_fail_with_504) {
   BOOST_REQUIRE(wrote.results.has_error());
   BOOST_TEST(wrote.results.error().status == 504u);
   BOOST_TEST(wrote.results.error().code == "SQLITE_INTERRUPT");
+  auto streamed = pipeline(*engine, std::nullopt, {hrana_execute("INSERT INTO t VALUES (2, 'y')")});
+  BOOST_TEST(failure_code(streamed.results.at(0)) == "SQLITE_INTERRUPT");
   BOOST_TEST(check("SELECT count(*) FROM t") == "0");
 }
 
@@ -304,6 +311,25 @@ BOOST_AUTO_TEST_CASE(close_rolls_back_an_open_stream_and_leaves_nothing_pending)
   BOOST_REQUIRE_MESSAGE(ran.wait_for(test::pg_patience) == std::future_status::ready, "work left after close()");
   BOOST_TEST(check("SELECT count(*) FROM t") == "0");
   test::poll_until([&] { return check(connections_here) == others; }, "the engine's connections gone");
+}
+
+// A pipeline still running when close() is called ends with its stream holding a transaction: close()
+// must not wait for that connection for ever.
+BOOST_AUTO_TEST_CASE(close_completes_when_a_pipeline_was_running) {
+  auto locker = fresh();  // not admin(): within its transaction pg_stat_activity would not change
+  BOOST_REQUIRE(exec(*locker, test::sql_group({"BEGIN", "LOCK TABLE t IN ACCESS EXCLUSIVE MODE"})));
+  auto e = start_engine(options_for_this_database());
+  auto running = send(*e, std::nullopt, {hrana_execute("BEGIN"), hrana_execute("SELECT count(*) FROM t")});
+  test::poll_until([&] { return check(std::string(waiting_on_a_lock)) == "1"; }, "the pipeline's SELECT waiting");
+  auto closed = std::make_shared<std::promise<void>>();
+  auto closed_future = closed->get_future();
+  e->close(replies.get_executor(), [closed] { closed->set_value(); });
+  std::erase(engines, e);  // closed once, here
+  BOOST_REQUIRE(exec(*locker, test::sql_group({"COMMIT"})));
+  auto ran = test::wait_pg(running, "the running pipeline");
+  BOOST_TEST(!ran.results.at(1).failure);
+  test::wait_pg(closed_future, "close");
+  BOOST_TEST(check(std::string(connections_here) + " AND state = 'idle in transaction'") == "0");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
