@@ -163,7 +163,10 @@ void pg_engine::append_metrics(std::string& out) const {
       "# TYPE monolite_pg_not_ready_total counter\nmonolite_pg_not_ready_total " + std::to_string(s.not_ready) + "\n";
 }
 
-void pg_engine::interrupt() { interrupted_.store(true, std::memory_order_release); }
+void pg_engine::interrupt() {
+  interrupted_.store(true, std::memory_order_release);
+  hrana_->interrupt();
+}
 
 void pg_engine::close(asio::any_io_executor done_on, std::function<void()> done) {
   hrana_->stop();

@@ -85,7 +85,7 @@ class pg_pipeline_run : public std::enable_shared_from_this<pg_pipeline_run> {
   void step_batch(std::shared_ptr<batch> b, std::function<void()> then);
   void run_statement(const hrana::step& s, std::function<void(statement_outcome)> then);
   void on_connection(std::function<void(pg_lease&)> work, std::function<void(proto::api_error)> failed);
-  void after_exec(std::shared_ptr<pg_lease> lease);
+  void after_exec(std::shared_ptr<pg_lease> lease, bool wrapped);
 
   std::shared_ptr<pg_hrana> svc_;
   std::shared_ptr<pg_stream> stream_;
@@ -147,6 +147,9 @@ void pg_pipeline_run::finish() {
     if (registered_) svc_->registry_.remove(stream_->id);
   } else {
     out.next = hrana::stream_ref{stream_->id, svc_->registry_.give_back(*stream_)};
+    // After stop() forgot the idle streams, no sweep comes: this one's connection must go back now
+    // (the pool's close waits for it). Checked after give_back, so stop() or this sees the stream.
+    if (svc_->stopping_.load()) (void)svc_->registry_.take_idle(clock::time_point::max());
   }
   auto done = std::move(done_);
   done(std::move(out));
@@ -212,6 +215,8 @@ void pg_pipeline_run::run_statement(const hrana::step& s, std::function<void(sta
   auto fail_later = [this, &then](ph::error e) {
     asio::post(reply_to_, [then = std::move(then), e = std::move(e)] { then(statement_outcome{e}); });
   };
+  if (svc_->interrupted_.load(std::memory_order_acquire))
+    return fail_later({"the server is shutting down; the statement did not run", "SQLITE_INTERRUPT"});
   if (std::exchange(stream_->timed_out, false)) return fail_later(hrana::transaction_timeout_error());
   auto q = to_pg_query(s.stmt, svc_->sql_limits_, pg_statement_origin::stream);
   if (!q) return fail_later(hrana::statement_error(q.error(), s.stmt.sql));
@@ -234,7 +239,7 @@ void pg_pipeline_run::run_statement(const hrana::step& s, std::function<void(sta
         auto shared = self->stream_->held ? self->stream_->held : std::make_shared<pg_lease>(std::move(lease));
         shared->connection().exec(std::move(group), [self, shared, at, want_rows, then](pg::exec_result ran) mutable {
           asio::post(self->reply_to_, [self, shared, at, want_rows, then, ran = std::move(ran)]() mutable {
-            self->after_exec(shared);
+            self->after_exec(shared, at == 1);
             if (!ran)
               return then(
                   statement_outcome{ph::from_api_error(to_api_error(ran.error().error, self->svc_->sql_limits_))});
@@ -260,9 +265,11 @@ void pg_pipeline_run::on_connection(std::function<void(pg_lease&)> work, std::fu
 }
 
 // The stream keeps the connection while a transaction is open on it, and gives it back after.
-void pg_pipeline_run::after_exec(std::shared_ptr<pg_lease> lease) {
+// `wrapped`: the statement ran in a BEGIN READ ONLY … COMMIT of our own (a read stream outside a
+// transaction); if it failed, that transaction is left aborted, and it is not the client's to keep.
+void pg_pipeline_run::after_exec(std::shared_ptr<pg_lease> lease, bool wrapped) {
   const auto state = lease->connection().transaction_state();
-  const bool open = !lease->connection().broken() &&
+  const bool open = !wrapped && !lease->connection().broken() &&
                     (state == pg::transaction_status::in_transaction || state == pg::transaction_status::in_error);
   if (open && !stream_->held) {
     stream_->held = std::move(lease);
@@ -317,6 +324,7 @@ void pg_hrana::arm() {
 // Also forgets every idle stream: the connections they hold go back to the pool (rolled back), which
 // can then close.
 void pg_hrana::stop() {
+  stopping_.store(true);
   (void)registry_.take_idle(clock::time_point::max());
   asio::post(timer_strand_, [self = shared_from_this()] {
     MONOLITE_ASSERT_ON_STRAND(self->timer_strand_);

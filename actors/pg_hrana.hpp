@@ -58,7 +58,10 @@ class pg_hrana : public std::enable_shared_from_this<pg_hrana> {
   // Thread-safe: the sweep (idle expiry, transaction timeout) runs every quarter of the idle expiry
   // from start() until stop().
   void start();
+  // Also ends streams whose pipeline is still running when it ends: their connections go back.
   void stop();
+  // Thread-safe: later statements fail with SQLITE_INTERRUPT instead of running.
+  void interrupt() { interrupted_.store(true, std::memory_order_release); }
   std::size_t open_streams() const { return registry_.size(); }
 
  private:
@@ -76,6 +79,8 @@ class pg_hrana : public std::enable_shared_from_this<pg_hrana> {
   boost::asio::steady_timer timer_;  // on timer_strand_
   bool stopped_ = false;             // on timer_strand_
   std::atomic<std::uint64_t> next_id_{1};
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> interrupted_{false};
 };
 
 }  // namespace monolite::actors
