@@ -86,6 +86,7 @@ class pg_pipeline_run : public std::enable_shared_from_this<pg_pipeline_run> {
   void run_statement(const hrana::step& s, std::function<void(statement_outcome)> then);
   void on_connection(std::function<void(pg_lease&)> work, std::function<void(proto::api_error)> failed);
   void after_exec(std::shared_ptr<pg_lease> lease, bool wrapped);
+  std::pair<pg::query_group, std::size_t> group_for(pg::query q, const std::string& keyword) const;
 
   std::shared_ptr<pg_hrana> svc_;
   std::shared_ptr<pg_stream> stream_;
@@ -218,24 +219,19 @@ void pg_pipeline_run::run_statement(const hrana::step& s, std::function<void(sta
   if (svc_->interrupted_.load(std::memory_order_acquire))
     return fail_later({"the server is shutting down; the statement did not run", "SQLITE_INTERRUPT"});
   if (std::exchange(stream_->timed_out, false)) return fail_later(hrana::transaction_timeout_error());
-  auto q = to_pg_query(s.stmt, svc_->sql_limits_, pg_statement_origin::stream);
-  if (!q) return fail_later(hrana::statement_error(q.error(), s.stmt.sql));
   const auto keyword = db::first_keyword(s.stmt.sql);
-  if (auto begin = as_postgres_begin(s.stmt.sql)) q->sql = begin;
-  std::vector<pg::query> queries;
-  std::size_t at = 0;  // where the client's statement is in the group
   if (stream_->settings.read_only) {
     if (auto refused = refused_on_read_stream(keyword)) return fail_later(*refused);
-    if (opens_transaction(keyword)) q->sql = "BEGIN READ ONLY";
-    if (!stream_->held && !opens_transaction(keyword)) queries.push_back(plain_query("BEGIN READ ONLY")), at = 1;
   }
-  queries.push_back(std::move(*q));
-  if (at == 1) queries.push_back(plain_query("COMMIT"));
-  auto group = capped_group(std::move(queries), svc_->sql_limits_);
+  auto q = to_pg_query(s.stmt, svc_->sql_limits_, pg_statement_origin::stream);
+  if (!q) return fail_later(hrana::statement_error(q.error(), s.stmt.sql));
+  if (auto begin = as_postgres_begin(s.stmt.sql)) q->sql = begin;
+  auto built = group_for(std::move(*q), keyword);
+  const std::size_t at = built.second;
   const bool want_rows = s.want_rows;
   auto self = shared_from_this();
   on_connection(
-      [self, group = std::move(group), at, want_rows, then](pg_lease& lease) mutable {
+      [self, group = std::move(built.first), at, want_rows, then](pg_lease& lease) mutable {
         auto shared = self->stream_->held ? self->stream_->held : std::make_shared<pg_lease>(std::move(lease));
         shared->connection().exec(std::move(group), [self, shared, at, want_rows, then](pg::exec_result ran) mutable {
           asio::post(self->reply_to_, [self, shared, at, want_rows, then, ran = std::move(ran)]() mutable {
@@ -250,6 +246,20 @@ void pg_pipeline_run::run_statement(const hrana::step& s, std::function<void(sta
         });
       },
       [this, then](proto::api_error e) { then(statement_outcome{ph::from_api_error(e)}); });
+}
+
+// The group a statement runs as, and where its own result is in it: on a read stream outside a
+// transaction, inside a BEGIN READ ONLY … COMMIT of ours (and its own BEGIN is a read-only one).
+std::pair<pg::query_group, std::size_t> pg_pipeline_run::group_for(pg::query q, const std::string& keyword) const {
+  std::vector<pg::query> queries;
+  std::size_t at = 0;
+  if (stream_->settings.read_only) {
+    if (opens_transaction(keyword)) q.sql = "BEGIN READ ONLY";
+    if (!stream_->held && !opens_transaction(keyword)) queries.push_back(plain_query("BEGIN READ ONLY")), at = 1;
+  }
+  queries.push_back(std::move(q));
+  if (at == 1) queries.push_back(plain_query("COMMIT"));
+  return {capped_group(std::move(queries), svc_->sql_limits_), at};
 }
 
 // The stream's own connection while it holds one, else one from the pool; both on `reply_to_`.
