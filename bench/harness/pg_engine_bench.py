@@ -39,18 +39,26 @@ def wait_ready(srv: Monolite, seconds: float = 15) -> None:
         time.sleep(0.05)
 
 
-def pool_idle(srv: Monolite, seconds: float = 30) -> None:
-    """wrk stops with requests in flight and the server still runs them on the pool (an insert may commit
-    after wrk exits): returns once none waits for a connection and every open connection is idle."""
+def wait_idle(srv: Monolite, idle, what: str, seconds: float = 30) -> None:
+    """wrk stops with requests in flight and the server still runs them (an insert may commit after wrk
+    exits): returns once idle(samples of /metrics) holds, so that the rows counted next are all there."""
     deadline = time.monotonic() + seconds
-    while True:
-        samples = prom.scrape(srv.url)
-        conns = {labels.get("state"): v for name, labels, v in samples if name == "monolite_pg_connections"}
-        if prom.value(samples, "monolite_pg_waiting") == 0 and conns.get("open") == conns.get("idle"):
-            return
+    while not idle(prom.scrape(srv.url)):
         if time.monotonic() > deadline:
-            raise RuntimeError(f"monolite's PostgreSQL pool still busy {seconds} s after the load stopped")
+            raise RuntimeError(f"{what} still busy {seconds} s after the load stopped")
         time.sleep(0.05)
+
+
+def pool_idle(srv: Monolite) -> None:
+    """No request waits for a PostgreSQL connection and every open connection is idle."""
+    def idle(samples):
+        conns = {labels.get("state"): v for name, labels, v in samples if name == "monolite_pg_connections"}
+        return prom.value(samples, "monolite_pg_waiting") == 0 and conns.get("open") == conns.get("idle")
+    wait_idle(srv, idle, "monolite's PostgreSQL pool")
+
+
+def writer_idle(srv: Monolite) -> None:
+    wait_idle(srv, lambda samples: prom.value(samples, "monolite_writer_queue_depth", -1) == 0, "monolite's writer")
 
 
 def monolite_pg_runs(ctx: Context, pg: Postgres, sync: str) -> list:
@@ -81,7 +89,7 @@ def sqlite_runs(ctx: Context) -> list:
         log = ctx.run_dir / f"pg-engine-sqlite-{sync}.log"
         with Monolite(ctx.monolite_bin, db, sync.lower(), ctx.ledger, log) as srv:
             run_wrk(srv.url, "point_read", 64, ctx.warmup, ROWS)
-            out += monolite_workloads(ctx, srv, sync, WORKLOADS, CLIENTS, TARGETS["sqlite"])
+            out += monolite_workloads(ctx, srv, sync, WORKLOADS, CLIENTS, TARGETS["sqlite"], writer_idle)
         check_server_log(ctx, srv, f"monolite on SQLite {sync}")
     return out
 
