@@ -2,6 +2,7 @@
 # monolite benchmark: monolite vs PostgreSQL 15 vs the HTTP ceiling vs in-process SQLite.
 #   bench/run.sh [--quick] [--scale] [--soak SECONDS] [--replication] [--no-main] [--seconds S]
 #   bench/run.sh --drills | --drills-quick      (the replication drills instead of the comparison)
+#   bench/run.sh --pg-engine [--seconds S]      (instead: monolite+PostgreSQL vs pgbench vs monolite+SQLite)
 # Prints a table and writes bench/results/<timestamp>.json. See bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

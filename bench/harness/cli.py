@@ -1,5 +1,5 @@
 """Entry point: python3 -m harness [--quick] [--scale] [--soak SECONDS] [--replication] [--no-main]
-[--restore-gib N] [--restore-only] [--drills | --drills-quick] (see bench/README.md)."""
+[--restore-gib N] [--restore-only] [--drills | --drills-quick] [--move] [--pg-engine] (see bench/README.md)."""
 import argparse
 import signal
 import sys
@@ -7,7 +7,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import drills, machine, move_bench, phases, replication, report
+from . import drills, machine, move_bench, pg_engine_bench, phases, replication, report
 from .loadgen import BENCH
 from .procs import Ledger, ensure_binary
 from .scale import scale
@@ -33,6 +33,8 @@ def parse_args(argv):
                    help="--move: a database of at least N GiB (cached in bench/.cache/move-<N>g.db)")
     p.add_argument("--move-parts", default="migration,cutover,status", metavar="LIST",
                    help="--move: which parts to run (migration, cutover, status)")
+    p.add_argument("--pg-engine", action="store_true",
+                   help="instead: monolite serving PostgreSQL vs pgbench vs monolite on SQLite (point reads, inserts)")
     p.add_argument("--no-main", action="store_true",
                    help="skip the main comparison (run only --scale/--soak/--replication/--drills)")
     p.add_argument("--seconds", type=float, help="seconds per measured run (default 10, quick 3)")
@@ -52,20 +54,20 @@ def main(argv=None) -> int:
     args.replication = args.replication or args.restore_only
     args.no_main = args.no_main or args.restore_only
     args.no_main = args.no_main or args.drills  # the drills are a check of their own, not a comparison
-    args.no_main = args.no_main or args.move
+    args.no_main = args.no_main or args.move or args.pg_engine
     signal.signal(signal.SIGTERM, _sigterm)
     seconds = args.seconds or (3 if args.quick else 10)
     ctx = phases.Context(run_dir=args.run_dir, ledger=Ledger(args.run_dir / "ledger"),
                          monolite_bin=ensure_binary(args.monolite, args.run_dir / "monolite"),
                          loop_bin=args.loop, seconds=seconds, warmup=1 if args.quick else 2)
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    out = BENCH / "results" / stamp
+    out = BENCH / "results" / (stamp + ("-pg-engine" if args.pg_engine else ""))
     doc = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "json": str(out.with_suffix(".json")),
            "settings": {"seconds": seconds, "warmup": ctx.warmup, "rows": phases.ROWS, "quick": args.quick,
                         "soak": args.soak, "scale": args.scale, "replication": "restore only" if args.restore_only else args.replication,
                         "restore_gib": args.restore_gib,
                         "drills": "quick" if args.drills_quick else args.drills,
-                        "move_gib": args.move_gib if args.move else None,
+                        "move_gib": args.move_gib if args.move else None, "pg_engine": args.pg_engine,
                         "wrk": "-t2 (-t1 for 1 client), --timeout 10s",
                         "pgbench": "-M prepared -j 2 (-j 1 for 1 client), TCP 127.0.0.1"},
            "machine": machine.describe(ctx.monolite_bin, BENCH.parent)}
@@ -93,6 +95,9 @@ def run_phases(ctx: phases.Context, args, doc: dict, out: Path) -> None:
     if args.move:
         doc["move"] = {}
         move_bench.run(ctx, args.move_gib, doc["move"], args.move_parts)
+    if args.pg_engine:
+        doc["pg_engine"] = {}
+        pg_engine_bench.run(ctx, doc["pg_engine"])
     if args.no_main and not (args.soak or args.scale or args.replication):
         return
     seed = phases.make_sqlite_db(ctx.run_dir / "seed.db")

@@ -51,18 +51,22 @@ def run_wrk(url: str, workload: str, clients: int, seconds: float, rows: int, en
                   writes=r["writes"], load=f"wrk -t{threads_for(clients)} -c{clients}")
 
 
+def pg_session_env(sync: str) -> dict:
+    """libpq reads PGOPTIONS: synchronous_commit per session, for pgbench and monolite alike."""
+    return env_with(PGOPTIONS=f"-c synchronous_commit={sync}")
+
+
 def run_pgbench(pg, workload: str, clients: int, seconds: float, rows: int, sync: str,
-                log_dir: Path) -> dict:
+                log_dir: Path, database: str = "postgres") -> dict:
     """pgbench -M prepared with bench/pgbench/{workload}.sql; latencies from --log files."""
-    prefix = log_dir / f"{workload}-c{clients}-sync_{sync}"
+    prefix = log_dir / f"{database}-{workload}-c{clients}-sync_{sync}"
     for old in log_dir.glob(prefix.name + ".*"):
         old.unlink()
     j = threads_for(clients)
     cmd = ["pgbench", *pg.conn_args(), "-n", "-M", "prepared", "-c", str(clients), "-j", str(j),
            "-T", str(max(1, round(seconds))), "-D", f"rows={rows}", "-f", str(PGBENCH_DIR / f"{workload}.sql"),
-           "--log", f"--log-prefix={prefix}", "postgres"]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120,
-                       env=env_with(PGOPTIONS=f"-c synchronous_commit={sync}"))
+           "--log", f"--log-prefix={prefix}", database]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, env=pg_session_env(sync))
     tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", p.stdout)
     if tps is None:
         raise RuntimeError(f"pgbench failed ({p.returncode}): {p.stderr.strip()[-2000:]}")

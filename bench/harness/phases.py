@@ -100,18 +100,28 @@ def sqlite_loop(ctx: Context, seed: Path) -> list:
 
 # --- monolite -----------------------------------------------------------------------------------
 
-def monolite_workload(ctx: Context, srv: Monolite, sync: str, workload: str, clients: int) -> dict:
+def monolite_workload(ctx: Context, srv: Monolite, sync: str, workload: str, clients: int,
+                      target: str = "monolite", settle=None) -> dict:
+    """settle(srv), if given, returns once the requests wrk left behind are done, before rows are counted."""
     before = srv.scalar("SELECT count(*) FROM events") if workload in ("insert", "mix") else None
-    ctx.log(f"monolite {sync:6} {workload}@{clients}")
-    e = entry("monolite", sync, workload, clients, run_wrk(srv.url, workload, clients, ctx.seconds, ROWS))
+    ctx.log(f"{target} {sync:6} {workload}@{clients}")
+    e = entry(target, sync, workload, clients, run_wrk(srv.url, workload, clients, ctx.seconds, ROWS))
+    if settle:
+        settle(srv)
     if before is not None:
         e["rows_added"] = srv.scalar("SELECT count(*) FROM events") - before
         # wrk generated e["writes"] requests; up to one per connection may still be in flight.
         if not e["writes"] - clients <= e["rows_added"] <= e["writes"]:
-            ctx.note(f"monolite {sync} {workload}@{clients}: {e['writes']} inserts sent, "
+            ctx.note(f"{target} {sync} {workload}@{clients}: {e['writes']} inserts sent, "
                      f"events grew by {e['rows_added']}")
     check_errors(ctx, e)
     return e
+
+
+def monolite_workloads(ctx: Context, srv: Monolite, sync: str, workloads=WORKLOADS, clients=CLIENTS,
+                       target: str = "monolite", settle=None) -> list:
+    """Each workload at each client count, in that order, against one running server."""
+    return [monolite_workload(ctx, srv, sync, w, c, target, settle) for w in workloads for c in clients]
 
 
 def monolite_suite(ctx: Context, seed: Path, sync: str) -> dict:
@@ -123,9 +133,7 @@ def monolite_suite(ctx: Context, seed: Path, sync: str) -> dict:
             ctx.log("monolite RSS idle and with 256 idle keep-alive connections")
             out["rss"] = rss.idle_and_connections(srv.pid, srv.port)
         run_wrk(srv.url, "point_read", 64, ctx.warmup, ROWS)
-        for workload in WORKLOADS:
-            for clients in CLIENTS:
-                out["results"].append(monolite_workload(ctx, srv, sync, workload, clients))
+        out["results"] += monolite_workloads(ctx, srv, sync)
         if sync == "NORMAL":
             out["results"] += http_ceiling(ctx, srv)
             out["half_load"] = partial_load(ctx, srv, out["results"])
@@ -159,22 +167,45 @@ def partial_load(ctx: Context, srv: Monolite, results: list) -> list:
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
+def seed_pg_database(pg: Postgres, database: str = "postgres") -> str:
+    """pg_seed.sql into DATABASE (created unless it is the default one)."""
+    if database != "postgres":
+        pg.psql("-c", f"CREATE DATABASE {database}")
+    pg.psql_in(database, "-v", f"rows={ROWS}", "-f", BENCH / "pg_seed.sql")
+    return database
+
+
+def pgbench_workloads(ctx: Context, pg: Postgres, sync: str, log_dir: Path, workloads=WORKLOADS,
+                      database: str = "postgres", target: str = "postgres") -> list:
+    """A warm-up, then each workload at each client count; inserts are checked against the table."""
+    run_pgbench(pg, "point_read", 64, ctx.warmup, ROWS, sync, log_dir, database)
+    out = []
+    for workload in workloads:
+        for clients in CLIENTS:
+            before = pg.scalar_in(database, "SELECT count(*) FROM events") if workload == "insert" else None
+            ctx.log(f"{target} sync {sync:3} {workload}@{clients}")
+            e = entry(target, f"sync {sync}", workload, clients,
+                      run_pgbench(pg, workload, clients, ctx.seconds, ROWS, sync, log_dir, database))
+            if before is not None:
+                e["rows_added"] = int(pg.scalar_in(database, "SELECT count(*) FROM events")) - int(before)
+                # pgbench logs each transaction it finished; ones cut off at -T may still have committed.
+                if not e["requests"] <= e["rows_added"] <= e["requests"] + clients:
+                    ctx.note(f"{target} sync {sync} insert@{clients}: {e['requests']} inserts logged, "
+                             f"events grew by {e['rows_added']}")
+            check_errors(ctx, e)
+            out.append(e)
+    return out
+
+
 def pg_suite(ctx: Context) -> list:
     out = []
     log_dir = ctx.run_dir / "pgbench-logs"
     log_dir.mkdir(exist_ok=True)
     ctx.log("PostgreSQL: initdb, start, load")
     with Postgres(ctx.run_dir / "pg", ctx.ledger) as pg:
-        pg.psql("-v", f"rows={ROWS}", "-f", BENCH / "pg_seed.sql")
+        seed_pg_database(pg)
         for _, sync in PAIRS:
-            run_pgbench(pg, "point_read", 64, ctx.warmup, ROWS, sync, log_dir)
-            for workload in WORKLOADS:
-                for clients in CLIENTS:
-                    ctx.log(f"PostgreSQL sync {sync:3} {workload}@{clients}")
-                    e = entry("postgres", f"sync {sync}", workload, clients,
-                              run_pgbench(pg, workload, clients, ctx.seconds, ROWS, sync, log_dir))
-                    check_errors(ctx, e)
-                    out.append(e)
+            out += pgbench_workloads(ctx, pg, sync, log_dir)
     return out
 
 

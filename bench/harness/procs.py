@@ -181,8 +181,10 @@ class Postgres:
         return ["-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
 
     def psql(self, *args) -> str:
-        return run(["psql", *self.conn_args(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At",
-                    *args, "postgres"])
+        return self.psql_in("postgres", *args)
+
+    def psql_in(self, database: str, *args) -> str:
+        return run(["psql", *self.conn_args(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", *args, database])
 
     def scalar(self, sql: str) -> str:
         return self.psql("-c", sql).strip()
@@ -191,8 +193,7 @@ class Postgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def scalar_in(self, database: str, sql: str) -> str:
-        return run(["psql", *self.conn_args(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-c", sql,
-                    database]).strip()
+        return self.psql_in(database, "-c", sql).strip()
 
     @property
     def pid(self) -> int:

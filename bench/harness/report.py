@@ -3,7 +3,7 @@ import json
 import re
 from pathlib import Path
 
-from . import drill_report, move_bench
+from . import drill_report, move_bench, pg_engine_bench
 from .phases import CLIENTS, PAIRS, WORKLOADS
 from .restore_probes import STALL_TARGET_MS as STALL_MS
 from .scale import size_label
@@ -242,6 +242,8 @@ SECTIONS = (
      replication_section),
     ("drills", "Replication drills (bench/harness/drills.py):", lambda d: drill_report.render(d)),  # late: drill_report imports this module
     ("move", "Moving to PostgreSQL (bench/harness/move_bench.py):", lambda d: move_bench.render(d)),
+    ("pg_engine", "monolite serving PostgreSQL vs pgbench vs monolite on SQLite (bench/harness/pg_engine_bench.py):",
+     lambda d: pg_engine_bench.render(d)),
     ("notes", "Notes:", lambda ns: "\n".join(f"  - {n}" for n in ns)),
 )
 
