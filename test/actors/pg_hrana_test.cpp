@@ -47,8 +47,8 @@ ph::decoded_request batch_of(std::vector<ph::batch_step> steps) {
 }
 
 // What @libsql/client's client.batch() sends (hrana.ts, executeHranaBatch): BEGIN; each statement if
-// the one before succeeded and a transaction is still open; COMMIT if the last succeeded; ROLLBACK
-// unless COMMIT succeeded. (It sends BEGIN DEFERRED or IMMEDIATE, which PostgreSQL does not parse.)
+// the one before succeeded and a transaction is still open; COMMIT likewise; ROLLBACK unless COMMIT
+// succeeded. (It sends BEGIN DEFERRED or IMMEDIATE, which PostgreSQL does not parse.)
 ph::decoded_request client_batch(const std::vector<std::string>& sqls) {
   std::vector<ph::batch_step> steps{{std::nullopt, test::hrana_stmt("BEGIN")}};
   for (const auto& sql : sqls) {
@@ -56,7 +56,7 @@ ph::decoded_request client_batch(const std::vector<std::string>& sqls) {
     steps.push_back({and_(ok(last), not_(is_autocommit())), test::hrana_stmt(sql)});
   }
   const auto commit = static_cast<std::uint32_t>(steps.size());
-  steps.push_back({ok(commit - 1), test::hrana_stmt("COMMIT")});
+  steps.push_back({and_(ok(commit - 1), not_(is_autocommit())), test::hrana_stmt("COMMIT")});
   steps.push_back({not_(ok(commit)), test::hrana_stmt("ROLLBACK")});
   return batch_of(std::move(steps));
 }
