@@ -15,20 +15,7 @@ using test::sql_statement;
 
 namespace {
 
-struct engine_fixture : test::pg_engine_fixture {
-  std::shared_ptr<actors::pg_engine> engine;
-
-  engine_fixture() {
-    engine = open_engine(options_for_this_database());
-    setup("CREATE TABLE t (id int8 PRIMARY KEY, note text)");
-  }
-
-  std::shared_ptr<actors::pg_engine> engine_with(const std::function<void(actors::pg_engine_options&)>& change) {
-    auto options = options_for_this_database();
-    change(options);
-    return open_engine(options);
-  }
-};
+using engine_fixture = test::pg_table_fixture;
 
 // Backends on this test's database but the one asking (the fixture's engine has its own).
 constexpr const char* connections_here =

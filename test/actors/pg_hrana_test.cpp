@@ -16,20 +16,7 @@ using kind = ph::request_kind;
 
 namespace {
 
-struct hrana_fixture : test::pg_engine_fixture {
-  std::shared_ptr<actors::pg_engine> engine;
-
-  hrana_fixture() {
-    engine = open_engine(options_for_this_database());
-    setup("CREATE TABLE t (id int8 PRIMARY KEY, note text)");
-  }
-
-  std::shared_ptr<actors::pg_engine> engine_with(const std::function<void(actors::pg_engine_options&)>& change) {
-    auto options = options_for_this_database();
-    change(options);
-    return open_engine(options);
-  }
-};
+using hrana_fixture = test::pg_table_fixture;
 
 ph::condition ok(std::uint32_t step) { return {ph::condition::kind::ok, step, {}}; }
 ph::condition error_at(std::uint32_t step) { return {ph::condition::kind::error, step, {}}; }

@@ -166,4 +166,21 @@ struct pg_engine_fixture : pg_fixture {
   std::shared_ptr<pg::async_connection> admin_;
 };
 
+// An engine on this test's database, which holds `t (id int8 PRIMARY KEY, note text)`.
+struct pg_table_fixture : pg_engine_fixture {
+  std::shared_ptr<actors::pg_engine> engine;
+
+  pg_table_fixture() {
+    engine = open_engine(options_for_this_database());
+    setup("CREATE TABLE t (id int8 PRIMARY KEY, note text)");
+  }
+
+  // Another engine, with options changed from this test's.
+  std::shared_ptr<actors::pg_engine> engine_with(const std::function<void(actors::pg_engine_options&)>& change) {
+    auto options = options_for_this_database();
+    change(options);
+    return open_engine(options);
+  }
+};
+
 }  // namespace monolite::test
