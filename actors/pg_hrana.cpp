@@ -245,7 +245,7 @@ void pg_pipeline_run::run_statement(const hrana::step& s, std::function<void(sta
           });
         });
       },
-      [this, then](proto::api_error e) { then(statement_outcome{ph::from_api_error(e)}); });
+      [then](proto::api_error e) { then(statement_outcome{ph::from_api_error(e)}); });
 }
 
 // The group a statement runs as, and where its own result is in it: on a read stream outside a
