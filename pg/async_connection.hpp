@@ -131,7 +131,7 @@ class async_connection : public std::enable_shared_from_this<async_connection> {
  private:
   enum class operation { none, connecting, executing, watching };
   // One entry of the pipeline, in the order sent; their results come back in that order.
-  enum class step_kind { deallocate, sync, prepare, execute, group_end };
+  enum class step_kind { aside, sync, prepare, execute, group_end };  // aside: ours, not counted
   struct step {
     step_kind kind;
     std::size_t statement = 0;  // prepare, execute: its index in the group
@@ -147,7 +147,11 @@ class async_connection : public std::enable_shared_from_this<async_connection> {
     std::size_t bytes = 0;
     std::optional<exec_failure> failure;  // the first; later results are read and dropped
     std::vector<step> steps;
-    std::size_t at = 0;  // the step whose results come next
+    std::size_t at = 0;              // the step whose results come next
+    bool started_idle = false;       // no transaction was open when the group was sent
+    bool ended_transaction = false;  // a statement of the group committed or rolled back
+    bool retried = false;
+    bool retry = false;  // it failed only on a stale prepared statement, and left nothing behind
   };
 
   explicit async_connection(strand_type strand);
@@ -157,8 +161,10 @@ class async_connection : public std::enable_shared_from_this<async_connection> {
   void finish_connect(result<void> outcome);
 
   void start_exec(query_group group, exec_handler handler);
-  void run_group(query_group group, exec_handler handler, bool use_cache);
+  void run_group(query_group group, exec_handler handler, bool use_cache, bool retried = false);
   bool send_group(bool use_cache);
+  bool send_aside(const std::string& sql, const std::string& name);
+  void retry_group();
   bool send_deallocations();
   bool send_statement(std::size_t i, bool use_cache);
   std::string prepared_name(std::size_t i);

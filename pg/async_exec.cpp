@@ -91,8 +91,9 @@ void async_connection::start_exec(query_group group, exec_handler handler) {
   run_group(std::move(group), std::move(handler), prepare_);
 }
 
-void async_connection::run_group(query_group group, exec_handler handler, bool use_cache) {
+void async_connection::run_group(query_group group, exec_handler handler, bool use_cache, bool retried) {
   exec_ = std::make_unique<exec_state>();
+  exec_->retried = retried;
   exec_->results.resize(group.queries.size());
   exec_->group = std::move(group);
   exec_->handler = std::move(handler);
@@ -103,6 +104,9 @@ void async_connection::run_group(query_group group, exec_handler handler, bool u
 }
 
 bool async_connection::send_group(bool use_cache) {
+  // A retry first rolls back the transaction a BEGIN of the group opened.
+  if (exec_->retried && PQtransactionStatus(conn_) == PQTRANS_INERROR && !send_aside("ROLLBACK", {})) return false;
+  exec_->started_idle = exec_->retried || PQtransactionStatus(conn_) == PQTRANS_IDLE;
   if (use_cache && !send_deallocations()) return false;
   for (std::size_t i = 0; i < exec_->group.queries.size(); ++i) {
     if (!send_statement(i, use_cache)) return false;
@@ -119,12 +123,16 @@ bool async_connection::send_group(bool use_cache) {
 bool async_connection::send_deallocations() {
   if (PQtransactionStatus(conn_) != PQTRANS_IDLE) return true;
   for (const auto& name : statements_.take_deallocations()) {
-    const std::string sql = "DEALLOCATE " + name;
-    if (PQsendQueryParams(conn_, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) return false;
-    if (PQpipelineSync(conn_) != 1) return false;
-    exec_->steps.push_back({step_kind::deallocate, 0, name, false});
-    exec_->steps.push_back({step_kind::sync, 0, {}, false});
+    if (!send_aside("DEALLOCATE " + name, name)) return false;
   }
+  return true;
+}
+
+bool async_connection::send_aside(const std::string& sql, const std::string& name) {
+  if (PQsendQueryParams(conn_, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) return false;
+  if (PQpipelineSync(conn_) != 1) return false;
+  exec_->steps.push_back({step_kind::aside, 0, name, false});
+  exec_->steps.push_back({step_kind::sync, 0, {}, false});
   return true;
 }
 
@@ -230,7 +238,7 @@ bool async_connection::take_result(PGresult* raw) {
       finish_exec();
       return false;
     }
-    next_step();  // the end of a DEALLOCATE's own group
+    next_step();  // the end of a statement's own group, aside
     return true;
   }
   if ((status == PGRES_FATAL_ERROR || status == PGRES_BAD_RESPONSE) && PQstatus(conn_) == CONNECTION_BAD) {
@@ -248,7 +256,7 @@ bool async_connection::take_step_result(step& now, PGresult* r) {
     return true;
   }
   switch (now.kind) {
-    case step_kind::deallocate: return true;
+    case step_kind::aside: return true;
     case step_kind::prepare: now.prepared = status == PGRES_COMMAND_OK; return true;
     default: break;
   }
@@ -268,14 +276,16 @@ bool async_connection::take_step_result(step& now, PGresult* r) {
 }
 
 // A DEALLOCATE that fails is no statement's failure: the name is gone either way. A prepare that
-// fails is its statement's (nothing cached); a prepared statement whose plan cannot be reused is
-// forgotten, so that its next run prepares it again.
+// fails is its statement's (nothing cached). A prepared statement whose plan cannot be reused is
+// forgotten; if nothing of the group stayed (it began outside a transaction, committed nothing
+// before), the group runs once more, as PostgreSQL would have parsed an unnamed statement afresh.
 void async_connection::take_failure(const step& now, PGresult* r) {
   auto& st = *exec_;
-  if (now.kind == step_kind::deallocate) return;
+  if (now.kind == step_kind::aside) return;
   auto e = server_error(r, sql_at(st.group, st.index));
   if (now.kind == step_kind::execute && !now.name.empty() && prepared_statement_gone(e.sqlstate)) {
     statements_.evict(key_of(st.group.queries[now.statement]), now.name, e.sqlstate != "26000");
+    st.retry = !st.failure && st.started_idle && !st.ended_transaction && !st.retried;
   }
   if (!st.failure) st.failure = exec_failure{std::move(e), st.index};
 }
@@ -322,17 +332,26 @@ void async_connection::end_of_statement(PGresult* r) {
     out.column_oids.push_back(PQftype(r, c));
   }
   out.command_tag = PQcmdStatus(r);
+  const std::string_view tag = out.command_tag;
+  if (tag.starts_with("COMMIT") || tag.starts_with("ROLLBACK") || tag.starts_with("PREPARE"))
+    st.ended_transaction = true;
   const char* affected = PQcmdTuples(r);
   out.rows_affected = affected && *affected ? std::atoll(affected) : 0;
 }
 
 void async_connection::finish_exec() {
   MONOLITE_ASSERT_ON_STRAND(strand_);
+  if (exec_->retry) return retry_group();
   auto st = std::move(exec_);
   if (op_ == operation::executing) op_ = operation::none;
   publish_state();
   if (st->failure) return st->handler(std::move(*st->failure));
   st->handler(std::move(st->results));
+}
+
+void async_connection::retry_group() {
+  auto st = std::move(exec_);
+  run_group(std::move(st->group), std::move(st->handler), true, true);
 }
 
 void async_connection::fail_exec(error e) {
