@@ -98,6 +98,8 @@ void async_connection::start_connect(const std::string& conninfo, connect_option
   op_ = operation::connecting;
   connect_done_ = std::move(handler);
   statement_timeout_ = options.statement_timeout;
+  prepare_ = options.prepare;
+  statements_ = statement_cache(options.statement_cache_capacity);  // a new session has none
   if (PQstatus(conn_) == CONNECTION_BAD) {
     return finish_connect(coded(sqlstate_connect_failed, trimmed(PQerrorMessage(conn_))));
   }
@@ -136,10 +138,13 @@ void async_connection::connected() {
   if (statement_timeout_.count() > 0) {
     settings.queries.push_back({"SET statement_timeout = " + std::to_string(statement_timeout_.count()), {}, 0});
   }
-  run_group(std::move(settings), [this](exec_result done) {
-    if (!done) return finish_connect(done.error().error);
-    finish_connect(result<void>{});
-  });
+  run_group(
+      std::move(settings),
+      [this](exec_result done) {
+        if (!done) return finish_connect(done.error().error);
+        finish_connect(result<void>{});
+      },
+      false);  // run once per connection: not worth preparing
 }
 
 void async_connection::finish_connect(result<void> outcome) {

@@ -9,6 +9,10 @@
 //   out, 08006 connection lost / closed / wait cancelled (then broken()), ML001 a result over the
 //   group's limits, ML005 busy. Note: a host NAME is resolved by libpq itself (blocking getaddrinfo);
 //   give an IP address or a Unix socket folder to keep the strand's thread from blocking on DNS.
+// Prepared statements (connect_options::prepare): exec() prepares each statement once per
+//   connection (a Parse in the same pipeline, before its first run), keeps up to
+//   statement_cache_capacity of them, least recently used out; an evicted one is deallocated in a
+//   group of its own (its own sync) sent ahead of the next group started outside a transaction.
 #pragma once
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
@@ -25,6 +29,7 @@
 #include <vector>
 
 #include "pg/error.hpp"
+#include "pg/statement_cache.hpp"
 
 struct pg_conn;
 struct pg_result;
@@ -83,6 +88,8 @@ enum class transaction_status { idle, in_transaction, in_error, unknown };
 struct connect_options {
   std::chrono::milliseconds connect_timeout{5000};  // the whole connect, settings included
   std::chrono::milliseconds statement_timeout{0};   // SET statement_timeout; 0 = none
+  bool prepare = true;                              // false: every statement unnamed, parsed and planned on every exec
+  std::size_t statement_cache_capacity = default_statement_cache_capacity;
 };
 
 class async_connection : public std::enable_shared_from_this<async_connection> {
@@ -123,6 +130,14 @@ class async_connection : public std::enable_shared_from_this<async_connection> {
 
  private:
   enum class operation { none, connecting, executing, watching };
+  // One entry of the pipeline, in the order sent; their results come back in that order.
+  enum class step_kind { aside, sync, prepare, execute, group_end };  // aside: ours, not counted
+  struct step {
+    step_kind kind;
+    std::size_t statement = 0;  // prepare, execute: its index in the group
+    std::string name;           // the prepared statement's name; "" unnamed
+    bool prepared = false;      // prepare: the server said yes
+  };
   struct exec_state {
     query_group group;
     exec_handler handler;
@@ -131,6 +146,12 @@ class async_connection : public std::enable_shared_from_this<async_connection> {
     std::size_t rows = 0;   // over the whole group, against its limits
     std::size_t bytes = 0;
     std::optional<exec_failure> failure;  // the first; later results are read and dropped
+    std::vector<step> steps;
+    std::size_t at = 0;              // the step whose results come next
+    bool started_idle = false;       // no transaction was open when the group was sent
+    bool ended_transaction = false;  // a statement of the group committed or rolled back
+    bool retried = false;
+    bool retry = false;  // it failed only on a stale prepared statement, and left nothing behind
   };
 
   explicit async_connection(strand_type strand);
@@ -140,8 +161,17 @@ class async_connection : public std::enable_shared_from_this<async_connection> {
   void finish_connect(result<void> outcome);
 
   void start_exec(query_group group, exec_handler handler);
-  void run_group(query_group group, exec_handler handler);
-  bool send_group();
+  void run_group(query_group group, exec_handler handler, bool use_cache, bool retried = false);
+  bool send_group(bool use_cache);
+  bool send_aside(const std::string& sql, const std::string& name);
+  void retry_group();
+  bool send_deallocations();
+  bool send_statement(std::size_t i, bool use_cache);
+  std::string prepared_name(std::size_t i);
+  void enter_step();
+  void next_step();
+  bool take_step_result(step& now, pg_result* r);
+  void take_failure(const step& now, pg_result* r);
   void flush();
   void read_results();
   bool take_result(pg_result* r);
@@ -176,6 +206,8 @@ class async_connection : public std::enable_shared_from_this<async_connection> {
   operation op_ = operation::none;
   std::uint64_t wait_ticket_ = 0;  // a wait completes only while its ticket is the latest
   std::chrono::milliseconds statement_timeout_{0};
+  bool prepare_ = true;
+  statement_cache statements_;
   connect_handler connect_done_;
   std::function<void()> lost_;
   std::unique_ptr<exec_state> exec_;
