@@ -8,6 +8,7 @@
 
 #include "common/strand_check.hpp"
 #include "pg/async_connection.hpp"
+#include "pg/result.hpp"
 
 namespace monolite::pg {
 namespace asio = boost::asio;
@@ -16,28 +17,6 @@ using wait_type = asio::posix::descriptor_base::wait_type;
 namespace {
 
 constexpr std::size_t max_params = 65535;  // the protocol counts parameters in 16 bits
-
-struct result_deleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using result_ptr = std::unique_ptr<PGresult, result_deleter>;
-
-std::string field_of(const PGresult* r, int code) {
-  const char* value = PQresultErrorField(r, code);
-  return value ? value : "";
-}
-
-error server_error(const PGresult* r, const std::string& statement) {
-  error e;
-  e.sqlstate = field_of(r, PG_DIAG_SQLSTATE);
-  e.message = field_of(r, PG_DIAG_MESSAGE_PRIMARY);
-  if (e.message.empty()) e.message = PQresultErrorMessage(r);
-  e.detail = field_of(r, PG_DIAG_MESSAGE_DETAIL);
-  e.hint = field_of(r, PG_DIAG_MESSAGE_HINT);
-  e.position = std::atoi(field_of(r, PG_DIAG_STATEMENT_POSITION).c_str());
-  e.statement = statement;
-  return e;
-}
 
 error coded(const char* sqlstate, std::string message, std::string statement = {}) {
   error e = connection_error(std::move(message));
@@ -282,7 +261,7 @@ bool async_connection::take_step_result(step& now, PGresult* r) {
 void async_connection::take_failure(const step& now, PGresult* r) {
   auto& st = *exec_;
   if (now.kind == step_kind::aside) return;
-  auto e = server_error(r, sql_at(st.group, st.index));
+  auto e = error_of(r, sql_at(st.group, st.index));
   if (now.kind == step_kind::execute && !now.name.empty() && prepared_statement_gone(e.sqlstate)) {
     statements_.evict(key_of(st.group.queries[now.statement]), now.name, e.sqlstate != "26000");
     st.retry = !st.failure && st.started_idle && !st.ended_transaction && !st.retried;
