@@ -139,8 +139,14 @@ void pg_pool::make_idle(std::size_t i) {
     return grant(i, std::move(w));
   }
   s.now = phase::idle;
-  s.conn->watch_idle([self = shared_from_this(), i, conn = s.conn] {
-    asio::post(self->strand_, [self, i, conn] { self->on_lost(i, conn); });
+  // Weak: the connection keeps this callback while it waits, and must not keep itself or the pool
+  // alive by it (a pool closed at shutdown would otherwise never be freed, nor its connections).
+  s.conn->watch_idle([weak = weak_from_this(), i, conn = std::weak_ptr(s.conn)] {
+    auto self = weak.lock();
+    if (!self) return;
+    asio::post(self->strand_, [self, i, conn] {
+      if (auto lost = conn.lock()) self->on_lost(i, lost);
+    });
   });
   publish_stats();
 }
