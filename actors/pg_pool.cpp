@@ -95,18 +95,21 @@ void pg_pool::connect_slot(std::size_t i) {
   auto& s = slots_[i];
   s.now = phase::connecting;
   s.conn = pg::async_connection::create(asio::make_strand(s.executor));
+  // Weak: the connection keeps this handler while it connects, and must not keep itself or the pool.
   s.conn->connect(conninfo_, {options_.connect_timeout, options_.statement_timeout},
-                  [self = shared_from_this(), i, conn = s.conn](pg::result<void> outcome) {
+                  [weak = weak_from_this(), i, conn = std::weak_ptr(s.conn)](pg::result<void> outcome) {
+                    auto self = weak.lock();
+                    if (!self) return;
                     asio::post(self->strand_,
                                [self, i, conn, outcome = std::move(outcome)] { self->on_connected(i, conn, outcome); });
                   });
 }
 
-void pg_pool::on_connected(std::size_t i, const std::shared_ptr<pg::async_connection>& conn,
+void pg_pool::on_connected(std::size_t i, const std::weak_ptr<pg::async_connection>& conn,
                            const pg::result<void>& outcome) {
   MONOLITE_ASSERT_ON_STRAND(strand_);
   auto& s = slots_[i];
-  if (s.conn != conn || s.now != phase::connecting) return;  // closed meanwhile
+  if (s.conn != conn.lock() || s.now != phase::connecting) return;  // closed meanwhile
   if (!outcome) {
     if (s.backoff.count() == 0) log::warn("cannot connect to PostgreSQL", {{"error", outcome.error().describe()}});
     s.conn.reset();
@@ -246,16 +249,26 @@ void pg_pool::start_close(asio::any_io_executor reply_to, std::function<void()> 
   finish_close_when_done();
 }
 
+// At shutdown: close() answers only once the connection ended, because serve() stops the threads
+// its strand runs on right after.
 void pg_pool::close_slot(slot& s) {
   s.retry->cancel();
-  if (s.conn) s.conn->close();
+  if (s.conn) {
+    ++closing_;
+    s.conn->close([self = shared_from_this()] {
+      asio::post(self->strand_, [self] {
+        --self->closing_;
+        self->finish_close_when_done();
+      });
+    });
+  }
   s.conn.reset();
   s.now = phase::closed;
   publish_stats();
 }
 
 void pg_pool::finish_close_when_done() {
-  if (!close_done_) return;
+  if (!close_done_ || closing_ > 0) return;
   for (const auto& s : slots_) {
     if (s.now != phase::closed) return;
   }

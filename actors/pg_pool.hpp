@@ -106,7 +106,7 @@ class pg_pool : public std::enable_shared_from_this<pg_pool> {
   pg_pool(boost::asio::any_io_executor executor, std::string conninfo, pg_pool_options options);
   void start_acquire(waiter w);
   void connect_slot(std::size_t i);
-  void on_connected(std::size_t i, const std::shared_ptr<pg::async_connection>& conn, const pg::result<void>& outcome);
+  void on_connected(std::size_t i, const std::weak_ptr<pg::async_connection>& conn, const pg::result<void>& outcome);
   void retry_later(std::size_t i);
   void make_idle(std::size_t i);
   void grant(std::size_t i, waiter w);
@@ -129,6 +129,7 @@ class pg_pool : public std::enable_shared_from_this<pg_pool> {
   std::deque<waiter> waiters_;
   boost::asio::steady_timer deadline_;  // the front waiter's, while no connection is up
   bool closed_ = false;
+  std::size_t closing_ = 0;  // connections asked to close at shutdown that have not yet ended
   boost::asio::any_io_executor close_reply_to_;
   std::function<void()> close_done_;
   std::atomic<std::size_t> open_count_{0};

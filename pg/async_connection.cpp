@@ -62,8 +62,11 @@ void async_connection::cancel_wait() {
   });
 }
 
-void async_connection::close() {
-  asio::post(strand_, [self = shared_from_this()] { self->stop(); });
+void async_connection::close(std::function<void()> closed) {
+  asio::post(strand_, [self = shared_from_this(), closed = std::move(closed)] {
+    self->stop();
+    if (closed) closed();
+  });
 }
 
 void async_connection::cancel(asio::any_io_executor blocking, std::function<void(result<void>)> done) {

@@ -110,8 +110,8 @@ class async_connection : public std::enable_shared_from_this<async_connection> {
   // Fails the running operation with 08006 and leaves the connection broken (mid-protocol).
   void cancel_wait();
   // Ends the connection (our duplicate of the socket closed, then PQfinish); a running operation
-  // fails with 08006.
-  void close();
+  // fails with 08006. `closed` (when given) runs on the strand once that is done.
+  void close(std::function<void()> closed = {});
   // Asks the server to cancel the running statement (it then fails with 57014). libpq 15 has no
   // non-blocking cancel (PQcancelConn is 17+), so the blocking PQcancel runs on `blocking`, an
   // executor that must not be an Asio thread serving requests. `done` runs on `blocking`.

@@ -1,6 +1,7 @@
 #include "actors/pg_pool.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/test/unit_test.hpp>
 #include <mutex>
 #include <thread>
@@ -180,6 +181,25 @@ BOOST_AUTO_TEST_CASE(close_leaves_nothing_pending) {
   auto answer = test::wait_pg(refused, "acquire after close");
   BOOST_REQUIRE(answer.has_error());
   BOOST_TEST(answer.error().sqlstate == actors::sqlstate_not_ready);
+}
+
+// serve() stops the HTTP threads as soon as close() answered: by then every connection must have
+// ended, or one caught connecting keeps itself and the pool alive (LeakSanitizer at exit).
+BOOST_AUTO_TEST_CASE(close_answers_once_connecting_connections_ended) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  silent.listen();  // accepts into its backlog and never answers: every connect stays under way
+  actors::pg_pool_options options;
+  options.size = 3;
+  options.connect_timeout = 60s;
+  const auto port = std::to_string(silent.local_endpoint().port());
+  auto pool = actors::pg_pool::open({io.get_executor()}, "host=127.0.0.1 port=" + port + " user=postgres", options);
+  std::weak_ptr<actors::pg_pool> watched = pool;
+  auto ran = std::async(std::launch::async, [&io] { io.run(); });
+  pool->close(io.get_executor(), [&io] { io.stop(); });  // as serve() does
+  BOOST_REQUIRE_MESSAGE(ran.wait_for(test::pg_patience) == std::future_status::ready, "close() never answered");
+  pool.reset();
+  BOOST_TEST(watched.expired(), "the pool outlived close(): a connection still holds it");
 }
 
 // A cluster of its own: this test stops it.
