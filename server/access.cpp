@@ -10,7 +10,10 @@ void install_access_check(server_context& ctx) {
   ctx.routes.set_access_check([&ctx](const request& req, role needed) -> proto::result<role> {
     const auto config = ctx.auth.load(std::memory_order_acquire);
     if (!config) return role::admin;  // no --auth: every caller may do everything
-    auto granted = authenticate(*config, req[http::field::authorization]);
+    // libSQL's gRPC clients (embedded replicas) send their token as x-authorization.
+    auto header = req[http::field::authorization];
+    if (header.empty()) header = req["x-authorization"];
+    auto granted = authenticate(*config, header);
     if (!granted) return granted.error();
     if (*granted < needed)
       return proto::api_error{403, "FORBIDDEN",
