@@ -25,11 +25,24 @@ struct pinned_snapshot {
   position at;
   std::uint32_t wal_frames = 0;  // frames of the live WAL that belong to the image (0: the file alone)
   std::int64_t time_ms = 0;
+  std::uint64_t next_frame_no = 0;  // the replication log's numbering at this position (frame_sink)
   std::string db_path;
   // The writer's count of pins alive: while one is, a TRUNCATE checkpoint would only wait for it
   // (up to the busy timeout, with every commit queued behind), so the writer runs PASSIVE ones.
   std::shared_ptr<std::atomic<int>> pins_alive;
   ~pinned_snapshot();
+};
+
+// Receives every commit's WAL frames as the writer captured them, numbered by the writer (the
+// replication log that libSQL replicas and followers read). Called on the writer's strand: an
+// implementation posts to its own executor and never blocks.
+class frame_sink {
+ public:
+  virtual ~frame_sink() = default;
+  // `first_frame_no`: the number of the chunk's first frame; the next chunk continues after it.
+  virtual void on_commit(std::shared_ptr<const db::wal_chunk> chunk, std::uint64_t first_frame_no) = 0;
+  // Frames were lost (the WAL was not what the writer expected): numbering goes on at `next_frame_no`.
+  virtual void on_gap(std::uint64_t next_frame_no) = 0;
 };
 
 using pin_handler = std::function<void(proto::result<std::shared_ptr<pinned_snapshot>>)>;

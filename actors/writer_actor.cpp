@@ -234,11 +234,37 @@ void writer_actor::attach_replicator(std::shared_ptr<replicator> rep, const resu
 void writer_actor::capture_commit(int wal_frames) {
   MONOLITE_ASSERT_ON_STRAND(strand_);
   auto chunk = tail_->capture(static_cast<std::uint32_t>(wal_frames), now_ms());
-  if (chunk && *chunk) return replicator_->on_chunk(std::make_shared<const db::wal_chunk>(std::move(**chunk)));
+  if (chunk && *chunk) {
+    auto shared = std::make_shared<const db::wal_chunk>(std::move(**chunk));
+    if (frame_sink_) {
+      frame_sink_->on_commit(shared, next_frame_no_);
+      next_frame_no_ += shared->frame_count();
+    }
+    if (replicator_) replicator_->on_chunk(std::move(shared));
+    return;
+  }
   if (chunk) return;
   // The WAL is not what the tail expects: start over from it as it is, in new generations.
   tail_->start(tail_->position().index + 1);
-  replicator_->on_discontinuity();
+  if (replicator_) replicator_->on_discontinuity();
+  if (frame_sink_) frame_sink_->on_gap(next_frame_no_);
+}
+
+void writer_actor::attach_frame_sink(std::shared_ptr<frame_sink> sink, std::uint64_t next_frame_no,
+                                     asio::any_io_executor done_on, std::function<void(proto::result<void>)> done) {
+  asio::post(strand_, [self = shared_from_this(), sink = std::move(sink), next_frame_no, done_on,
+                       done = std::move(done)]() mutable {
+    if (!self->tail_) {  // no replicator: follow the WAL from where it stands now
+      self->tail_ = std::make_unique<db::wal_tail>(self->conn_.options().path);
+      if (auto started = self->tail_->start(0); !started) {
+        self->tail_.reset();
+        return asio::post(done_on, [done, error = started.error()] { done(error); });
+      }
+    }
+    self->frame_sink_ = std::move(sink);
+    self->next_frame_no_ = next_frame_no;
+    asio::post(done_on, [done] { done(proto::result<void>{}); });
+  });
 }
 
 void writer_actor::pin_snapshot(pin_handler handler) {
@@ -257,6 +283,7 @@ void writer_actor::pin_snapshot(pin_handler handler) {
     auto pin = std::make_shared<pinned_snapshot>();
     pin->reader = std::make_unique<db::connection>(std::move(*reader));
     pin->at = self->tail_->position();
+    pin->next_frame_no = self->next_frame_no_;
     pin->wal_frames = self->wal_backfilled_ ? 0 : pin->at.frame;
     pin->time_ms = now_ms();
     pin->db_path = options.path;
@@ -307,6 +334,8 @@ void writer_actor::close_now(asio::any_io_executor done_on, std::function<void()
   MONOLITE_ASSERT_ON_STRAND(strand_);
   if (!replicator_) {
     checkpoint(SQLITE_CHECKPOINT_TRUNCATE);
+    tail_.reset();
+    frame_sink_.reset();
     conn_.close();
     return asio::post(done_on, done);
   }
@@ -314,6 +343,7 @@ void writer_actor::close_now(asio::any_io_executor done_on, std::function<void()
     self->checkpoint(SQLITE_CHECKPOINT_PASSIVE);
     self->tail_.reset();
     self->replicator_.reset();
+    self->frame_sink_.reset();
     self->conn_.close();
     asio::post(done_on, done);
   });

@@ -7,7 +7,8 @@
 //   at once. After close() every submit() is answered 503 NOT_READY.
 // Replication (attach_replicator): every commit's new WAL frames go to the replicator from the
 //   WAL hook; a checkpoint waits until the replicas hold the frames it would let SQLite reuse;
-//   with --replica-sync a reply also waits until its commit is in every replica.
+//   with --replica-sync a reply also waits until its commit is in every replica. The same frames,
+//   numbered, go to a frame_sink (attach_frame_sink: the replication log replicas follow).
 // Leases (run_exclusive, writer_lease.cpp): work that leaves a transaction open leases the writer
 //   to its lease id; group commits and other ids then wait (still counted in the mailbox) until
 //   that id ends the transaction or `transaction_timeout` passes, when the writer rolls it back.
@@ -102,6 +103,11 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
   // `done` (an error when the WAL cannot be read) to `done_on`.
   void attach_replicator(std::shared_ptr<replicator> rep, const resume_plan& plan, boost::asio::any_io_executor done_on,
                          std::function<void(proto::result<void>)> done);
+  // Thread-safe; before serving, after attach_replicator. Every later commit's frames go to
+  // `sink`, numbered from `next_frame_no`; then `done` (an error when the WAL cannot be read) is
+  // posted to `done_on`.
+  void attach_frame_sink(std::shared_ptr<frame_sink> sink, std::uint64_t next_frame_no,
+                         boost::asio::any_io_executor done_on, std::function<void(proto::result<void>)> done);
   // Thread-safe: opens a read transaction at the current position, between two commits.
   void pin_snapshot(pin_handler handler);
 
@@ -163,6 +169,8 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
   bool checkpoint_waiting_ = false;  // a checkpoint waits for the replicas
   std::unique_ptr<db::wal_tail> tail_;
   std::shared_ptr<replicator> replicator_;
+  std::shared_ptr<frame_sink> frame_sink_;
+  std::uint64_t next_frame_no_ = 0;  // the frame_sink's numbering
   std::uint64_t commits_at_last_tick_ = 0;
   std::shared_ptr<lease_book> lease_;      // created on the strand by the first run_exclusive
   std::atomic<lease_id> lease_holder_{0};  // mirrors the holder for run_exclusive's mailbox check

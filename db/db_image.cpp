@@ -18,6 +18,10 @@ namespace {
 
 struct fd_guard {
   int fd = -1;
+  fd_guard() = default;
+  explicit fd_guard(int f) : fd(f) {}
+  fd_guard(const fd_guard&) = delete;
+  fd_guard& operator=(const fd_guard&) = delete;
   ~fd_guard() {
     if (fd >= 0) ::close(fd);
   }
@@ -73,38 +77,67 @@ proto::result<std::pair<std::uint32_t, std::uint32_t>> db_geometry(int fd, const
 
 }  // namespace
 
-proto::result<image_info> read_image(const std::string& db_path, std::uint32_t wal_frames,
-                                     const std::function<void(std::string_view)>& sink) {
-  fd_guard db{::open(db_path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (db.fd < 0) return io_error("cannot open", db_path);
-  auto geometry = db_geometry(db.fd, db_path);
+struct image_reader::state {
+  std::string db_path, wal_path;
+  fd_guard db, wal;
+  wal_index index;
+};
+
+image_reader::image_reader(std::unique_ptr<state> s) : state_(std::move(s)) {}
+image_reader::image_reader(image_reader&&) noexcept = default;
+image_reader& image_reader::operator=(image_reader&&) noexcept = default;
+image_reader::~image_reader() = default;
+
+proto::result<image_reader> image_reader::open(const std::string& db_path, std::uint32_t wal_frames) {
+  auto s = std::make_unique<state>();
+  s->db_path = db_path;
+  s->wal_path = db_path + "-wal";
+  s->db.fd = ::open(db_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (s->db.fd < 0) return io_error("cannot open", db_path);
+  auto geometry = db_geometry(s->db.fd, db_path);
   if (!geometry) return geometry.error();
   image_info info{geometry->first, geometry->second};
-  fd_guard wal_fd;
-  wal_index index;
-  const std::string wal_path = db_path + "-wal";
   if (wal_frames > 0) {
-    wal_fd.fd = ::open(wal_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (wal_fd.fd < 0) return io_error("cannot open", wal_path);
-    if (auto built = index_wal(wal_fd.fd, wal_frames, wal_path, index); !built) return built.error();
-    info = {index.header.page_size, index.db_pages};
+    s->wal.fd = ::open(s->wal_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (s->wal.fd < 0) return io_error("cannot open", s->wal_path);
+    if (auto built = index_wal(s->wal.fd, wal_frames, s->wal_path, s->index); !built) return built.error();
+    info = {s->index.header.page_size, s->index.db_pages};
   }
+  image_reader reader(std::move(s));
+  reader.info_ = info;
+  return reader;
+}
+
+proto::result<void> image_reader::read_pages(std::uint32_t first, std::uint32_t count, std::string& out) const {
+  if (first < 1 || first > info_.pages) return {};
+  count = std::min(count, info_.pages - first + 1);
+  const std::size_t page_size = info_.page_size;
+  auto block = read_file_range(state_->db.fd, std::uint64_t(first - 1) * page_size, std::size_t(count) * page_size);
+  if (!block) return block.error();
+  block->resize(std::size_t(count) * page_size, '\0');  // pages past the file's end are zeros
+  for (std::uint32_t i = 0; i < count && !state_->index.newest.empty(); ++i) {
+    auto it = state_->index.newest.find(first + i);
+    if (it == state_->index.newest.end()) continue;
+    auto page = read_file_range(state_->wal.fd, it->second, page_size);
+    if (!page || page->size() != page_size) return proto::internal_error("short read in " + state_->wal_path);
+    std::memcpy(block->data() + std::size_t(i) * page_size, page->data(), page_size);
+  }
+  out.append(*block);
+  return {};
+}
+
+proto::result<image_info> read_image(const std::string& db_path, std::uint32_t wal_frames,
+                                     const std::function<void(std::string_view)>& sink) {
+  auto reader = image_reader::open(db_path, wal_frames);
+  if (!reader) return reader.error();
   constexpr std::uint32_t batch_pages = 256;
-  for (std::uint32_t first = 1; first <= info.pages; first += batch_pages) {
-    const std::uint32_t count = std::min(batch_pages, info.pages - first + 1);
-    auto block = read_file_range(db.fd, std::uint64_t(first - 1) * info.page_size, std::size_t(count) * info.page_size);
-    if (!block) return block.error();
-    block->resize(std::size_t(count) * info.page_size, '\0');  // pages past the file's end are zeros
-    for (std::uint32_t i = 0; i < count && !index.newest.empty(); ++i) {
-      auto it = index.newest.find(first + i);
-      if (it == index.newest.end()) continue;
-      auto page = read_file_range(wal_fd.fd, it->second, info.page_size);
-      if (!page || page->size() != info.page_size) return proto::internal_error("short read in " + wal_path);
-      std::memcpy(block->data() + std::size_t(i) * info.page_size, page->data(), info.page_size);
-    }
-    sink(*block);
+  std::string block;
+  for (std::uint32_t first = 1; first <= reader->info().pages; first += batch_pages) {
+    block.clear();
+    if (auto read = reader->read_pages(first, batch_pages, block); !read) return read.error();
+    sink(block);
   }
-  return info;
+  return reader->info();
 }
 
 proto::result<std::uint32_t> committed_wal_frames(const std::string& db_path) {

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,6 +25,25 @@ struct image_info {
 // `sink` receives the pages in order, several at a time.
 proto::result<image_info> read_image(const std::string& db_path, std::uint32_t wal_frames,
                                      const std::function<void(std::string_view)>& sink);
+
+// The same image read a range at a time, for a consumer that pulls (a snapshot streamed to a
+// client at the client's pace). Same rule: a read transaction must pin the position meanwhile.
+class image_reader {
+ public:
+  static proto::result<image_reader> open(const std::string& db_path, std::uint32_t wal_frames);
+  image_reader(image_reader&&) noexcept;
+  image_reader& operator=(image_reader&&) noexcept;
+  ~image_reader();
+  const image_info& info() const { return info_; }
+  // Pages [first, first + count) (1-based, clipped to the image) appended to `out`.
+  proto::result<void> read_pages(std::uint32_t first, std::uint32_t count, std::string& out) const;
+
+ private:
+  struct state;
+  explicit image_reader(std::unique_ptr<state> s);
+  std::unique_ptr<state> state_;
+  image_info info_;
+};
 
 // A read-only connection holding a read transaction for as long as it lives: no checkpoint can
 // move pages under an image read meanwhile (verify copies the live database under one).
