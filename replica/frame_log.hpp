@@ -66,7 +66,7 @@ class frame_log {
   static proto::result<frame_log> open(const std::string& db_path, const frame_log_options& options,
                                        const db_fingerprint& now);
 
-  // Destroyed without close(): as a crash, the next open() starts a new generation.
+  // Movable. Destroying a log without close() is, to the next open(), a crash: a new generation.
   frame_log(frame_log&&) noexcept = default;
   frame_log& operator=(frame_log&&) noexcept = default;
 
