@@ -54,6 +54,17 @@ BOOST_AUTO_TEST_CASE(appended_frames_read_back_with_their_pages) {
   BOOST_TEST(log.bytes_on_disk() == 5 * record_size);
 }
 
+BOOST_AUTO_TEST_CASE(a_commit_bigger_than_the_write_buffer_is_written_in_pieces) {
+  auto log = open();
+  append(log, 1);
+  BOOST_TEST(append(log, 2500).next == 2501u);  // 1.3 MB of records: past the 1 MiB buffer
+  BOOST_TEST(fs::file_size(segment(0)) == 2501 * record_size);
+  const auto all = read_checked(log, 0, 5000);
+  BOOST_REQUIRE_EQUAL(all.size(), 2501u);
+  BOOST_TEST(all.back().size_after == 100u);
+  BOOST_TEST(all.back().page_no == 2500u);
+}
+
 BOOST_AUTO_TEST_CASE(segments_rotate_only_at_commit_boundaries) {
   auto log = open();  // segments of 4 frames
   for (std::size_t count : {3, 3, 1, 5, 2})
