@@ -391,9 +391,10 @@ result<void> frame_log::trim(std::uint64_t max_bytes, std::chrono::seconds max_a
   return {};
 }
 
-result<void> frame_log::start_new_generation() {
+result<void> frame_log::start_new_generation(std::optional<std::uint64_t> at) {
   if (auto open = check_open(); !open) return open;
-  return begin_generation(next_);
+  if (at && *at < next_) return proto::internal_error("a new generation cannot start before the log's end");
+  return begin_generation(at.value_or(next_));
 }
 
 result<void> frame_log::sync_segments() {

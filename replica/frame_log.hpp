@@ -13,6 +13,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -86,8 +87,9 @@ class frame_log {
   proto::result<void> trim(std::uint64_t max_bytes, std::chrono::seconds max_age,
                            std::chrono::system_clock::time_point now);
 
-  // Frames were lost at run time: a new generation from next_frame_no(), old segments deleted.
-  proto::result<void> start_new_generation();
+  // Frames were lost at run time: a new generation from `at` (default next_frame_no(); never
+  // before it), old segments deleted.
+  proto::result<void> start_new_generation(std::optional<std::uint64_t> at = std::nullopt);
 
   // Syncs every segment and records `at_close` (the database files after they were closed) as clean.
   // The log must not be used afterwards.
