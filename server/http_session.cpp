@@ -82,8 +82,8 @@ void http_session::finish() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     if (self->closed_) return;
     self->stop_reading_ = true;
-    // A stream may run for hours: shutdown cuts it (the client sees a truncated body). Responses
-    // queued behind a stream are not written: the connection closes when the stream reaches the front.
+    // A stream may run for hours: shutdown cuts it (the client sees a truncated body), and the
+    // connection closes there; responses queued behind a cut stream are not written.
     self->cancel_streams();
     if (self->awaiting_piece_) return self->close();
     if (!self->reading_) {

@@ -37,7 +37,8 @@ using piece_handler = std::function<void(piece_result)>;
 // written (so at most one piece is outstanding: that is the backpressure), until a piece is `last` or
 // failed. cancel() (on the strand, at most once, never after the body ended) says the client is gone,
 // stalled past the idle timeout, or the server is shutting down: stop working. A deliver still called
-// after cancel() is ignored. The stream is destroyed with the session's last reference to it.
+// after cancel() is ignored, as is one after the session is gone. next() must not throw. The stream is
+// destroyed with the session's last reference to it (without cancel() if the server's threads stop first).
 class body_stream {
  public:
   virtual ~body_stream() = default;
