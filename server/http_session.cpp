@@ -1,6 +1,7 @@
 #include "server/http_session.hpp"
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -81,6 +82,10 @@ void http_session::finish() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     if (self->closed_) return;
     self->stop_reading_ = true;
+    // A stream may run for hours: shutdown cuts it (the client sees a truncated body), and the
+    // connection closes there; responses queued behind a cut stream are not written.
+    self->cancel_streams();
+    if (self->awaiting_piece_) return self->close();
     if (!self->reading_) {
       if (self->queue_.empty() && !self->writing_) self->close();
       return;
@@ -125,7 +130,8 @@ void http_session::on_read(beast::error_code ec) {
 void http_session::on_read_error(beast::error_code ec) {
   stop_reading_ = true;
   if (is_disconnect(ec)) {
-    if (queue_.empty() && !writing_) close();
+    // A reset peer reads nothing more (a stream to it would run until a write failed).
+    if ((queue_.empty() && !writing_) || ec == asio::error::connection_reset) close();
     return;
   }
   // Malformed or oversized input: answer it as JSON, then close (the rest of the stream is unreadable).
@@ -142,6 +148,8 @@ void http_session::dispatch(request&& req) {
   auto slot = std::make_shared<pending>(
       pending{std::nullopt, std::string(target.substr(0, target.find('?'))), req.keep_alive()});
   slot->received = std::chrono::steady_clock::now();
+  slot->head = req.method() == http::verb::head;
+  slot->chunked = req.version() >= 11;
   if (ctx_.settings.access_log) {
     slot->method = std::string(req.method_string());
     slot->client = client_address(peer_, req["X-Forwarded-For"], ctx_.settings.trusted_proxies).to_string();
@@ -150,6 +158,7 @@ void http_session::dispatch(request&& req) {
   auto self = shared_from_this();
   responder respond{socket_.get_executor(), home_, [self, slot](response res) {
                       slot->res = std::move(res);
+                      if (slot->res->stream && self->streams_cancelled_) self->stop_stream(*slot);
                       self->write_next();
                     }};
   try {
@@ -171,25 +180,37 @@ void http_session::answer_now(response res) {
 }
 
 void http_session::write_next() {
-  if (writing_ || closed_ || queue_.empty() || !queue_.front()->res) return;
-  // Every response that is ready at the front goes out in one write; their slots stay queued
-  // until the write completes.
+  if (writing_ || closed_ || queue_.empty() || !queue_.front()->res || queue_.front()->stream_open) return;
+  // Every response that is ready at the front goes out in one write, up to and including the head
+  // of a streamed one; their slots stay queued until the write completes.
   wire_.clear();
   std::size_t answered = 0;
   bool keep_alive = true;
-  const auto now = std::chrono::steady_clock::now();
   while (keep_alive && answered < queue_.size() && queue_[answered]->res) {
-    const auto& slot = *queue_[answered];
+    auto& slot = *queue_[answered];
+    if (slot.res->stream && slot.stream_ended) break;  // cancelled before it began: the connection ends here
     // The last response of a connection that takes no more requests says so.
     // While draining, a connection whose client has sent nothing more ends here too.
     const bool last =
         stop_reading_ && (!reading_ || (draining_ && nothing_received())) && answered + 1 == queue_.size();
     keep_alive = slot.keep_alive && !last;
-    append_wire(wire_, *slot.res, keep_alive);
-    ctx_.metrics.record(slot.path, slot.res->status, now - slot.received);
-    if (ctx_.settings.access_log) log_access(slot);
+    if (slot.res->stream && !slot.head) {
+      keep_alive = keep_alive && slot.chunked;  // an HTTP/1.0 client learns the body's end from the close
+      slot.keep_alive = keep_alive;
+      slot.stream_open = true;
+      append_stream_head(wire_, *slot.res, keep_alive, slot.chunked);
+      break;
+    }
+    if (slot.res->stream) {
+      append_stream_head(wire_, *slot.res, keep_alive, slot.chunked);
+      stop_stream(slot);
+    } else {
+      append_wire(wire_, *slot.res, keep_alive, slot.head);
+    }
+    record(slot);
     ++answered;
   }
+  if (wire_.empty()) return close();
   writing_ = true;
   touch();
   asio::async_write(socket_, asio::buffer(wire_),
@@ -202,10 +223,98 @@ void http_session::on_write(beast::error_code ec, std::size_t answered, bool kee
   writing_ = false;
   touch();
   queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(answered));
-  if (ec || !keep_alive) return close();
+  if (ec) return close();
+  if (!queue_.empty() && queue_.front()->stream_open) return request_piece();
+  after_answer(keep_alive);
+}
+
+void http_session::after_answer(bool keep_alive) {
+  if (!keep_alive) return close();
   if (stop_reading_ && queue_.empty() && !reading_) return close();
   write_next();
   read_next();
+}
+
+void http_session::record(const pending& slot) {
+  ctx_.metrics.record(slot.path, slot.res->status, std::chrono::steady_clock::now() - slot.received);
+  if (ctx_.settings.access_log) log_access(slot);
+}
+
+// Asks the stream at the front for its next piece; its deliver comes back through the strand and
+// holds the session weakly (a producer that keeps it must not keep a closed connection alive).
+void http_session::request_piece() {
+  if (streams_cancelled_) return close();
+  awaiting_piece_ = true;
+  const auto call = ++piece_call_;
+  auto deliver = [weak = weak_from_this(), call, executor = socket_.get_executor()](piece_result delivered) {
+    auto self = weak.lock();
+    if (!self) return;
+    asio::post(executor, [self = std::move(self), call, delivered = std::move(delivered)]() mutable {
+      self->on_piece(call, std::move(delivered));
+    });
+  };
+  queue_.front()->res->stream->next(std::move(deliver));
+}
+
+void http_session::on_piece(std::uint64_t call, piece_result delivered) {
+  if (closed_ || !awaiting_piece_ || call != piece_call_) return;
+  awaiting_piece_ = false;
+  touch();
+  if (streams_cancelled_) return close();
+  auto& slot = *queue_.front();
+  if (!delivered) {
+    log::warn("a streamed body failed", {{"path", slot.path}, {"error", delivered.error().message()}});
+    slot.stream_ended = true;
+    record(slot);
+    return close();
+  }
+  if (delivered->bytes.empty() && !delivered->last) return request_piece();
+  write_piece(slot, std::move(*delivered));
+}
+
+// One piece as one chunk (its bytes are not copied), or raw for an HTTP/1.0 client.
+void http_session::write_piece(pending& slot, piece delivered) {
+  wire_.clear();
+  piece_tail_.clear();
+  piece_ = std::move(delivered.bytes);
+  if (slot.chunked && !piece_.empty()) {
+    append_chunk_size(wire_, piece_.size());
+    piece_tail_.append("\r\n");
+  }
+  if (slot.chunked && delivered.last) append_last_chunk(piece_tail_, delivered.trailers);
+  writing_ = true;
+  touch();
+  const std::array buffers{asio::buffer(wire_), asio::buffer(piece_), asio::buffer(piece_tail_)};
+  asio::async_write(socket_, buffers,
+                    [self = shared_from_this(), last = delivered.last](beast::error_code ec, std::size_t) {
+                      self->on_piece_written(ec, last);
+                    });
+}
+
+void http_session::on_piece_written(beast::error_code ec, bool last) {
+  writing_ = false;
+  touch();
+  if (ec) return close();
+  if (!last) return request_piece();
+  piece_ = std::string();  // do not keep the last piece's memory for the connection's life
+  const auto slot = queue_.front();
+  queue_.pop_front();
+  if (!slot->stream_ended) record(*slot);  // else it was counted when shutdown cut it
+  after_answer(slot->keep_alive);
+}
+
+// Closing or shutting down: every stream still in the queue is told to stop, and no other may start.
+void http_session::cancel_streams() {
+  streams_cancelled_ = true;
+  for (const auto& slot : queue_)
+    if (slot->res && slot->res->stream) stop_stream(*slot);
+}
+
+void http_session::stop_stream(pending& slot) {
+  if (slot.stream_ended) return;
+  slot.stream_ended = true;
+  if (slot.stream_open) record(slot);  // its head went out: it counts, cut short
+  slot.res->stream->cancel();
 }
 
 // One line per answered request; never the query string, a header value or a body.
@@ -224,6 +333,7 @@ void http_session::log_access(const pending& slot) const {
 void http_session::close() {
   if (closed_) return;
   closed_ = true;
+  cancel_streams();
   beast::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   if (ec || !linger_on_close_) return final_close();
@@ -243,6 +353,7 @@ void http_session::discard_until_eof() {
 }
 
 void http_session::final_close() {
+  cancel_streams();
   beast::error_code ignored;
   socket_.close(ignored);
   watchdog_.cancel();

@@ -4,6 +4,10 @@
 // Responses leave in request order.
 // Timeouts come from one watchdog timer per connection that checks the time of the last activity,
 // rather than a timer armed around every read and write.
+// A streamed response (response::stream) holds the front of the queue from its head to its last
+// chunk; the responses behind it wait. Each written piece and each delivered one is activity, so a
+// stream lives as long as it keeps delivering; one silent past the idle timeout is cancelled and its
+// connection closed (as is a client that stops reading for the write timeout).
 #pragma once
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -36,6 +40,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
     std::string path;  // for metrics
     bool keep_alive = true;
     std::chrono::steady_clock::time_point received{};  // for metrics (and the access log)
+    bool head = false;                                 // a HEAD request: headers only
+    bool chunked = true;        // HTTP/1.1 or later; an HTTP/1.0 client reads a streamed body until close
+    bool stream_open = false;   // its head is written; its pieces are being written
+    bool stream_ended = false;  // its stream was cancelled or failed: never call it again
     // For --access-log only.
     std::string method{};
     std::string client{};
@@ -48,6 +56,14 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void answer_now(response res);
   void write_next();
   void on_write(boost::beast::error_code ec, std::size_t answered, bool keep_alive);
+  void after_answer(bool keep_alive);
+  void record(const pending& slot);  // metrics and the access log, once per answered request
+  void request_piece();
+  void on_piece(std::uint64_t call, piece_result delivered);
+  void write_piece(pending& slot, piece delivered);
+  void on_piece_written(boost::beast::error_code ec, bool last);
+  void cancel_streams();
+  void stop_stream(pending& slot);
   void close();
   void discard_until_eof();
   void final_close();
@@ -67,7 +83,12 @@ class http_session : public std::enable_shared_from_this<http_session> {
   boost::beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::deque<std::shared_ptr<pending>> queue_;
-  std::string wire_;  // the responses being written: every ready one at the queue's front, in order
+  std::string wire_;              // the responses being written: every ready one at the queue's front, in order
+  std::string piece_;             // the bytes of the streamed piece being written (after its size line in wire_)
+  std::string piece_tail_;        // what follows them: CRLF, the terminating chunk
+  std::uint64_t piece_call_ = 0;  // which next() the awaited piece answers (a stale deliver is ignored)
+  bool awaiting_piece_ = false;
+  bool streams_cancelled_ = false;  // closing or shutting down: no stream may run on this connection any more
   server_context& ctx_;
   std::size_t home_;
   boost::asio::ip::address peer_;  // the connection's remote address (--access-log, distinct clients)
