@@ -48,6 +48,10 @@ proto::result<std::shared_ptr<replication_log>> replication_log::open(asio::any_
   log_options.segment_frames = options.segment_frames;
   auto log = replica::frame_log::open(db_path, log_options, replica::fingerprint_of(db_path));
   if (!log) return log.error();
+  // Frame 0 is never a commit: a snapshot taken before the first one stands at frame 0.
+  if (log->next_frame_no() == 0) {
+    if (auto started = log->start_new_generation(1); !started) return started.error();
+  }
   std::shared_ptr<replication_log> self(new replication_log(std::move(executor), std::move(*log), db_path, options));
   self->publish();
   return self;
@@ -167,9 +171,12 @@ void replication_log::read(std::uint64_t from, std::size_t max_frames, asio::any
     for (std::size_t at = 0; answer && at + record <= records.size(); at += record) {
       const auto* p = reinterpret_cast<const unsigned char*>(records.data()) + at;
       proto::wal_log::frame_header h;
-      for (int i = 7; i >= 0; --i) h.frame_no = (h.frame_no << 8) | p[i];
-      for (int i = 3; i >= 0; --i) h.page_no = (h.page_no << 8) | p[8 + i];
-      for (int i = 3; i >= 0; --i) h.size_after = (h.size_after << 8) | p[12 + i];
+      for (int i = 7; i >= 0; --i)
+        h.frame_no = (h.frame_no << 8) | p[i];
+      for (int i = 3; i >= 0; --i)
+        h.page_no = (h.page_no << 8) | p[8 + i];
+      for (int i = 3; i >= 0; --i)
+        h.size_after = (h.size_after << 8) | p[12 + i];
       std::string data;
       data.reserve(proto::wal_log::frame_size);
       proto::wal_log::append_frame_data(data, h, std::string_view(records.data() + at + 16, record - 16));

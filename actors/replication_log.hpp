@@ -23,8 +23,8 @@
 namespace monolite::actors {
 
 struct replication_log_options {
-  std::uint64_t max_bytes = 256ull << 20;      // trimmed past this many bytes of frames (0: no limit)
-  std::chrono::seconds max_age{24 * 3600};     // and past this age (0: no limit)
+  std::uint64_t max_bytes = 256ull << 20;   // trimmed past this many bytes of frames (0: no limit)
+  std::chrono::seconds max_age{24 * 3600};  // and past this age (0: no limit)
   std::uint64_t max_pending_bytes = 64ull << 20;
   std::chrono::milliseconds trim_interval{10000};
   std::uint64_t segment_frames = 4096;

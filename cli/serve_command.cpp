@@ -83,6 +83,11 @@ const std::vector<option_spec>& specs() {
        "--restore-if-missing: how long one object's transient failures are retried", "2m"},
       {"replica-max-backlog", "BYTES", "unshipped WAL held in memory per replica before a new generation", "268435456"},
       replica_key_file_spec(),
+      {"replication-log-max-bytes", "BYTES",
+       "frames kept for libSQL embedded replicas and followers to pull; older ones are served as a snapshot "
+       "(0: no replication log)",
+       "268435456"},
+      {"replication-log-max-age", "DURATION", "frames older than this are trimmed from the replication log", "24h"},
       {"verify-interval", "DURATION",
        "restore each replica this often and compare it with the live database (0: never)", "0"},
   };
@@ -278,7 +283,10 @@ usage_result<void> parse_replication(const option_values& v, server::settings& o
                   assign(duration_or_off_of(v, "replica-compact-interval"), out.replica_compact_interval),
                   assign(duration_of(v, "replica-retry-timeout"), out.replica_retry_timeout),
                   assign(number_of<std::size_t>(v, "replica-max-backlog", 1u << 20, std::size_t{1} << 40),
-                         out.replica_max_backlog)})
+                         out.replica_max_backlog),
+                  assign(number_of<std::uint64_t>(v, "replication-log-max-bytes", 0, std::uint64_t{1} << 50),
+                         out.replication_log_max_bytes),
+                  assign(duration_of(v, "replication-log-max-age"), out.replication_log_max_age)})
     if (!ok) return ok.error();
   return parse_verify_interval(v, out);
 }

@@ -25,6 +25,7 @@
 #include "server/sql_routes.hpp"
 #include "server/statement_recording.hpp"
 #include "server/system_routes.hpp"
+#include "server/wal_log_routes.hpp"
 
 namespace monolite::server {
 namespace asio = boost::asio;
@@ -62,6 +63,7 @@ proto::result<void> open_database(server_context& ctx, asio::any_io_executor wri
   actors::writer_options writer_opts;
   writer_opts.mailbox_capacity = ctx.settings.writer_queue;
   writer_opts.transaction_timeout = ctx.settings.transaction_timeout;
+  if (auto logged = open_replication_log(ctx, writer_executor); !logged) return logged;
   // The writer opens first: it creates the file and switches it to WAL before readers attach.
   auto writer = actors::writer_actor::open(writer_executor, connection_options_for(ctx.settings), writer_opts);
   if (!writer) return writer.error();
@@ -228,6 +230,7 @@ int prepare_database(server_context& ctx, io_pool& pool, asio::thread_pool& db_p
   if (prepared && !ctx.engine)
     prepared = open_database(ctx, db_pool.get_executor(), reader_executors(ctx.settings, pool, db_pool));
   if (prepared) prepared = start_replication(ctx, pool.context(0).get_executor());
+  if (prepared && ctx.writer) prepared = start_replication_log(ctx);
   if (prepared) return 0;
   log::error("cannot open database", {{"db", database_name(ctx.settings)}, {"error", prepared.error().message}});
   return 1;
@@ -257,6 +260,7 @@ void add_routes(server_context& ctx) {
   if (ctx.settings.postgres_url.empty()) {  // what only SQLite has
     add_replication_routes(ctx);
     add_read_only_routes(ctx);
+    add_wal_log_routes(ctx);
   }
   install_access_check(ctx);
 }
@@ -383,6 +387,7 @@ int serve(const server::settings& settings) {
   db_pool.join();  // the actors' last work is done; only now may their connections close
   save_statement_log(*ctx);
   release_actors(*ctx);
+  close_replication_log(*ctx);  // once every connection closed: the files are as the next start finds them
   log::info("stopped");
   return exit_code;
 }

@@ -8,6 +8,7 @@
 #include "actors/hrana_service.hpp"
 #include "actors/reader_pool.hpp"
 #include "actors/replica_verifier.hpp"
+#include "actors/replication_log.hpp"
 #include "actors/replicator.hpp"
 #include "actors/writer_actor.hpp"
 #include "server/auth.hpp"
@@ -32,6 +33,11 @@ struct server_context {
   std::unique_ptr<actors::reader_pool> readers;
   std::shared_ptr<actors::hrana::service> hrana;   // Hrana streams (server/hrana_routes.cpp)
   std::shared_ptr<actors::replicator> replicator;  // null without --replica
+  // The frames libSQL's embedded replicas and followers pull (server/wal_log_routes.hpp); null
+  // when --replication-log-max-bytes is 0 and on PostgreSQL.
+  std::shared_ptr<actors::replication_log> replication_log;
+  std::string replication_session;                    // Hello's session token: new at each start
+  boost::asio::any_io_executor replication_blocking;  // where snapshots read the database files
   // Null without --verify-interval; its thread starts once the server is ready.
   std::unique_ptr<actors::replica_verifier> verifier;
   std::shared_ptr<guard_watch> guards;  // from announce_ready() on (server/guards.hpp)

@@ -66,5 +66,8 @@ struct settings {
   // Never logged: only key ids (replica/format/seal.hpp) are.
   replica::seal::keyring replica_keys;
   std::chrono::milliseconds verify_interval{0};  // 0: the replicas are not verified while serving
+  // The replication log libSQL replicas and followers pull from (docs/replication.md); 0 bytes: off.
+  std::uint64_t replication_log_max_bytes = 256ull << 20;
+  std::chrono::milliseconds replication_log_max_age{24 * 3600 * 1000};
 };
 }  // namespace monolite::server

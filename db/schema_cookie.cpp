@@ -1,0 +1,32 @@
+#include "db/schema_cookie.hpp"
+
+#include <sqlite3.h>
+
+#include <string>
+
+namespace monolite::db {
+
+proto::result<bool> raise_schema_cookie(const connection_options& options, std::uint32_t floor) {
+  auto conn = connection::open(options);
+  if (!conn) return conn.error();
+  sqlite3_stmt* read = nullptr;
+  if (sqlite3_prepare_v2(conn->handle(), "PRAGMA schema_version", -1, &read, nullptr) != SQLITE_OK)
+    return proto::internal_error(std::string("cannot read the schema cookie: ") + sqlite3_errmsg(conn->handle()));
+  const bool stepped = sqlite3_step(read) == SQLITE_ROW;
+  const auto cookie = static_cast<std::uint32_t>(stepped ? sqlite3_column_int64(read, 0) : 0);
+  sqlite3_finalize(read);
+  if (!stepped) return proto::internal_error("cannot read the schema cookie");
+  if (cookie > floor) return proto::result<bool>(boost::system::in_place_value, false);
+  // Defensive mode refuses writing the cookie; off for this one statement of our own.
+  sqlite3_db_config(conn->handle(), SQLITE_DBCONFIG_DEFENSIVE, 0, nullptr);
+  const std::string sql = "PRAGMA schema_version = " + std::to_string(std::uint64_t(floor) + 1);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(conn->handle(), sql.c_str(), nullptr, nullptr, &error);
+  sqlite3_db_config(conn->handle(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  std::string why = error ? error : "";
+  sqlite3_free(error);
+  if (rc != SQLITE_OK) return proto::internal_error("cannot raise the schema cookie: " + why);
+  return proto::result<bool>(boost::system::in_place_value, true);
+}
+
+}  // namespace monolite::db
