@@ -16,6 +16,7 @@
 #include "server/access.hpp"
 #include "server/guards.hpp"
 #include "server/hrana_routes.hpp"
+#include "server/proxy_routes.hpp"
 #include "server/http_session.hpp"
 #include "server/io_pool.hpp"
 #include "server/listener.hpp"
@@ -253,6 +254,7 @@ void announce_ready(server_context& ctx, const listener& lst, io_pool& pool) {
 void add_routes(server_context& ctx) {
   add_sql_routes(ctx);
   add_hrana_routes(ctx);
+  add_proxy_routes(ctx);
   add_system_routes(ctx);
   if (ctx.settings.postgres_url.empty()) {  // what only SQLite has
     add_replication_routes(ctx);
