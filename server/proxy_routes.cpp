@@ -149,6 +149,11 @@ void close_stream(
                           [then = std::move(then)](pipeline_outcome) { then(); });
 }
 
+// The client's state forbids the call (its transaction is gone, or another call holds it).
+response precondition_response(const proto::api_error& e) {
+  return grpc_status_response(grpc_status::failed_precondition, e.code + ": " + e.message);
+}
+
 std::optional<response> reject(const server_context& ctx) {
   if (!ctx.ready.load(std::memory_order_acquire) || !ctx.engine)
     return grpc_error_response(proto::not_ready("the server is not ready"));
@@ -165,7 +170,7 @@ lp::query_error query_error_of(const ph::error& e) {
 
 // A failure of the whole batch (no step ran to its end) as the call's gRPC status.
 response batch_failure_response(const ph::error& e) {
-  if (e.code == "TRANSACTION_TIMEOUT") return grpc_error_response(client_streams::gone_error(e.message));
+  if (e.code == "TRANSACTION_TIMEOUT") return precondition_response(client_streams::gone_error(e.message));
   const bool busy = e.code == "OVERLOADED" || e.code == "TRANSACTION_BUSY";
   return grpc_error_response({busy ? 503u : 500u, e.code, e.message});
 }
@@ -190,7 +195,8 @@ void answer_execute(const std::shared_ptr<proxy_state>& st, const std::string& c
   if (!out.status) {
     const bool gone = had_stream && out.status.error().code == "STREAM_EXPIRED";
     st->clients.give_back(client_id, std::nullopt);
-    return respond(grpc_error_response(gone ? client_streams::gone_error("") : out.status.error()));
+    return respond(gone ? precondition_response(client_streams::gone_error(""))
+                        : grpc_error_response(out.status.error()));
   }
   auto& batch = out.results.at(0);
   const bool open = out.next && !out.results.at(1).is_autocommit;
@@ -209,7 +215,9 @@ void handle_execute(const std::shared_ptr<proxy_state>& st, request&& req, respo
   auto program = lp::decode_program_request(*message);
   if (!program) return respond(grpc_error_response(program.error()));
   auto taken = st->clients.take(program->client_id);
-  if (!taken) return respond(grpc_error_response(taken.error()));
+  if (!taken)
+    return respond(taken.error().status == 400 ? precondition_response(taken.error())
+                                               : grpc_error_response(taken.error()));
   if (taken->evicted) close_stream(*st, *taken->evicted, respond);
   record_hrana_batch(st->ctx, program->program);
   auto requests = requests_of({ph::request_kind::batch, ph::request_kind::get_autocommit});
