@@ -14,7 +14,7 @@ import os
 import shutil
 import struct
 import subprocess
-import time
+import tempfile
 import unittest
 import uuid
 
@@ -200,7 +200,6 @@ class ProxyTest(ServerTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        import tempfile
         tmp = tempfile.TemporaryDirectory(prefix="monolite-it-")
         cls.addClassCleanup(tmp.cleanup)
         cls.tokens = {role: f"mlt_{role}_{uuid.uuid4().hex}" for role in ("read", "write")}
