@@ -19,6 +19,7 @@
 #include "server/http_session.hpp"
 #include "server/io_pool.hpp"
 #include "server/listener.hpp"
+#include "server/proxy_routes.hpp"
 #include "server/read_only_routes.hpp"
 #include "server/replication_routes.hpp"
 #include "server/server_context.hpp"
@@ -256,6 +257,7 @@ void announce_ready(server_context& ctx, const listener& lst, io_pool& pool) {
 void add_routes(server_context& ctx) {
   add_sql_routes(ctx);
   add_hrana_routes(ctx);
+  add_proxy_routes(ctx);
   add_system_routes(ctx);
   if (ctx.settings.postgres_url.empty()) {  // what only SQLite has
     add_replication_routes(ctx);
