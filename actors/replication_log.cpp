@@ -111,6 +111,8 @@ void replication_log::append(const db::wal_chunk& chunk, std::uint64_t first_fra
     return new_generation(first_frame_no + frames.size());
   }
   publish();
+  // Past the size bound the oldest segments go at once; the timer handles age.
+  if (options_.max_bytes > 0 && log_.bytes_on_disk() > options_.max_bytes) trim();
 }
 
 void replication_log::new_generation(std::uint64_t at) {
@@ -134,20 +136,32 @@ void replication_log::note_schema_cookie(std::string_view page_one) {
   write_cookie_floor(log_, cookie);
 }
 
+void replication_log::trim() {
+  MONOLITE_ASSERT_ON_STRAND(strand_);
+  auto trimmed = log_.trim(options_.max_bytes, options_.max_age, std::chrono::system_clock::now());
+  if (!trimmed) log::warn("cannot trim the replication log", {{"error", trimmed.error().message}});
+  publish();
+}
+
 void replication_log::start_trimming() {
   asio::post(strand_, [self = shared_from_this()] { self->arm_trim(); });
 }
 
+void replication_log::stop_timers() {
+  asio::post(strand_, [self = shared_from_this()] {
+    self->timers_stopped_ = true;
+    self->trim_timer_.cancel();
+  });
+}
+
 void replication_log::arm_trim() {
   MONOLITE_ASSERT_ON_STRAND(strand_);
-  if (closed_) return;
+  if (closed_ || timers_stopped_) return;
   trim_timer_.expires_after(options_.trim_interval);
   trim_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
     auto self = weak.lock();
-    if (ec || !self || self->closed_) return;
-    auto trimmed = self->log_.trim(self->options_.max_bytes, self->options_.max_age, std::chrono::system_clock::now());
-    if (!trimmed) log::warn("cannot trim the replication log", {{"error", trimmed.error().message}});
-    self->publish();
+    if (ec || !self || self->closed_ || self->timers_stopped_) return;
+    self->trim();
     self->arm_trim();
   });
 }
@@ -187,9 +201,9 @@ void replication_log::read(std::uint64_t from, std::size_t max_frames, asio::any
 }
 
 replication_log_stats replication_log::stats() const {
-  return {stats_next_.load(std::memory_order_acquire), stats_first_.load(std::memory_order_relaxed),
+  return {stats_next_.load(std::memory_order_acquire),  stats_first_.load(std::memory_order_relaxed),
           stats_bytes_.load(std::memory_order_relaxed), generations_.load(std::memory_order_relaxed),
-          dropped_.load(std::memory_order_relaxed)};
+          dropped_.load(std::memory_order_relaxed),     snapshots_.load(std::memory_order_relaxed)};
 }
 
 void replication_log::publish() {

@@ -39,7 +39,7 @@ struct log_position {
 };
 
 struct replication_log_stats {
-  std::uint64_t next = 0, first = 0, bytes = 0, generations = 0, dropped_commits = 0;
+  std::uint64_t next = 0, first = 0, bytes = 0, generations = 0, dropped_commits = 0, snapshots = 0;
 };
 
 class replication_log : public frame_sink, public std::enable_shared_from_this<replication_log> {
@@ -64,6 +64,8 @@ class replication_log : public frame_sink, public std::enable_shared_from_this<r
   void on_gap(std::uint64_t next_frame_no) override;
 
   void start_trimming();
+  // Thread-safe, at shutdown: no more trimming (the database pool's threads can then finish).
+  void stop_timers();
   void position(boost::asio::any_io_executor reply_to, std::function<void(log_position)> done);
   // A protobuf `Frames` message of up to `max_frames` frames from `from` (libSQL's wire frames),
   // or the log's error (replica::need_snapshot_code when `from` was trimmed away or belongs to an
@@ -71,6 +73,7 @@ class replication_log : public frame_sink, public std::enable_shared_from_this<r
   void read(std::uint64_t from, std::size_t max_frames, boost::asio::any_io_executor reply_to,
             std::function<void(proto::result<std::string>)> done);
   replication_log_stats stats() const;
+  void count_snapshot() { snapshots_.fetch_add(1, std::memory_order_relaxed); }
   // After the executor stopped and the database's connections closed: syncs the log and records
   // the files as clean, from the calling thread.
   proto::result<void> close(const replica::db_fingerprint& at_close);
@@ -82,6 +85,7 @@ class replication_log : public frame_sink, public std::enable_shared_from_this<r
   void new_generation(std::uint64_t at);
   void note_schema_cookie(std::string_view page_one);
   void arm_trim();
+  void trim();
   void publish();
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
@@ -93,8 +97,10 @@ class replication_log : public frame_sink, public std::enable_shared_from_this<r
   std::string opening_reason_;
   std::uint32_t cookie_floor_ = 0;  // on the strand after open()
   bool closed_ = false;
+  bool timers_stopped_ = false;  // on the strand
   std::atomic<std::uint64_t> pending_bytes_{0};
-  std::atomic<std::uint64_t> stats_next_{0}, stats_first_{0}, stats_bytes_{0}, generations_{0}, dropped_{0};
+  std::atomic<std::uint64_t> stats_next_{0}, stats_first_{0}, stats_bytes_{0}, generations_{0}, dropped_{0},
+      snapshots_{0};
 };
 
 }  // namespace monolite::actors

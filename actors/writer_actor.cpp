@@ -239,6 +239,7 @@ void writer_actor::capture_commit(int wal_frames) {
     if (frame_sink_) {
       frame_sink_->on_commit(shared, next_frame_no_);
       next_frame_no_ += shared->frame_count();
+      next_frame_no_published_.store(next_frame_no_, std::memory_order_release);
     }
     if (replicator_) replicator_->on_chunk(std::move(shared));
     return;
@@ -263,6 +264,7 @@ void writer_actor::attach_frame_sink(std::shared_ptr<frame_sink> sink, std::uint
     }
     self->frame_sink_ = std::move(sink);
     self->next_frame_no_ = next_frame_no;
+    self->next_frame_no_published_.store(next_frame_no, std::memory_order_release);
     asio::post(done_on, [done] { done(proto::result<void>{}); });
   });
 }

@@ -108,6 +108,8 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
   // posted to `done_on`.
   void attach_frame_sink(std::shared_ptr<frame_sink> sink, std::uint64_t next_frame_no,
                          boost::asio::any_io_executor done_on, std::function<void(proto::result<void>)> done);
+  // Thread-safe: one past the number of the last frame given to the frame_sink (0 without one).
+  std::uint64_t next_frame_no() const { return next_frame_no_published_.load(std::memory_order_acquire); }
   // Thread-safe: opens a read transaction at the current position, between two commits.
   void pin_snapshot(pin_handler handler);
 
@@ -171,6 +173,7 @@ class writer_actor : public std::enable_shared_from_this<writer_actor> {
   std::shared_ptr<replicator> replicator_;
   std::shared_ptr<frame_sink> frame_sink_;
   std::uint64_t next_frame_no_ = 0;  // the frame_sink's numbering
+  std::atomic<std::uint64_t> next_frame_no_published_{0};
   std::uint64_t commits_at_last_tick_ = 0;
   std::shared_ptr<lease_book> lease_;      // created on the strand by the first run_exclusive
   std::atomic<lease_id> lease_holder_{0};  // mirrors the holder for run_exclusive's mailbox check

@@ -144,6 +144,7 @@ class shutdown_watch : public std::enable_shared_from_this<shutdown_watch> {
       ctx_.engine->interrupt();
     }
     if (ctx_.verifier) ctx_.verifier->join();  // it reads the live files: done before the writer closes
+    if (ctx_.replication_log) ctx_.replication_log->stop_timers();  // the database pool must run dry
     ctx_.engine->close(pool_.context(0).get_executor(), [&pool = pool_] { pool.stop(); });
   }
 
@@ -257,12 +258,19 @@ void announce_ready(server_context& ctx, const listener& lst, io_pool& pool) {
 void add_routes(server_context& ctx) {
   add_sql_routes(ctx);
   add_hrana_routes(ctx);
-  add_proxy_routes(ctx);
   add_system_routes(ctx);
   if (ctx.settings.postgres_url.empty()) {  // what only SQLite has
     add_replication_routes(ctx);
     add_read_only_routes(ctx);
     add_wal_log_routes(ctx);
+    add_proxy_routes(ctx, {1024, [&ctx]() -> std::optional<std::uint64_t> {
+                             // The writer numbers a commit's frames before it returns: the write
+                             // just answered is at or before this frame (read-your-writes).
+                             if (!ctx.ready.load(std::memory_order_acquire) || !ctx.replication_log)
+                               return std::nullopt;
+                             const auto next = ctx.writer->next_frame_no();
+                             return next > 0 ? std::optional(next - 1) : std::nullopt;
+                           }});
   }
   install_access_check(ctx);
 }

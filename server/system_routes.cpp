@@ -9,6 +9,7 @@
 #include "server/replication_routes.hpp"
 #include "server/server_context.hpp"
 #include "server/statement_recording.hpp"
+#include "server/wal_log_routes.hpp"
 
 namespace monolite::server {
 namespace {
@@ -48,6 +49,7 @@ void add_system_routes(server_context& ctx) {
     std::string text = render_prometheus(ctx.metrics, gauges_now(ctx));
     ctx.engine->append_metrics(text);
     append_replication_metrics(ctx, text);
+    append_replication_log_metrics(ctx, text);
     append_statement_log_metrics(ctx, text);
     respond(text_response(200, std::move(text), "text/plain; version=0.0.4"));
   });

@@ -90,6 +90,7 @@ void snapshot(server_context& ctx, responder respond) {
       const std::uint64_t frame_no = (*pin)->next_frame_no > 0 ? (*pin)->next_frame_no - 1 : 0;
       auto body = snapshot_body::open(std::move(*pin), frame_no, ctx.replication_blocking);
       if (!body) return answer(grpc_error_response(body.error()));
+      ctx.replication_log->count_snapshot();
       answer(streamed_response(200, std::move(*body), proto::grpc_web::content_type));
     });
   });
@@ -146,6 +147,25 @@ void close_replication_log(server_context& ctx) {
   if (auto closed = ctx.replication_log->close(replica::fingerprint_of(ctx.settings.db_path)); !closed)
     log::error("cannot close the replication log", {{"error", closed.error().message}});
   ctx.replication_log.reset();
+}
+
+void append_replication_log_metrics(const server_context& ctx, std::string& out) {
+  if (!ctx.replication_log) return;
+  const auto s = ctx.replication_log->stats();
+  auto metric = [&out](const char* name, const char* type, const char* help, std::uint64_t value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+           std::to_string(value) + "\n";
+  };
+  metric("monolite_replication_log_next_frame", "gauge", "Number of the next frame the replication log will hold.",
+         s.next);
+  metric("monolite_replication_log_first_frame", "gauge",
+         "Oldest frame the replication log still holds (older ones are served as a snapshot).", s.first);
+  metric("monolite_replication_log_bytes", "gauge", "Bytes of frames the replication log holds on disk.", s.bytes);
+  metric("monolite_replication_log_generations_total", "counter",
+         "New histories started while serving (frames were lost): replicas took a snapshot.", s.generations);
+  metric("monolite_replication_log_dropped_commits_total", "counter",
+         "Commits not logged because the log fell too far behind the writer.", s.dropped_commits);
+  metric("monolite_replication_snapshots_total", "counter", "Snapshots served to replicas.", s.snapshots);
 }
 
 void add_wal_log_routes(server_context& ctx) {

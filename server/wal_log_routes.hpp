@@ -4,6 +4,7 @@
 // frames the log no longer holds or that belong to an earlier history (NEED_SNAPSHOT).
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
+#include <string>
 
 #include "proto/error.hpp"
 
@@ -19,5 +20,7 @@ proto::result<void> start_replication_log(server_context& ctx);
 // After every connection to the database closed.
 void close_replication_log(server_context& ctx);
 void add_wal_log_routes(server_context& ctx);
+// The monolite_replication_log_* series of /metrics.
+void append_replication_log_metrics(const server_context& ctx, std::string& out);
 
 }  // namespace monolite::server
