@@ -19,6 +19,8 @@ proto::result<bool> raise_schema_cookie(const connection_options& options, std::
   if (sqlite3_open_v2(options.path.c_str(), &own.db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK)
     return proto::internal_error("cannot open " + options.path + ": " + (own.db ? sqlite3_errmsg(own.db) : "no memory"));
   sqlite3_busy_timeout(own.db, options.busy_timeout_ms);
+  // Closing must leave the WAL as it is: a replica resumes from the frames it holds there.
+  sqlite3_db_config(own.db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   auto* handle = own.db;
   sqlite3_stmt* read = nullptr;
   if (sqlite3_prepare_v2(handle, "PRAGMA schema_version", -1, &read, nullptr) != SQLITE_OK)
