@@ -4,10 +4,11 @@
 //   node embedded_writes.mjs SYNC_URL LOCAL_DB [TOKEN]
 //
 // Creates table `embedded` and inserts two rows (positional, then named arguments), each write a
-// step of its own. Prints one JSON line {"create", "insert_positional", "insert_named": error
-// message or null, "rows_affected": n}, for the caller to judge (a write can reach the server while
-// the sync the client runs after it fails). Exits 0 when it ran, 2 on bad usage, 1 when the client
-// could not even be opened.
+// step of its own, then reads the table locally (the client syncs after each write, so the rows are
+// there without an explicit sync). Prints one JSON line {"create", "insert_positional",
+// "insert_named", "local_read": error message or null, "rows_affected": n, "local_rows": [[id,
+// name]]}, for the caller to judge. Exits 0 when it ran, 2 on bad usage, 1 when the client could not
+// even be opened.
 import { createClient } from "@libsql/client";
 
 const [syncUrl, localDb, authToken] = process.argv.slice(2);
@@ -16,7 +17,8 @@ if (!syncUrl || !localDb) {
   process.exit(2);
 }
 
-const report = { create: null, insert_positional: null, insert_named: null, rows_affected: null };
+const report = { create: null, insert_positional: null, insert_named: null, local_read: null, rows_affected: null,
+                 local_rows: null };
 let client;
 try {
   client = createClient({ url: `file:${localDb}`, syncUrl, authToken });
@@ -40,5 +42,9 @@ await step("insert_positional", async () => {
 });
 await step("insert_named", () =>
   client.execute({ sql: "INSERT INTO embedded VALUES (:id, :name)", args: { id: 2, name: "two" } }));
+await step("local_read", async () => {
+  const local = await client.execute("SELECT id, name FROM embedded ORDER BY id");
+  report.local_rows = local.rows.map((row) => [row[0], row[1]]);
+});
 client.close();
 console.log(JSON.stringify(report));
