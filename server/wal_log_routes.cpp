@@ -178,6 +178,11 @@ void add_wal_log_routes(server_context& ctx) {
         hello(ctx, std::move(respond));
       },
       &grpc_error_response);
+  // libSQL's client asks GET /info first: 404 keeps it on this protocol (a 2xx would switch it to
+  // another one), and the access check's 401 for a missing or wrong token fails its open at once.
+  ctx.routes.add("/info", http::verb::get, role::read, [](request&&, responder respond) {
+    respond(error_response({404, "NOT_FOUND", "no /info here: sync over wal_log.ReplicationLog"}));
+  });
   add_offset_route(ctx, "/wal_log.ReplicationLog/BatchLogEntries", &batch_log_entries);
   add_offset_route(ctx, "/wal_log.ReplicationLog/Snapshot",
                    [](server_context& c, std::uint64_t, responder respond) { snapshot(c, std::move(respond)); });

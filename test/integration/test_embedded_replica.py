@@ -32,7 +32,6 @@ SYNC_INTERVAL_DEADLINE_S = 15.0
 GRPC_CONTENT_TYPE = "application/grpc-web"
 BLOB_BYTES = 3000  # a row of its own page or so: bulky transactions write many frames
 SEGMENT_FRAMES = 4096  # frames of one replication log segment
-HANDSHAKE_REFUSED = "Replication(PrimaryHandshakeTimeout)"  # what sync() says when every Hello was refused
 
 
 def missing_prerequisite():
@@ -433,14 +432,18 @@ class AuthTest(ReplicaTestCase):
         self.assertEqual(replica.rows("SELECT id FROM t"), [[1]])
         self.assert_same_as_primary(replica)
 
-    def test_without_a_valid_token_a_replica_cannot_sync(self):
-        # Hello is UNAUTHENTICATED: the client tries it three times, 1 s apart, then gives up.
+    def test_without_a_valid_token_a_replica_cannot_open(self):
+        # The client asks GET /info when it opens: a 401 there fails the open at once, with nothing
+        # synced (before, Hello's refusal came only after three tries, 1 s apart).
         for name, token in (("no token", None), ("a wrong token", "mlt_not_a_token")):
             with self.subTest(name):
-                replica = self.open_replica(token=token)  # opening asks nothing the token matters to
-                self.assertEqual(replica.call("sync"), {"ok": False, "error": HANDSHAKE_REFUSED, "code": ""})
-                self.assertEqual(replica.rows("SELECT count(*) FROM sqlite_schema"), [[0]])
+                replica = Replica(self.workdir)
+                self.addCleanup(replica.stop)
+                auth = {"authToken": token} if token else {}
+                answer = replica.call("open", path=replica.path, syncUrl=f"http://{HOST}:{self.server.port}", **auth)
+                self.assertEqual(answer, {"ok": False, "error": "sync error: Unauthorized", "code": None})
                 replica.stop()
+                self.assertFalse(os.path.exists(replica.path + "-client_wal_index"), "a refused replica synced")
 
     def test_a_write_with_a_read_token_is_denied_and_writes_nothing(self):
         replica = self.open_replica(token=self.tokens["read"])
