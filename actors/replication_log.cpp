@@ -94,7 +94,8 @@ void replication_log::append(const db::wal_chunk& chunk, std::uint64_t first_fra
   const auto header = db::wal::parse_header(
       std::string_view(reinterpret_cast<const char*>(chunk.wal_header.data()), chunk.wal_header.size()));
   if (!header || header->page_size != proto::wal_log::page_size) {
-    log::error("the replication log needs 4096-byte pages; not logging this commit", {{"db", db_path_}});
+    if (!page_size_refused_) log::error("the replication log needs 4096-byte pages; not logging", {{"db", db_path_}});
+    page_size_refused_ = true;
     return new_generation(first_frame_no + chunk.frame_count());
   }
   std::vector<replica::frame_in> frames;
@@ -122,6 +123,7 @@ void replication_log::new_generation(std::uint64_t at) {
     log::error("cannot start a new replication log generation", {{"error", started.error().message}});
   }
   generations_.fetch_add(1, std::memory_order_relaxed);
+  if (page_size_refused_) return publish();
   log::warn("the replication log lost frames: replicas start over from a snapshot",
             {{"generation", log_.generation_id()}, {"first_frame_no", log_.next_frame_no()}});
   publish();

@@ -97,7 +97,8 @@ class replication_log : public frame_sink, public std::enable_shared_from_this<r
   std::string opening_reason_;
   std::uint32_t cookie_floor_ = 0;  // on the strand after open()
   bool closed_ = false;
-  bool timers_stopped_ = false;  // on the strand
+  bool timers_stopped_ = false;     // on the strand
+  bool page_size_refused_ = false;  // said once: the database's pages are not libSQL's 4096 bytes
   std::atomic<std::uint64_t> pending_bytes_{0};
   std::atomic<std::uint64_t> stats_next_{0}, stats_first_{0}, stats_bytes_{0}, generations_{0}, dropped_{0},
       snapshots_{0};
