@@ -34,10 +34,11 @@ class FollowerCase(unittest.TestCase):
         self.servers = []
 
     def tearDown(self):
-        for server in reversed(self.servers):
-            if server.running():
-                server.stop()
-        self.tmp.cleanup()
+        try:
+            for server in reversed(self.servers):
+                server.stop_and_check()  # a clean SIGTERM exit, 0
+        finally:
+            self.tmp.cleanup()
 
     def start(self, name, extra=(), port=None):
         port = port or free_port()
@@ -108,6 +109,9 @@ class TestFollower(FollowerCase):
         primary.client().execute("INSERT INTO t(v) VALUES ('after the restart')")
         for f in followers:
             self.assert_same(primary, f)
+        # kill -9 gave the primary a new history (log id): the follower that saw both took a new snapshot.
+        snapshots = [r for r in followers[1].log_records() if r.get("msg") == "follower: snapshot applied"]
+        self.assertEqual(len({r["log_id"] for r in snapshots}), 2, followers[1].log_tail())
 
     def test_writes_through_a_follower_reach_the_primary_and_read_your_writes(self):
         primary = self.start("primary.db")

@@ -72,8 +72,9 @@ struct follow_fixture {
     insert_more(1, 50);
   }
   void insert_more(int from, int to) const {
-    primary.exec("WITH RECURSIVE n(i) AS (SELECT " + std::to_string(from) + " UNION ALL SELECT i + 1 FROM n WHERE i < " +
-                 std::to_string(to) + ") INSERT INTO t(v) SELECT printf('row %d %s', i, hex(randomblob(150))) FROM n");
+    primary.exec("WITH RECURSIVE n(i) AS (SELECT " + std::to_string(from) +
+                 " UNION ALL SELECT i + 1 FROM n WHERE i < " + std::to_string(to) +
+                 ") INSERT INTO t(v) SELECT printf('row %d %s', i, hex(randomblob(150))) FROM n");
   }
 };
 
@@ -91,6 +92,11 @@ BOOST_AUTO_TEST_CASE(a_snapshot_then_a_change_are_applied_while_a_reader_has_the
   BOOST_TEST(reader.text("PRAGMA integrity_check") == "ok");
   BOOST_TEST(reader.text("SELECT count(*) FROM t") == "50");
   BOOST_TEST(reader.text("PRAGMA journal_mode") == "delete");
+  BOOST_TEST(reader.text("SELECT v FROM t WHERE id = 1").substr(0, 6) == "row 1 ");
+  primary.exec("UPDATE t SET v = 'changed in place' WHERE id = 1");  // same size: only our counter tells
+  write_redo(copy, pages_of(primary, primary_path), {"log-a", 15});
+  BOOST_REQUIRE((*applier)->apply_redo());
+  BOOST_TEST(reader.text("SELECT v FROM t WHERE id = 1") == "changed in place");
   insert_more(51, 400);  // grows the file: new pages and changed ones
   write_redo(copy, pages_of(primary, primary_path), {"log-a", 20});
   BOOST_REQUIRE((*applier)->apply_redo());
