@@ -9,6 +9,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "cli/command_support.hpp"
+#include "cli/server_client.hpp"
 #include "cli/values.hpp"
 #include "server/serve.hpp"
 
@@ -68,6 +69,12 @@ const std::vector<option_spec>& specs() {
        "false", true},
       {"trusted-proxies", "LIST", "peers whose X-Forwarded-For names the client (CIDRs, or private_ranges)",
        "127.0.0.0/8,::1"},
+      {"follow", "URL",
+       "serve a read-only copy of the primary at URL (http[s]://host:port), kept by its replication log; writes and "
+       "Hrana are forwarded to it",
+       ""},
+      {"follow-token", "TOKEN", "--follow: bearer token for the primary (read role; forwarded requests without one)",
+       ""},
       {"replica", "URL", "stream the WAL to this replica: file:///path or s3://bucket/prefix?... (repeatable)", "",
        false, true},
       {"restore-if-missing", "", "when --db is absent, restore it from the first replica before serving", "false",
@@ -295,6 +302,23 @@ bool is_postgres_url(const std::string& db) {
   return db.rfind("postgres://", 0) == 0 || db.rfind("postgresql://", 0) == 0;
 }
 
+// --follow URL: a read-only copy; what writes on its own (replicas, restores, read-only mode) is refused.
+usage_result<void> parse_follow(const option_values& v, server::settings& out) {
+  out.follow_token = v.at("follow-token");
+  if (v.at("follow").empty()) {
+    if (!out.follow_token.empty()) return usage_error{"--follow-token needs --follow"};
+    return {};
+  }
+  auto primary = parse_server_url(v.at("follow"), "follow");
+  if (!primary) return primary.error();
+  out.follow_primary = std::move(*primary);
+  if (!out.postgres_url.empty()) return usage_error{"--follow needs a SQLite --db"};
+  if (!out.replicas.empty()) return usage_error{"--follow cannot be combined with --replica"};
+  if (out.read_only) return usage_error{"--follow is read-only already: drop --read-only"};
+  out.replication_log_max_bytes = 0;  // a follower serves no replication log of its own
+  return {};
+}
+
 // --db postgres://…: what only SQLite has (its file, replication, read-only mode) is refused.
 usage_result<void> parse_engine(const option_values& v, server::settings& out) {
   if (auto ok = assign(number_of<std::size_t>(v, "pg-pool", 1, 10000), out.pg_pool); !ok) return ok.error();
@@ -324,6 +348,7 @@ usage_result<server::settings> load_serve_settings(const std::vector<std::string
   if (auto ok = parse_access_log_and_modes(*values, out); !ok) return ok.error();
   if (auto ok = parse_replication(*values, out); !ok) return ok.error();
   if (auto ok = parse_engine(*values, out); !ok) return ok.error();
+  if (auto ok = parse_follow(*values, out); !ok) return ok.error();
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include "common/log.hpp"
 #include "replica/boot_restore.hpp"
 #include "server/access.hpp"
+#include "server/follow_routes.hpp"
 #include "server/guards.hpp"
 #include "server/hrana_routes.hpp"
 #include "server/http_session.hpp"
@@ -212,12 +213,31 @@ std::vector<asio::any_io_executor> reader_executors(const server::settings& s, i
   return out;
 }
 
+// --follow: no writer, no replication; the readers open once the copy exists (at once on a restart).
+proto::result<void> open_follower_database(server_context& ctx, io_pool& pool, asio::thread_pool& db_pool) {
+  auto open_readers = [&ctx, executors = reader_executors(ctx.settings, pool, db_pool)]() -> proto::result<void> {
+    auto readers =
+        actors::reader_pool::open(executors, connection_options_for(ctx.settings), ctx.settings.writer_queue);
+    if (!readers) return readers.error();
+    ctx.readers = std::move(*readers);
+    ctx.readers->set_long_read_threshold(ctx.settings.long_read_threshold);
+    return {};
+  };
+  return open_follower(ctx, pool.context(0).get_executor(), std::move(open_readers));
+}
+
 // Restore (when asked and the file is missing), open the actors, start replication. 0 or an exit
 // code; a stop requested during the restore ends it with 0 and nothing opened (the restore leaves
 // no file behind, or the whole checked one).
 int prepare_database(server_context& ctx, io_pool& pool, asio::thread_pool& db_pool, std::stop_token stop = {}) {
   proto::result<void> prepared;
   if (!ctx.settings.postgres_url.empty()) prepared = open_postgres(ctx, pool);
+  if (ctx.settings.follows()) {
+    prepared = open_follower_database(ctx, pool, db_pool);
+    if (prepared) return 0;
+    log::error("cannot follow", {{"db", ctx.settings.db_path}, {"error", prepared.error().message}});
+    return 1;
+  }
   if (ctx.settings.restore_if_missing) {
     auto restored =
         replica::restore_if_missing(ctx.settings.db_path, ctx.settings.replicas.front(), ctx.settings.replica_keys,
@@ -240,7 +260,7 @@ int prepare_database(server_context& ctx, io_pool& pool, asio::thread_pool& db_p
 
 void announce_ready(server_context& ctx, const listener& lst, io_pool& pool) {
   if (ctx.verifier) ctx.verifier->start();
-  ctx.ready.store(true, std::memory_order_release);
+  if (!ctx.follower) ctx.ready.store(true, std::memory_order_release);  // a follower: once its copy exists
   ctx.guards = std::make_shared<guard_watch>(ctx, pool.context(0).get_executor());
   ctx.guards->start();
   if (ctx.statement_log) {
@@ -256,6 +276,11 @@ void announce_ready(server_context& ctx, const listener& lst, io_pool& pool) {
 }
 
 void add_routes(server_context& ctx) {
+  if (ctx.settings.follows()) {
+    add_follow_routes(ctx);
+    add_system_routes(ctx);
+    return install_access_check(ctx);
+  }
   add_sql_routes(ctx);
   add_hrana_routes(ctx);
   add_system_routes(ctx);
@@ -282,6 +307,7 @@ void release_actors(server_context& ctx) {
   ctx.engine.reset();  // it refers to the readers
   ctx.hrana.reset();
   ctx.readers.reset();
+  ctx.follower.reset();  // its descriptor of the file closes after every SQLite connection did
   ctx.writer.reset();
 }
 

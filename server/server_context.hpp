@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "actors/engine.hpp"
+#include "actors/follower.hpp"
 #include "actors/hrana_service.hpp"
 #include "actors/reader_pool.hpp"
 #include "actors/replica_verifier.hpp"
@@ -33,6 +34,7 @@ struct server_context {
   std::unique_ptr<actors::reader_pool> readers;
   std::shared_ptr<actors::hrana::service> hrana;   // Hrana streams (server/hrana_routes.cpp)
   std::shared_ptr<actors::replicator> replicator;  // null without --replica
+  std::shared_ptr<actors::follower> follower;      // null without --follow (server/follow_routes.hpp)
   // The frames libSQL's embedded replicas and followers pull (server/wal_log_routes.hpp); null
   // when --replication-log-max-bytes is 0 and on PostgreSQL.
   std::shared_ptr<actors::replication_log> replication_log;

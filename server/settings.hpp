@@ -8,6 +8,7 @@
 
 #include "common/log.hpp"
 #include "replica/format/seal.hpp"
+#include "replica/s3/url.hpp"
 #include "server/advice.hpp"
 #include "server/forwarded.hpp"
 
@@ -69,5 +70,9 @@ struct settings {
   // The replication log libSQL replicas and followers pull from (docs/replication.md); 0 bytes: off.
   std::uint64_t replication_log_max_bytes = 256ull << 20;
   std::chrono::milliseconds replication_log_max_age{24 * 3600 * 1000};
+  // --follow URL: a read-only copy of that primary (actors/follower.hpp); empty host: not a follower.
+  replica::s3_endpoint follow_primary;
+  std::string follow_token;  // --follow-token: for pulling, and for forwarded requests without a token
+  bool follows() const { return !follow_primary.host.empty(); }
 };
 }  // namespace monolite::server

@@ -29,15 +29,24 @@ void handle_query(server_context& ctx, request&& req, responder respond) {
   });
 }
 
+// Read-your-writes through a follower (server/follow_routes.hpp): the writer numbers a commit's
+// frames before it answers, so the write just answered is at or before this frame.
+void add_frame_header(const server_context& ctx, response& res) {
+  if (!ctx.writer || !ctx.replication_log) return;
+  if (const auto next = ctx.writer->next_frame_no(); next > 0) res.set("X-Monolite-Frame", std::to_string(next - 1));
+}
+
 void handle_write(server_context& ctx, request&& req, responder respond, bool batch) {
   if (auto rejected = reject_unless_ready(ctx, req)) return respond(std::move(*rejected));
   auto decoded = batch ? proto::decode_batch(req.body()) : proto::decode_execute(req.body());
   if (!decoded) return respond(error_response(decoded.error()));
   record_statements(ctx, decoded->statements);
-  ctx.engine->write(std::move(*decoded), respond.executor, [respond, batch](actors::write_outcome outcome) {
+  ctx.engine->write(std::move(*decoded), respond.executor, [&ctx, respond, batch](actors::write_outcome outcome) {
     if (!outcome.results) return respond(error_response(outcome.results.error()));
-    respond(json_response(200, batch ? proto::encode_batch_response(*outcome.results, outcome.time_ms)
-                                     : proto::encode_execute_response(*outcome.results, outcome.time_ms)));
+    auto res = json_response(200, batch ? proto::encode_batch_response(*outcome.results, outcome.time_ms)
+                                        : proto::encode_execute_response(*outcome.results, outcome.time_ms));
+    add_frame_header(ctx, res);
+    respond(std::move(res));
   });
 }
 

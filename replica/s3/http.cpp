@@ -15,6 +15,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <cctype>
 #include <cerrno>
 #include <vector>
 
@@ -260,7 +261,13 @@ s3_http::attempt_result s3_http::read_reply(s3_connection& conn, const http_requ
     if (ec) return fail("receive", ec, false);
   }
   auto& response = parser.get();
-  http_reply reply{status, std::move(body), std::string(response[http::field::etag])};
+  http_reply reply{status, std::move(body), std::string(response[http::field::etag]), {}};
+  for (const auto& field : response) {
+    std::string name(field.name_string());
+    for (char& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    reply.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
   return {std::move(reply), false, response.keep_alive() && conn.buffer.size() == 0};
 }
 

@@ -43,6 +43,7 @@ struct http_reply {
   unsigned status = 0;
   std::string body;
   std::string etag;  // the ETag header, quotes included
+  std::vector<std::pair<std::string, std::string>> headers{};  // every header, names lower-cased
 };
 
 struct http_timeouts {
