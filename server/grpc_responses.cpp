@@ -35,7 +35,7 @@ response grpc_error_response(const proto::api_error& error) {
 
 proto::result<std::string_view> grpc_request_message(const request& req) {
   const auto type = req[http::field::content_type];
-  if (type.substr(0, 21) != "application/grpc-web") {
+  if (!type.starts_with("application/grpc-web")) {  // also +proto
     return proto::api_error{415, "UNSUPPORTED_MEDIA_TYPE", "send content-type: application/grpc-web"};
   }
   return proto::grpc_web::request_message(req.body());

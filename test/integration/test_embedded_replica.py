@@ -513,6 +513,10 @@ class ProtocolErrorsTest(ServerTestCase):
         reply = grpc_call(self.http, "BatchLogEntries", b"", session=session, content_type="application/json")
         self.assert_trailers_only(reply, 3)
         self.assertIn("UNSUPPORTED_MEDIA_TYPE", reply.message)
+        # gRPC-web's other spelling of the same content type is accepted.
+        reply = grpc_call(self.http, "BatchLogEntries", b"", session=session, content_type="application/grpc-web+proto")
+        self.assertEqual(reply.status, 9, reply.message)  # offset 0 of a log that starts at 1: a snapshot
+        self.assertEqual(reply.message, "NEED_SNAPSHOT")
         self.assert_trailers_only(grpc_call(self.http, "LogEntries", b"", session=session), 12)
 
     def test_hello_needs_a_token_when_auth_is_on(self):
