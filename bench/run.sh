@@ -3,6 +3,7 @@
 #   bench/run.sh [--quick] [--scale] [--soak SECONDS] [--replication] [--no-main] [--seconds S]
 #   bench/run.sh --drills | --drills-quick      (the replication drills instead of the comparison)
 #   bench/run.sh --pg-engine [--seconds S]      (instead: monolite+PostgreSQL vs pgbench vs monolite+SQLite)
+#   bench/run.sh --followers [--seconds S]      (instead: read followers' lag, insert req/s with 0, 1, 2 followers)
 # Prints a table and writes bench/results/<timestamp>.json. See bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,6 @@
 """Entry point: python3 -m harness [--quick] [--scale] [--soak SECONDS] [--replication] [--no-main]
-[--restore-gib N] [--restore-only] [--drills | --drills-quick] [--move] [--pg-engine] (see bench/README.md)."""
+[--restore-gib N] [--restore-only] [--drills | --drills-quick] [--move] [--pg-engine] [--followers]
+(see bench/README.md)."""
 import argparse
 import signal
 import sys
@@ -8,6 +9,7 @@ import traceback
 from pathlib import Path
 
 from . import drills, machine, move_bench, pg_engine_bench, phases, replication, report
+from . import follower_bench
 from .loadgen import BENCH
 from .procs import Ledger, ensure_binary
 from .scale import scale
@@ -35,6 +37,8 @@ def parse_args(argv):
                    help="--move: which parts to run (migration, cutover, status)")
     p.add_argument("--pg-engine", action="store_true",
                    help="instead: monolite serving PostgreSQL vs pgbench vs monolite on SQLite (point reads, inserts)")
+    p.add_argument("--followers", action="store_true",
+                   help="instead: read followers: their lag at paced write rates, insert req/s with 0, 1, 2 followers")
     p.add_argument("--no-main", action="store_true",
                    help="skip the main comparison (run only --scale/--soak/--replication/--drills)")
     p.add_argument("--seconds", type=float, help="seconds per measured run (default 10, quick 3)")
@@ -55,6 +59,7 @@ def main(argv=None) -> int:
     args.no_main = args.no_main or args.restore_only
     args.no_main = args.no_main or args.drills  # the drills are a check of their own, not a comparison
     args.no_main = args.no_main or args.move or args.pg_engine
+    args.no_main = args.no_main or args.followers
     signal.signal(signal.SIGTERM, _sigterm)
     seconds = args.seconds or (3 if args.quick else 10)
     ctx = phases.Context(run_dir=args.run_dir, ledger=Ledger(args.run_dir / "ledger"),
@@ -62,12 +67,14 @@ def main(argv=None) -> int:
                          loop_bin=args.loop, seconds=seconds, warmup=1 if args.quick else 2)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     out = BENCH / "results" / (stamp + ("-pg-engine" if args.pg_engine else ""))
+    out = out.with_name(out.name + "-followers") if args.followers else out
     doc = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "json": str(out.with_suffix(".json")),
            "settings": {"seconds": seconds, "warmup": ctx.warmup, "rows": phases.ROWS, "quick": args.quick,
                         "soak": args.soak, "scale": args.scale, "replication": "restore only" if args.restore_only else args.replication,
                         "restore_gib": args.restore_gib,
                         "drills": "quick" if args.drills_quick else args.drills,
                         "move_gib": args.move_gib if args.move else None, "pg_engine": args.pg_engine,
+                        "followers": args.followers,
                         "wrk": "-t2 (-t1 for 1 client), --timeout 10s",
                         "pgbench": "-M prepared -j 2 (-j 1 for 1 client), TCP 127.0.0.1"},
            "machine": machine.describe(ctx.monolite_bin, BENCH.parent)}
@@ -85,6 +92,8 @@ def main(argv=None) -> int:
     doc["elapsed_s"] = round(time.monotonic() - t0, 1)
     report.save(doc, out.with_suffix(".json"))
     print(report.render(doc))
+    if doc.get("followers"):  # printed here rather than from report.SECTIONS, to keep this branch's change small
+        print(follower_bench.render(doc["followers"]))
     return status
 
 
@@ -98,6 +107,9 @@ def run_phases(ctx: phases.Context, args, doc: dict, out: Path) -> None:
     if args.pg_engine:
         doc["pg_engine"] = {}
         pg_engine_bench.run(ctx, doc["pg_engine"])
+    if args.followers:
+        doc["followers"] = {}
+        follower_bench.run(ctx, doc["followers"])
     if args.no_main and not (args.soak or args.scale or args.replication):
         return
     seed = phases.make_sqlite_db(ctx.run_dir / "seed.db")
