@@ -240,7 +240,11 @@ def throughput_run(ctx: Context, seed: Path, n: int, round_no: int) -> dict:
     check_errors(ctx, e)
     if mismatched:
         ctx.note(f"followers round {round_no} n={n}: {mismatched} hold another row count than the primary's {rows}")
+    per_insert = lambda seconds: round(seconds / max(1, rows - before) * 1e6, 2)  # CPU us per row added
+    follower_cpu = sum(v for k, v in cpu.items() if k.startswith("follower"))
     return {**e, "followers": n, "round": round_no, "rows_added": rows - before, "cpu_s": cpu,
+            "cpu_us_per_insert": {"primary": per_insert(cpu["primary"]), "wrk": per_insert(cpu["wrk"]),
+                                  "per_follower": per_insert(follower_cpu / n) if n else None},
             "lag_frames": spread(frames.samples, 0), "catch_up_after_load_s": catch_up,
             "rows_match": not mismatched}
 
@@ -280,11 +284,13 @@ def _throughput_table(runs: list) -> str:
     rows = [(r["round"], r["followers"], f"{r['rps']:,.0f}", f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}", r["errors"],
              f"{r['cpu_s']['primary']:.1f}",
              f"{sum(v for k, v in r['cpu_s'].items() if k.startswith('follower')):.1f}", f"{r['cpu_s']['wrk']:.1f}",
-             f"{r['cpu_s']['others']:.1f}", f"{r['loadavg_1m']:.2f}",
+             f"{r['cpu_s']['others']:.1f}", f"{r['cpu_us_per_insert']['primary']:.1f}",
+             "" if not r["followers"] else f"{r['cpu_us_per_insert']['per_follower']:.1f}", f"{r['loadavg_1m']:.2f}",
              "" if r["catch_up_after_load_s"] is None else f"{r['catch_up_after_load_s']:.2f}",
              "" if not r["followers"] else ("yes" if r["rows_match"] else "NO")) for r in runs]
     return report.table(rows, ("round", "followers", "req/s", "p50 ms", "p99 ms", "errors", "cpu primary",
-                               "cpu followers", "cpu wrk", "cpu others", "load 1m", "catch-up s", "rows match"))
+                               "cpu followers", "cpu wrk", "cpu others", "us/insert primary",
+                               "us/insert follower", "load 1m", "catch-up s", "rows match"))
 
 
 def render(doc: dict) -> str:
@@ -300,5 +306,5 @@ def render(doc: dict) -> str:
         f"the follower's applied one every {FRAME_SAMPLE_INTERVAL} s; cpu: CPU seconds during the run",
         _lag_table(doc.get("lag", [])), "",
         f"  insert@{CLIENTS} (wrk insert.lua) with 0, 1, 2 followers, alternating; cpu: CPU seconds during the run "
-        "(others: the rest of the machine)",
+        "(others: the rest of the machine); us/insert: CPU microseconds per row added",
         _throughput_table(doc.get("throughput", [])), "", summ])
