@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import statistics
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -301,8 +300,8 @@ def render(doc: dict) -> str:
     return "\n".join([
         "", "Read followers (bench/harness/follower_bench.py; primary --synchronous normal, followers on loopback):",
         f"  lag: one follower; wrk insert_paced.lua -c{LAG_CLIENTS} plus a probe write every "
-        f"{PROBE_INTERVAL * 1000:.0f} ms timed from its acknowledgement to the follower's answer to X-Monolite-Min-Frame "
-        "(rtt: that answer without the header, included in each sample); frames: primary's last logged frame minus "
+        f"{PROBE_INTERVAL * 1000:.0f} ms timed from its acknowledgement to the follower's answer to "
+        "X-Monolite-Min-Frame (rtt: that answer without the header, included in each sample); frames: primary's last logged frame minus "
         f"the follower's applied one every {FRAME_SAMPLE_INTERVAL} s; cpu: CPU seconds during the run",
         _lag_table(doc.get("lag", [])), "",
         f"  insert@{CLIENTS} (wrk insert.lua) with 0, 1, 2 followers, alternating; cpu: CPU seconds during the run "
