@@ -233,11 +233,17 @@ def _insert_table(runs: list) -> str:
         rep = r.get("replica", {})
         rows.append((r["order"], r["variant"], f"{r['rps']:,.0f}", f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}",
                      r["errors"], r.get("rows_added", ""), r["server_cpu_us_per_insert"], r["loadavg_1m"],
-                     f"{rep['syncs_per_s']:,.0f}" if rep else "", f"{rep['frames_synced']:,}" if rep else "",
-                     f"{rep['caught_up_ms']:,.0f}" if rep else ""))
+                     *(_replica_cells(rep) if rep else ("", "", "", ""))))
     return report.table(rows, ("run", "replication log", "ops/s", "p50 ms", "p99 ms", "errors", "rows added",
                                "server CPU us/insert", "load 1m", "replica syncs/s", "frames synced",
-                               "catch-up ms"))
+                               "catch-up ms", "frames/s applied"))
+
+
+def _replica_cells(rep: dict) -> tuple:
+    """The syncing replica: syncs/s during the load, frames it applied in all, and at what rate."""
+    applying_s = rep["loop_seconds"] + rep["caught_up_ms"] / 1000
+    return (f"{rep['syncs_per_s']:,.0f}", f"{rep['frames_synced']:,}", f"{rep['caught_up_ms']:,.0f}",
+            f"{rep['frames_synced'] / applying_s:,.0f}")
 
 
 def _insert_ratio_table(ratios: list) -> str:
