@@ -15,8 +15,8 @@ bandwidth shared with the writer; each insert run records the server's CPU secon
 import dataclasses
 import json
 import os
-import statistics
 import select
+import statistics
 import subprocess
 from pathlib import Path
 
@@ -53,7 +53,8 @@ def node_run(ctx: Context, mode: str, *args, seconds: float = 0) -> dict:
 
 
 class SyncingReplica:
-    """embedded_reads.mjs sync-loop against SRV while the `with` block runs; result() after it."""
+    """embedded_reads.mjs sync-loop against SRV while the `with` block runs; finish() ends the loop and says how
+    the replica caught up."""
 
     def __init__(self, ctx: Context, srv: Monolite, local: Path):
         self.ctx, self.srv, self.local = ctx, srv, local
@@ -62,8 +63,9 @@ class SyncingReplica:
 
     def __enter__(self):
         cmd = ["node", NODE_SCRIPT, "sync-loop", "--sync-url", self.srv.url, "--local", self.local]
+        self._stderr = open(self.local.with_suffix(".log"), "w")
         self.proc = subprocess.Popen(list(map(str, cmd)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=open(self.local.with_suffix(".log"), "w"), text=True)
+                                     stderr=self._stderr, text=True)
         self._entry = f"pid {self.proc.pid} embedded_reads"
         self.ctx.ledger.add(self._entry)
         try:
@@ -92,6 +94,7 @@ class SyncingReplica:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        self._stderr.close()
         self.ctx.ledger.remove(self._entry)
 
     def __exit__(self, *exc):
