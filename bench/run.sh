@@ -4,6 +4,8 @@
 #   bench/run.sh --drills | --drills-quick      (the replication drills instead of the comparison)
 #   bench/run.sh --pg-engine [--seconds S]      (instead: monolite+PostgreSQL vs pgbench vs monolite+SQLite)
 #   bench/run.sh --followers [--seconds S]      (instead: read followers' lag, insert req/s with 0, 1, 2 followers)
+#   bench/run.sh --replicas [--seconds S]       (instead: libSQL embedded replica reads vs HTTP vs Hrana, and
+#                                                inserts with the replication log off / on / on + a syncing replica)
 # Prints a table and writes bench/results/<timestamp>.json. See bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +27,10 @@ fi
 if [[ " $* " == *" --drills"* ]] && ! python3 -c "import boto3, moto.server" 2>/dev/null; then
   echo "bench/run.sh --drills needs the Python packages boto3 and moto[server] (>= 5.2), as test/integration does" >&2
   exit 2
+fi
+# --replicas runs @libsql/client from test/clients/node_modules (Node.js 20 or newer, as the client tests).
+if [[ " $* " == *" --replicas "* ]]; then
+  test/clients/install.sh >&2
 fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "bench/run.sh runs as root (PostgreSQL is started with runuser -u postgres)" >&2; exit 2

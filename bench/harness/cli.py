@@ -1,5 +1,5 @@
 """Entry point: python3 -m harness [--quick] [--scale] [--soak SECONDS] [--replication] [--no-main]
-[--restore-gib N] [--restore-only] [--drills | --drills-quick] [--move] [--pg-engine] [--followers]
+[--restore-gib N] [--restore-only] [--drills | --drills-quick] [--move] [--pg-engine] [--followers] [--replicas]
 (see bench/README.md)."""
 import argparse
 import signal
@@ -8,7 +8,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import drills, machine, move_bench, pg_engine_bench, phases, replication, report
+from . import drills, machine, move_bench, pg_engine_bench, phases, replica_bench, replication, report
 from . import follower_bench
 from .loadgen import BENCH
 from .procs import Ledger, ensure_binary
@@ -39,6 +39,9 @@ def parse_args(argv):
                    help="instead: monolite serving PostgreSQL vs pgbench vs monolite on SQLite (point reads, inserts)")
     p.add_argument("--followers", action="store_true",
                    help="instead: read followers: their lag at paced write rates, insert req/s with 0, 1, 2 followers")
+    p.add_argument("--replicas", action="store_true",
+                   help="instead: point reads from a libSQL embedded replica vs HTTP vs Hrana, and inserts with "
+                        "the replication log off / on / on with a syncing replica")
     p.add_argument("--no-main", action="store_true",
                    help="skip the main comparison (run only --scale/--soak/--replication/--drills)")
     p.add_argument("--seconds", type=float, help="seconds per measured run (default 10, quick 3)")
@@ -58,7 +61,7 @@ def main(argv=None) -> int:
     args.replication = args.replication or args.restore_only
     args.no_main = args.no_main or args.restore_only
     args.no_main = args.no_main or args.drills  # the drills are a check of their own, not a comparison
-    args.no_main = args.no_main or args.move or args.pg_engine
+    args.no_main = args.no_main or args.move or args.pg_engine or args.replicas
     args.no_main = args.no_main or args.followers
     signal.signal(signal.SIGTERM, _sigterm)
     seconds = args.seconds or (3 if args.quick else 10)
@@ -66,8 +69,9 @@ def main(argv=None) -> int:
                          monolite_bin=ensure_binary(args.monolite, args.run_dir / "monolite"),
                          loop_bin=args.loop, seconds=seconds, warmup=1 if args.quick else 2)
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    out = BENCH / "results" / (stamp + ("-pg-engine" if args.pg_engine else ""))
-    out = out.with_name(out.name + "-followers") if args.followers else out
+    mode = "-pg-engine" if args.pg_engine else "-replicas" if args.replicas else ""
+    mode += "-followers" if args.followers else ""
+    out = BENCH / "results" / (stamp + mode)
     doc = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "json": str(out.with_suffix(".json")),
            "settings": {"seconds": seconds, "warmup": ctx.warmup, "rows": phases.ROWS, "quick": args.quick,
                         "soak": args.soak, "scale": args.scale, "replication": "restore only" if args.restore_only else args.replication,
@@ -75,6 +79,7 @@ def main(argv=None) -> int:
                         "drills": "quick" if args.drills_quick else args.drills,
                         "move_gib": args.move_gib if args.move else None, "pg_engine": args.pg_engine,
                         "followers": args.followers,
+                        "replicas": args.replicas,
                         "wrk": "-t2 (-t1 for 1 client), --timeout 10s",
                         "pgbench": "-M prepared -j 2 (-j 1 for 1 client), TCP 127.0.0.1"},
            "machine": machine.describe(ctx.monolite_bin, BENCH.parent)}
@@ -110,6 +115,9 @@ def run_phases(ctx: phases.Context, args, doc: dict, out: Path) -> None:
     if args.followers:
         doc["followers"] = {}
         follower_bench.run(ctx, doc["followers"])
+    if args.replicas:
+        doc["replicas"] = {}
+        replica_bench.run(ctx, doc["replicas"])
     if args.no_main and not (args.soak or args.scale or args.replication):
         return
     seed = phases.make_sqlite_db(ctx.run_dir / "seed.db")

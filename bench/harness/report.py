@@ -3,7 +3,7 @@ import json
 import re
 from pathlib import Path
 
-from . import drill_report, move_bench, pg_engine_bench
+from . import drill_report, move_bench, pg_engine_bench, replica_bench
 from .phases import CLIENTS, PAIRS, WORKLOADS
 from .restore_probes import STALL_TARGET_MS as STALL_MS
 from .scale import size_label
@@ -244,6 +244,8 @@ SECTIONS = (
     ("move", "Moving to PostgreSQL (bench/harness/move_bench.py):", lambda d: move_bench.render(d)),
     ("pg_engine", "monolite serving PostgreSQL vs pgbench vs monolite on SQLite (bench/harness/pg_engine_bench.py):",
      lambda d: pg_engine_bench.render(d)),
+    ("replicas", "libSQL embedded replicas: local reads vs HTTP vs Hrana, and the replication log's cost on inserts "
+     "(bench/harness/replica_bench.py):", lambda d: replica_bench.render(d)),
     ("notes", "Notes:", lambda ns: "\n".join(f"  - {n}" for n in ns)),
 )
 
